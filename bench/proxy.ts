@@ -1,0 +1,240 @@
+/**
+ * Proxy benchmark (issue 6): one run, side by side, on a small JSON route at a fixed
+ * concurrency — direct to the upstream, nginx as a keep-alive reverse proxy, nginx with its
+ * `mirror` directive, this proxy pass-through and this proxy in shadow mode. Load comes from
+ * `wrk` when installed (C, so the load generator barely competes for the CPU), else from the
+ * in-process generator of bench/load.ts.
+ * Run alone: node --import tsx bench/proxy.ts
+ */
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { formatBench, type BenchResult, type BenchRow } from './bench-report.js';
+import { runLoad, type LoadResult } from './load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+
+export interface ProxyBenchOptions {
+  concurrency?: number;
+  durationMs?: number;
+  warmupMs?: number;
+  /** Proxy processes (node cluster workers); 1 = a single process. */
+  proxyWorkers?: number;
+  /** nginx worker_processes. */
+  nginxWorkers?: number;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function startChild(file: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = fork(join(here, file), args, { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before it was ready`)));
+  });
+}
+
+/** CPU seconds (user + system) used so far by a process and its children (nginx workers, cluster workers). */
+export function cpuSeconds(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const own = (id: number): number => {
+    try {
+      const fields = readFileSync(`/proc/${id}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+    } catch {
+      return 0;
+    }
+  };
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // no children file: count the process alone
+  }
+  return own(pid) + children.reduce((sum, child) => sum + own(child), 0);
+}
+
+export async function hasWrk(): Promise<boolean> {
+  try {
+    await run('wrk', ['--version']).catch((error: { stdout?: string }) => {
+      if (!String(error.stdout ?? '').includes('wrk')) throw error;
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parseWrkLatency(text: string, label: string): number {
+  const match = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(text);
+  if (!match) throw new Error(`wrk output has no ${label} latency:\n${text}`);
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+export type Measured = LoadResult & { cpuUs: number };
+
+/**
+ * Load on `url`; with `pid`, also the CPU time that process (and its children) spent per
+ * request — robust where wall-clock rates are not, on a shared and busy machine.
+ */
+export async function measure(url: string, options: Required<ProxyBenchOptions>, useWrk: boolean, pid: number | undefined): Promise<Measured> {
+  if (!useWrk) {
+    const parsed = new URL(url);
+    const before = pid ? cpuSeconds(pid) : 0;
+    const result = await runLoad({ origin: parsed.origin, paths: [parsed.pathname], concurrency: options.concurrency, durationMs: options.durationMs, warmupMs: options.warmupMs });
+    // The generator's warm-up is inside the window here; the note says so.
+    return { ...result, cpuUs: pid && result.requests ? ((cpuSeconds(pid) - before) / result.requests) * 1e6 : Number.NaN };
+  }
+  const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
+  await run('wrk', ['-t1', `-c${options.concurrency}`, `-d${seconds(options.warmupMs)}`, url]);
+  const before = pid ? cpuSeconds(pid) : 0;
+  const { stdout } = await run('wrk', ['-t1', `-c${options.concurrency}`, `-d${seconds(options.durationMs)}`, '--latency', url]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout)?.slice(1).reduce((sum, n) => sum + Number(n), 0) ?? 0;
+  const cpuUs = pid && requests ? ((cpuSeconds(pid) - before) / requests) * 1e6 : Number.NaN;
+  return { requests, errors, non2xx, rps, p50Ms: parseWrkLatency(stdout, '50%'), p99Ms: parseWrkLatency(stdout, '99%'), meanMs: 0, cpuUs };
+}
+
+function nginxConfig(dir: string, workers: number, plainPort: number, mirrorPort: number, legacy: number, reimpl: number): string {
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
+  const location = `proxy_http_version 1.1; proxy_set_header Connection "";`;
+  return `${user}
+worker_processes ${workers};
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_requests 100000;
+  upstream legacy { server 127.0.0.1:${legacy}; keepalive 128; keepalive_requests 100000; }
+  upstream reimpl { server 127.0.0.1:${reimpl}; keepalive 128; keepalive_requests 100000; }
+  server {
+    listen 127.0.0.1:${plainPort};
+    location / { proxy_pass http://legacy; ${location} }
+  }
+  server {
+    listen 127.0.0.1:${mirrorPort};
+    location / { mirror /mirror; mirror_request_body on; proxy_pass http://legacy; ${location} }
+    location = /mirror { internal; proxy_pass http://reimpl$request_uri; ${location} }
+  }
+}
+`;
+}
+
+export async function waitForHttp(url: string, deadlineMs = 10_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Runs the side-by-side proxy benchmark and returns its rows as ratios against nginx. */
+export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<BenchResult> {
+  const options: Required<ProxyBenchOptions> = {
+    concurrency: input.concurrency ?? 50,
+    durationMs: input.durationMs ?? 5_000,
+    warmupMs: input.warmupMs ?? 1_000,
+    proxyWorkers: input.proxyWorkers ?? Number(process.env.BENCH_PROXY_WORKERS ?? 1),
+    nginxWorkers: input.nginxWorkers ?? Number(process.env.BENCH_NGINX_WORKERS ?? 1),
+  };
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-nginx-'));
+  try {
+    const [legacyPort, reimplPort, plainPort, mirrorPort, proxyPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    children.push(await startChild('proxy-upstream.ts', [String(legacyPort)]));
+    children.push(await startChild('proxy-upstream.ts', [String(reimplPort)]));
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(dir, options.nginxWorkers, plainPort!, mirrorPort!, legacyPort!, reimplPort!));
+    const nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(nginx);
+    children.push(
+      await startChild('proxy-server.ts', [], {
+        BENCH_PROXY: JSON.stringify({ port: proxyPort, legacy: legacyPort, reimpl: reimplPort, workers: options.proxyWorkers }),
+      }),
+    );
+    const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+    await Promise.all([waitForHttp(url(plainPort!, '/')), waitForHttp(url(mirrorPort!, '/')), waitForHttp(url(proxyPort!, '/pass'))]);
+
+    const useWrk = await hasWrk();
+    const withCpu = (target: string, pid: number | undefined) => measure(target, options, useWrk, pid);
+    const proxyPid = children[children.length - 1]!.pid;
+    const direct = await withCpu(url(legacyPort!, '/pass'), undefined);
+    const nginxPlain = await withCpu(url(plainPort!, '/pass'), nginx.pid);
+    const nginxMirror = await withCpu(url(mirrorPort!, '/pass'), nginx.pid);
+    const pass = await withCpu(url(proxyPort!, '/pass'), proxyPid);
+    const shadow = await withCpu(url(proxyPort!, '/shadow'), proxyPid);
+
+    const row = (metric: string, baselineLabel: string, baseline: number, candidateLabel: string, candidate: number, higherIsBetter: boolean, target?: number): BenchRow => ({
+      metric,
+      baselineLabel,
+      baseline,
+      candidateLabel,
+      candidate,
+      higherIsBetter,
+      ...(target === undefined ? {} : { target }),
+    });
+    const rows: BenchRow[] = [
+      row('pass-through req/s', 'nginx', nginxPlain.rps, 'proxy', pass.rps, true, 0.6),
+      row('pass-through p99 ms', 'nginx', nginxPlain.p99Ms, 'proxy', pass.p99Ms, false, 1.5),
+      row('pass-through p50 ms', 'nginx', nginxPlain.p50Ms, 'proxy', pass.p50Ms, false),
+      row('shadow req/s', 'nginx-mirror', nginxMirror.rps, 'proxy-shadow', shadow.rps, true, 1.5),
+      row('shadow serving p99 ms', 'proxy-pass', pass.p99Ms, 'proxy-shadow', shadow.p99Ms, false, 1.1),
+      row('shadow p99 ms', 'nginx-mirror', nginxMirror.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
+      row('reference req/s', 'direct', direct.rps, 'nginx', nginxPlain.rps, true),
+      row('pass-through CPU us/req', 'nginx', nginxPlain.cpuUs, 'proxy', pass.cpuUs, false),
+      row('shadow CPU us/req', 'nginx-mirror', nginxMirror.cpuUs, 'proxy-shadow', shadow.cpuUs, false),
+    ];
+    const describe = (label: string, result: Measured) =>
+      `${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
+      `${Number.isNaN(result.cpuUs) ? '' : `${result.cpuUs.toFixed(0)} CPU us/req, `}${result.errors} errors, ${result.non2xx} non-2xx`;
+    return {
+      name: 'proxy (issue 6)',
+      rows,
+      notes: [
+        `load: ${useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
+        `nginx worker_processes ${options.nginxWorkers}; proxy workers ${options.proxyWorkers}`,
+        describe('direct', direct),
+        describe('nginx', nginxPlain),
+        describe('nginx mirror', nginxMirror),
+        describe('proxy pass-through', pass),
+        describe('proxy shadow', shadow),
+      ],
+    };
+  } finally {
+    for (const child of children.reverse()) child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runProxyBench()
+    .then((result) => console.log(formatBench(result)))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}

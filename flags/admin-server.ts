@@ -1,0 +1,155 @@
+/**
+ * The admin HTTP API of the proxy (config.proxy.admin, :8009): read and change the route
+ * flags, the kill switch and the audit log, see the flag store's health, and scrape the
+ * proxy's metrics. Everything but /health and /metrics needs `Authorization: Bearer <token>`;
+ * those two are open because probes and scrapers carry no token, and they change nothing.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { CutoverConfig } from '../src/config/schema.js';
+import { CutoverError, isCutoverError } from '../src/errors.js';
+import { flagModes, type FlagSource } from './flag.js';
+import { flagRows } from './flag-listing.js';
+import type { FlagStore } from './flag-store.js';
+import type { LiveFlagSourceStatus } from './live-flag-source.js';
+import { loadRouteCatalogue, type RouteCatalogue } from './route-catalogue.js';
+
+export interface AdminServerOptions {
+  config: CutoverConfig;
+  flagStore: FlagStore;
+  /** What the proxy decides with; its state is the flag store's health as the proxy sees it. */
+  flagSource: FlagSource & { status?: () => LiveFlagSourceStatus };
+  /** The proxy's metrics, served on /metrics. */
+  metricsRegistry: Registry;
+  catalogue?: RouteCatalogue;
+  /** Extra facts for /health (the proxy's own), merged into its body. */
+  health?: () => Record<string, unknown>;
+}
+
+export interface AdminServer {
+  app: FastifyInstance;
+  /** The bearer token: config.proxy.adminToken, or one generated here when that is empty (print it once). */
+  adminToken: string;
+  /** Whether the token was generated because the config had none. */
+  generatedToken: boolean;
+  /** Listens on config.proxy.admin; resolves with the bound address (port 0 picks a free one). */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  close(): Promise<void>;
+}
+
+// Hashing both sides first gives equal-length buffers, so timingSafeEqual never leaks the length.
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+export function tokenMatches(presented: string, expected: string): boolean {
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+const flagChangeBody = z.object({
+  mode: z.enum(flagModes as [string, ...string[]]),
+  percent: z.number().int().min(0).max(100).optional(),
+  reason: z.string().optional(),
+  actor: z.string().min(1).optional(),
+  force: z.boolean().optional(),
+});
+const killSwitchBody = z.object({ engaged: z.boolean(), reason: z.string().optional(), actor: z.string().min(1).optional() });
+const historyQuery = z.object({ route: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
+  throw new CutoverError('CUTOVER_ERR_FLAG_INVALID', `invalid ${what}: ${problems}`);
+}
+
+export function createAdminServer(options: AdminServerOptions): AdminServer {
+  const { config, flagStore, flagSource, metricsRegistry } = options;
+  const catalogue = options.catalogue ?? loadRouteCatalogue();
+  const generatedToken = config.proxy.adminToken === '';
+  const adminToken = generatedToken ? randomBytes(24).toString('base64url') : config.proxy.adminToken;
+  const app = Fastify({ logger: false });
+
+  // Changes made through the API are recorded as the given actor, or as the API and the caller's address.
+  const actorOf = (request: FastifyRequest, given?: string) => given ?? `admin-api@${request.ip}`;
+
+  app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
+    if (isCutoverError(error)) return reply.code(error.status).send({ error: error.code, message: error.message, hint: error.hint });
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    return reply.code(status).send({ error: status < 500 ? 'CUTOVER_ERR_USAGE' : 'internal', message: (error as Error).message });
+  });
+
+  const open = new Set(['/health', '/metrics']);
+  app.addHook('onRequest', async (request, reply) => {
+    if (open.has(request.routeOptions.url ?? '')) return;
+    const header = request.headers.authorization ?? '';
+    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+    if (!presented || !tokenMatches(presented, adminToken)) {
+      const error = new CutoverError('CUTOVER_ERR_ADMIN_UNAUTHORIZED', presented ? 'wrong admin token' : 'the admin API needs Authorization: Bearer <token>');
+      return reply.code(401).header('www-authenticate', 'Bearer realm="cutover-admin"').send({ error: error.code, message: error.message, hint: error.hint });
+    }
+  });
+
+  const sourceStatus = () => flagSource.status?.() ?? { state: flagSource.current().state, loadedAt: flagSource.current().loadedAt };
+
+  app.get('/health', async (_request, reply) => {
+    const flags = sourceStatus();
+    // Stale flags still serve traffic, so the proxy is up but degraded; unavailable means all legacy.
+    const status = flags.state === 'live' ? 'ok' : 'degraded';
+    return reply.send({ status, flagStore: flags, killSwitch: flagSource.current().killSwitch, ...options.health?.() });
+  });
+
+  app.get('/metrics', async (_request, reply) => reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics()));
+
+  app.get('/flags', async () => {
+    const [stored, snapshot] = await Promise.all([flagStore.list(), flagStore.snapshot()]);
+    return { killSwitch: snapshot.killSwitch, flagSource: sourceStatus().state, routes: flagRows(catalogue, stored) };
+  });
+
+  app.get<{ Params: { routeId: string } }>('/flags/:routeId', async (request) => {
+    const route = catalogue.byId(request.params.routeId);
+    if (!route) throw new CutoverError('CUTOVER_ERR_FLAG_ROUTE_UNKNOWN', `no route '${request.params.routeId}'`);
+    const stored = (await flagStore.list()).filter((flag) => flag.routeId === route.id);
+    return flagRows({ ...catalogue, routes: [route] }, stored)[0];
+  });
+
+  // The path names a route id or a glob (`sync.gis-export.*`); the body says what to set and why.
+  app.put<{ Params: { pattern: string } }>('/flags/:pattern', async (request) => {
+    const body = parse(flagChangeBody, request.body, 'flag change');
+    const changed = await flagStore.set({
+      pattern: request.params.pattern,
+      mode: body.mode as (typeof flagModes)[number],
+      percent: body.percent,
+      force: body.force,
+      reason: body.reason ?? '',
+      actor: actorOf(request, body.actor),
+    });
+    return { changed };
+  });
+
+  app.get('/kill-switch', async () => ({ engaged: (await flagStore.snapshot()).killSwitch }));
+
+  app.put('/kill-switch', async (request) => {
+    const body = parse(killSwitchBody, request.body, 'kill switch change');
+    const moved = await flagStore.setKillSwitch(body.engaged, { reason: body.reason ?? '', actor: actorOf(request, body.actor) });
+    return { engaged: body.engaged, changed: moved };
+  });
+
+  app.get('/history', async (request) => {
+    const query = parse(historyQuery, request.query, 'history query');
+    return { entries: await flagStore.history({ routeId: query.route, limit: query.limit ?? 100 }) };
+  });
+
+  return {
+    app,
+    adminToken,
+    generatedToken,
+    async listen() {
+      await app.listen({ host: config.proxy.admin.host, port: config.proxy.admin.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.proxy.admin.port;
+      return { host: config.proxy.admin.host, port, url: `http://${config.proxy.admin.host}:${port}` };
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * The route catalogue: every route of the legacy platform (flags/routes.yaml), validated at
+ * load, and the matcher that tells the proxy which route a request is. The matcher is
+ * precompiled into one segment tree per service and method, so a lookup walks the path's
+ * segments once (static segments before parameters before a tail wildcard) without regexes.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { CutoverError } from '../src/errors.js';
+import { compareRulesSchema, type PathRule } from '../parity/compare/rules.js';
+
+export type Service = 'gateway' | 'sync' | 'narrator';
+export const services: readonly Service[] = ['gateway', 'sync', 'narrator'];
+
+/**
+ * Where a correlation id (a job id...) of a route lives, so later tools can pair the legacy
+ * and reimplementation ids of the same job. `at` is a JSON path for bodies (`$.job_id`), the
+ * template parameter name for `path`, the parameter or header name for `query` and `header`.
+ */
+export interface CorrelationId {
+  id: string;
+  in: 'path' | 'query' | 'header' | 'request.body' | 'response.body';
+  at: string;
+}
+
+export interface Route {
+  /** Stable id, `<service>.<area>[.<action>]`, e.g. `sync.gis-export.run`; flags are keyed on it. */
+  id: string;
+  service: Service;
+  /** Upper-case HTTP method, or `*` for a passthrough that takes any method. */
+  method: string;
+  /** Template: `{name}` is one segment, `{name*}` (last only) one or more; e.g. `/plugins/v1/gis-export/status/{job_id}`. */
+  path: string;
+  /** Who decides this route's flag; every flag has an owner so none lives forever. */
+  owner: string;
+  /** True when the route changes data: its shadow copy must land in an isolated shadow schema. */
+  writes: boolean;
+  /** Name of the reimplementation upstream in config.reimpl when not the service's own (e.g. `gisExport`). */
+  upstream?: string;
+  correlation?: readonly CorrelationId[];
+  /**
+   * Job routes: how a read racing the other side's job (legacy RUNNING, reimpl COMPLETED) is
+   * settled (proxy/eventual-state.ts). With `poll`, both sides are read again until terminal,
+   * within the deadline; without, a racing observation is `ignored` with rule `eventual-state`.
+   */
+  eventual?: { poll?: { deadlineMs: number; intervalMs: number } };
+  compare: {
+    /**
+     * JSON paths left out of the body comparison: `$` root, `.key`, `[*]` every array item,
+     * `.*` every key, `[n]` one index. `$` alone ignores the whole body (e.g. Prometheus text).
+     */
+    ignore: string[];
+    /** Response headers compared, lower-case. */
+    headers: string[];
+    /** Per-path comparators (number, timestamp, uuid, set, geometry, text, file...): parity/compare/rules.ts. */
+    paths?: Readonly<Record<string, PathRule>>;
+  };
+}
+
+export interface RouteCatalogue {
+  routes: readonly Route[];
+  /** The route a request is, or undefined (unknown traffic: forwarded to legacy and counted). `path` may carry a query string. */
+  match(service: string, method: string, path: string): Route | undefined;
+  /** The route with this id, or undefined. */
+  byId(id: string): Route | undefined;
+}
+
+export const defaultRoutesFile = join(dirname(fileURLToPath(import.meta.url)), 'routes.yaml');
+
+const methodSchema = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*']);
+
+const routeSchema = z
+  .object({
+    id: z.string().regex(/^(gateway|sync|narrator)(\.[a-z0-9][a-z0-9-]*)+$/, 'an id like sync.gis-export.run'),
+    service: z.enum(['gateway', 'sync', 'narrator']),
+    method: methodSchema,
+    path: z.string().regex(/^(\/([A-Za-z0-9._~-]+|\{[a-z_][a-z0-9_]*\*?\}))+$|^\/$/, 'a path template like /status/{job_id}'),
+    owner: z.string().min(1),
+    writes: z.boolean(),
+    upstream: z.string().min(1).optional(),
+    correlation: z
+      .array(z.strictObject({ id: z.string().min(1), in: z.enum(['path', 'query', 'header', 'request.body', 'response.body']), at: z.string().min(1) }))
+      .optional(),
+    eventual: z
+      .strictObject({ poll: z.strictObject({ deadlineMs: z.number().int().positive().max(600_000), intervalMs: z.number().int().min(10) }).optional() })
+      .optional(),
+    compare: compareRulesSchema,
+  })
+  .strict()
+  .superRefine((route, context) => {
+    if (!route.id.startsWith(`${route.service}.`)) context.addIssue({ code: 'custom', path: ['id'], message: `must start with its service '${route.service}.'` });
+    const tail = route.path.indexOf('*}');
+    if (tail !== -1 && tail !== route.path.length - 2) context.addIssue({ code: 'custom', path: ['path'], message: 'a {name*} tail may only be the last segment' });
+    for (const entry of route.correlation ?? []) {
+      if (entry.in === 'path' && !route.path.includes(`{${entry.at}}`)) {
+        context.addIssue({ code: 'custom', path: ['correlation'], message: `path parameter {${entry.at}} is not in ${route.path}` });
+      }
+    }
+  });
+
+// Root keys starting with `x-` only hold YAML anchors (shared compare rules) and are not read.
+const fileSchema = z
+  .object({ version: z.literal(1), routes: z.array(routeSchema).min(1) })
+  .catchall(z.unknown())
+  .superRefine((file, context) => {
+    for (const key of Object.keys(file)) {
+      if (key !== 'version' && key !== 'routes' && !key.startsWith('x-')) context.addIssue({ code: 'custom', path: [key], message: 'unknown key (only version, routes and x-* anchors)' });
+    }
+  });
+
+function invalid(file: string, message: string): CutoverError {
+  return new CutoverError('CUTOVER_ERR_ROUTES_INVALID', `route catalogue ${file}: ${message}`);
+}
+
+/** Reads, validates and compiles a catalogue; a bad file throws CUTOVER_ERR_ROUTES_INVALID naming every problem. */
+export function loadRouteCatalogue(file: string = defaultRoutesFile): RouteCatalogue {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalid(file, `cannot read: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw invalid(file, `not valid YAML: ${(error as Error).message}`);
+  }
+  return parseRouteCatalogue(raw, file);
+}
+
+/** Validates an already-parsed catalogue document (the YAML's object form). */
+export function parseRouteCatalogue(raw: unknown, origin = '(inline)'): RouteCatalogue {
+  const result = fileSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${describePath(raw, issue.path)}: ${issue.message}`);
+    throw invalid(origin, problems.join('; '));
+  }
+  const routes = result.data.routes as Route[];
+  const seenIds = new Set<string>();
+  const seenShapes = new Map<string, string>();
+  for (const route of routes) {
+    if (seenIds.has(route.id)) throw invalid(origin, `duplicate route id ${route.id}`);
+    seenIds.add(route.id);
+    const shape = `${route.service} ${route.method} ${route.path.replace(/\{[^}]*?(\*?)\}/g, '{$1}')}`;
+    const other = seenShapes.get(shape);
+    if (other) throw invalid(origin, `routes ${other} and ${route.id} match the same requests (${shape})`);
+    seenShapes.set(shape, route.id);
+  }
+  return compileCatalogue(routes);
+}
+
+function describePath(raw: unknown, path: readonly PropertyKey[]): string {
+  // Name the route by its id when there is one: "routes[3] (sync.x).method" reads better than an index.
+  if (path[0] === 'routes' && typeof path[1] === 'number') {
+    const entry = (raw as { routes?: unknown[] })?.routes?.[path[1]] as { id?: unknown } | undefined;
+    const id = typeof entry?.id === 'string' ? ` (${entry.id})` : '';
+    return [`routes[${path[1]}]${id}`, ...path.slice(2).map(String)].join('.');
+  }
+  return path.map(String).join('.') || '(root)';
+}
+
+interface Node {
+  statics: Map<string, Node>;
+  param?: Node;
+  tail?: Route;
+  route?: Route;
+}
+
+const newNode = (): Node => ({ statics: new Map() });
+
+function insert(root: Node, route: Route): void {
+  let node = root;
+  for (const segment of splitPath(route.path)) {
+    if (segment.startsWith('{') && segment.endsWith('*}')) {
+      node.tail = route;
+      return;
+    }
+    if (segment.startsWith('{')) {
+      node = node.param ??= newNode();
+    } else {
+      let next = node.statics.get(segment);
+      if (!next) node.statics.set(segment, (next = newNode()));
+      node = next;
+    }
+  }
+  node.route = route;
+}
+
+function splitPath(path: string): string[] {
+  return path === '/' ? [''] : path.slice(1).split('/');
+}
+
+function lookup(node: Node, segments: readonly string[], index: number): Route | undefined {
+  if (index === segments.length) return node.route;
+  const segment = segments[index]!;
+  const exact = node.statics.get(segment);
+  if (exact) {
+    const found = lookup(exact, segments, index + 1);
+    if (found) return found;
+  }
+  if (node.param && segment !== '') {
+    const found = lookup(node.param, segments, index + 1);
+    if (found) return found;
+  }
+  return node.tail;
+}
+
+function compileCatalogue(routes: readonly Route[]): RouteCatalogue {
+  const trees = new Map<string, Node>();
+  for (const route of routes) {
+    const key = `${route.service} ${route.method}`;
+    let root = trees.get(key);
+    if (!root) trees.set(key, (root = newNode()));
+    insert(root, route);
+  }
+  const byId = new Map(routes.map((route) => [route.id, route]));
+  Object.freeze(routes);
+  return {
+    routes,
+    byId: (id) => byId.get(id),
+    match(service, method, path) {
+      const query = path.indexOf('?');
+      const bare = query === -1 ? path : path.slice(0, query);
+      if (!bare.startsWith('/')) return undefined;
+      const segments = splitPath(bare);
+      const upper = method.toUpperCase();
+      // HEAD is answered by the GET route, as the legacy frameworks do.
+      const methods = upper === 'HEAD' ? ['HEAD', 'GET', '*'] : [upper, '*'];
+      for (const candidate of methods) {
+        const root = trees.get(`${service} ${candidate}`);
+        const found = root && lookup(root, segments, 0);
+        if (found) return found;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+"""Job plugins of the sync service; each module exposes `router` (an APIRouter with its own prefix)."""

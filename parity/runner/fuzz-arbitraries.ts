@@ -1,0 +1,276 @@
+/**
+ * fast-check generators of requests for the job routes fuzz and calibrate exercise:
+ * `sync.gis-export.run` and `sync.valuation.run`. Valid requests range over the real input
+ * space (seeded counties from county_configs, their formats, layers, polygons inside /
+ * overlapping / outside the county's extent, export parameters; properties that exist,
+ * lists of them, methods, valuation parameters); invalid ones break it on purpose (malformed
+ * JSON, wrong types, missing fields, boundary numbers, unicode, oversized bodies).
+ * A generated FuzzCase is plain data, so fast-check can shrink it and a fixture can keep it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import pg from 'pg';
+import { CutoverError } from '../../src/errors.js';
+import { countyConfigsDir } from '../../src/platform/paths.js';
+import type { RunRequest } from './fuzz-exchange.js';
+
+export interface CountySpace {
+  countyId: string;
+  formats: readonly string[];
+  /** Bounding box of the county's seeded parcels (EPSG:4326). */
+  extent: { x0: number; y0: number; x1: number; y1: number };
+  /** A sample of existing property ids (valuation subjects). */
+  propertyIds: readonly string[];
+}
+
+/** What the generators draw from: the seeded counties of the database under test. */
+export interface InputSpace {
+  counties: readonly CountySpace[];
+}
+
+export interface FuzzCase {
+  /** `valid` or the invalid family it belongs to, for the report. */
+  family: string;
+  /** The JSON body, unless `raw` is set. */
+  body?: unknown;
+  /** A body sent as is (malformed JSON, oversized text). */
+  raw?: string;
+}
+
+export const fuzzableRoutes = ['sync.gis-export.run', 'sync.valuation.run'] as const;
+export type FuzzableRoute = (typeof fuzzableRoutes)[number];
+
+const routePaths: Record<FuzzableRoute, string> = {
+  'sync.gis-export.run': '/plugins/v1/gis-export/run',
+  'sync.valuation.run': '/plugins/v1/valuation/run',
+};
+
+export function isFuzzable(routeId: string): routeId is FuzzableRoute {
+  return (fuzzableRoutes as readonly string[]).includes(routeId);
+}
+
+/** The HTTP request a case stands for. */
+export function toRequest(routeId: FuzzableRoute, fuzzCase: FuzzCase): RunRequest {
+  return { method: 'POST', path: routePaths[routeId], body: fuzzCase.raw ?? JSON.stringify(fuzzCase.body ?? null) };
+}
+
+/** Reads the seeded counties (those with parcels) and their formats; property ids sampled in id order. */
+export async function loadInputSpace(databaseUrl: string, propertiesPerCounty = 40): Promise<InputSpace> {
+  const formats = new Map<string, string[]>();
+  for (const entry of readdirSync(countyConfigsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    try {
+      const json = JSON.parse(readFileSync(join(countyConfigsDir, entry.name, 'county.json'), 'utf8')) as { county_id: string; available_formats?: string[] };
+      formats.set(json.county_id, json.available_formats ?? []);
+    } catch {
+      // A directory without a county.json is not a county.
+    }
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const counties: CountySpace[] = [];
+    const extents = await client.query<{ county_id: string; x0: number; y0: number; x1: number; y1: number }>(
+      `SELECT county_id, min(min_x)::float8 AS x0, min(min_y)::float8 AS y0, max(max_x)::float8 AS x1, max(max_y)::float8 AS y1
+         FROM property_operational GROUP BY county_id ORDER BY county_id`);
+    for (const row of extents.rows) {
+      if (!formats.has(row.county_id)) continue;
+      const ids = await client.query<{ property_id: string }>(
+        'SELECT property_id FROM property_operational WHERE county_id = $1 ORDER BY property_id LIMIT $2', [row.county_id, propertiesPerCounty]);
+      counties.push({
+        countyId: row.county_id,
+        formats: formats.get(row.county_id)!,
+        extent: { x0: row.x0, y0: row.y0, x1: row.x1, y1: row.y1 },
+        propertyIds: ids.rows.map((id) => id.property_id),
+      });
+    }
+    if (counties.length === 0) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', 'no seeded county in the database: run `cutover seed --county test_county` first');
+    return { counties };
+  } finally {
+    await client.end();
+  }
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+/** A rectangle, as fractions of the extent: inside (0..1), overlapping an edge, or wholly outside. */
+function rectangle(extent: CountySpace['extent']): fc.Arbitrary<number[][][]> {
+  const placement = fc.oneof(
+    fc.tuple(fc.double({ min: 0, max: 0.8, noNaN: true }), fc.double({ min: 0, max: 0.8, noNaN: true }), fc.double({ min: 0.05, max: 0.2, noNaN: true })).map(([fx, fy, size]) => ({ fx, fy, size })),
+    fc.tuple(fc.double({ min: -0.1, max: 0.9, noNaN: true }), fc.constantFrom(-0.05, 0.95), fc.double({ min: 0.1, max: 0.3, noNaN: true })).map(([fx, fy, size]) => ({ fx, fy, size })),
+    fc.tuple(fc.constantFrom(1.5, -1.5), fc.double({ min: 0, max: 1, noNaN: true }), fc.constant(0.1)).map(([fx, fy, size]) => ({ fx, fy, size })),
+  );
+  return placement.map(({ fx, fy, size }) => {
+    const w = extent.x1 - extent.x0;
+    const h = extent.y1 - extent.y0;
+    const x0 = round6(extent.x0 + fx * w);
+    const y0 = round6(extent.y0 + fy * h);
+    const x1 = round6(x0 + size * w);
+    const y1 = round6(y0 + size * h);
+    return [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]];
+  });
+}
+
+function areaOfInterest(extent: CountySpace['extent']): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    { weight: 4, arbitrary: rectangle(extent).map((coordinates) => ({ type: 'Polygon', coordinates })) },
+    { weight: 1, arbitrary: fc.array(rectangle(extent), { minLength: 1, maxLength: 2 }).map((polygons) => ({ type: 'MultiPolygon', coordinates: polygons })) },
+    {
+      weight: 1,
+      arbitrary: rectangle(extent).map((coordinates) => ({
+        type: 'FeatureCollection',
+        features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates } }],
+      })),
+    },
+  );
+}
+
+const exportParameters = fc.option(
+  fc.record(
+    {
+      simplify_tolerance: fc.constantFrom(0, 0.0001, 0.001, 0.00005),
+      include_attributes: fc.boolean(),
+      coordinate_system: fc.constantFrom('EPSG:4326', 'EPSG:3857', 'EPSG:2927', 'EPSG:32611'),
+    },
+    { requiredKeys: [] },
+  ),
+  { nil: null },
+);
+
+/** Valid GIS export requests over the seeded counties. */
+export function validGisExport(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return fc.constantFrom(...space.counties).chain((county) =>
+    fc.record({
+      county_id: fc.constant(county.countyId),
+      format: fc.constantFrom(...county.formats),
+      username: fc.constantFrom('assessor', 'admin', 'staff'),
+      area_of_interest: areaOfInterest(county.extent),
+      layers: fc.subarray(['parcels', 'zoning', 'roads'], { minLength: 1 }),
+      parameters: exportParameters,
+    }).map((body) => ({ family: 'valid', body })),
+  );
+}
+
+const valuationParameters = fc.option(
+  fc.record(
+    {
+      lookback_months: fc.integer({ min: 1, max: 120 }),
+      min_comparables: fc.integer({ min: 1, max: 3 }),
+      max_comparables: fc.integer({ min: 3, max: 20 }),
+      as_of_date: fc.constantFrom('2023-06-30', '2024-12-31', '2022-01-01'),
+    },
+    { requiredKeys: [] },
+  ),
+  { nil: undefined },
+);
+
+/** Valid valuation requests: one existing property or a list of them, the one method, parameters within bounds. */
+export function validValuation(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return fc.constantFrom(...space.counties.filter((county) => county.propertyIds.length > 0)).chain((county) => {
+    const subject = fc.oneof(
+      fc.constantFrom(...county.propertyIds).map((id) => ({ property_id: id })),
+      fc.uniqueArray(fc.constantFrom(...county.propertyIds), { minLength: 1, maxLength: 4 }).map((ids) => ({ property_ids: ids })),
+    );
+    return fc.tuple(subject, fc.option(fc.constant('comparable_sales'), { nil: undefined }), valuationParameters).map(([who, method, parameters]) => ({
+      family: 'valid',
+      body: { county_id: county.countyId, ...who, ...(method ? { valuation_method: method } : {}), ...(parameters ? { parameters } : {}) },
+    }));
+  });
+}
+
+const boundaryNumbers = fc.constantFrom(-1, 0, -0, 1e308, -1e308, 2 ** 53 + 1, 0.1 + 0.2, 1e-320);
+const wrongTypes = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.string({ maxLength: 5 }));
+const unicodeText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 });
+
+/** Breaks a valid case in one of the invalid families. */
+function invalidFrom(valid: fc.Arbitrary<FuzzCase>, numericPaths: ReadonlyArray<readonly string[]>): fc.Arbitrary<FuzzCase> {
+  const bodyOf = (fuzzCase: FuzzCase) => structuredClone(fuzzCase.body) as Record<string, unknown>;
+  const setAt = (body: Record<string, unknown>, path: readonly string[], value: unknown) => {
+    let at = body;
+    for (const step of path.slice(0, -1)) {
+      if (at[step] === null || typeof at[step] !== 'object') at[step] = {};
+      at = at[step] as Record<string, unknown>;
+    }
+    at[path[path.length - 1]!] = value;
+    return body;
+  };
+  return fc.oneof(
+    fc.tuple(valid, fc.nat({ max: 60 })).map(([c, cut]) => {
+      const text = JSON.stringify(c.body);
+      return { family: 'malformed-json', raw: text.slice(0, Math.max(1, Math.min(cut, text.length - 1))) };
+    }),
+    fc.tuple(valid, fc.nat(), wrongTypes).map(([c, which, value]) => {
+      const body = bodyOf(c);
+      const keys = Object.keys(body);
+      return { family: 'wrong-type', body: setAt(body, [keys[which % keys.length]!], value) };
+    }),
+    fc.tuple(valid, fc.nat()).map(([c, which]) => {
+      const body = bodyOf(c);
+      const keys = Object.keys(body);
+      delete body[keys[which % keys.length]!];
+      return { family: 'missing-field', body };
+    }),
+    fc.tuple(valid, fc.constantFrom(...numericPaths), boundaryNumbers).map(([c, path, n]) => ({ family: 'boundary-number', body: setAt(bodyOf(c), path, n) })),
+    fc.tuple(valid, fc.constantFrom('county_id', 'username', 'format', 'property_id', 'valuation_method'), unicodeText).map(([c, key, text]) => ({
+      family: 'unicode',
+      body: key in bodyOf(c) ? setAt(bodyOf(c), [key], text) : { ...bodyOf(c), [key]: text },
+    })),
+    fc.tuple(valid, fc.integer({ min: 64_000, max: 300_000 })).map(([c, size]) => ({
+      family: 'oversized',
+      body: { ...bodyOf(c), padding: 'x'.repeat(size) },
+    })),
+    // pydantic v1 coerces: "12" and 12.7 and true are ints, 5 is a str; the reimplementation must coerce alike.
+    fc.tuple(valid, fc.constantFrom(...numericPaths), fc.oneof(fc.integer({ min: -5, max: 130 }).map(String), fc.double({ min: -5, max: 130, noNaN: true }), fc.boolean(), fc.constantFrom(' 7', '1e1', '0x10', '7.0')))
+      .map(([c, path, value]) => ({ family: 'coercible-type', body: setAt(bodyOf(c), path, value) })),
+    // Duplicate keys: Python's json keeps the last one.
+    fc.tuple(valid, fc.nat(), fc.oneof(wrongTypes, unicodeText)).map(([c, which, first]) => {
+      const body = bodyOf(c);
+      const keys = Object.keys(body);
+      const key = keys[which % keys.length]!;
+      return { family: 'duplicate-key', raw: `{${JSON.stringify(key)}:${JSON.stringify(first)},${JSON.stringify(body).slice(1)}` };
+    }),
+    fc.constantFrom<FuzzCase>({ family: 'not-an-object', raw: '[]' }, { family: 'not-an-object', raw: 'null' }, { family: 'not-an-object', raw: '"text"' }, { family: 'empty-body', raw: '' }),
+  );
+}
+
+/** Well-typed values the route must refuse or handle: unknown counties, formats, layers, CRSs, properties, methods. */
+function unknownValues(valid: fc.Arbitrary<FuzzCase>, routeId: FuzzableRoute): fc.Arbitrary<FuzzCase> {
+  const replacements: Record<FuzzableRoute, Array<[readonly string[], fc.Arbitrary<unknown>]>> = {
+    'sync.gis-export.run': [
+      [['county_id'], fc.constantFrom('nowhere_wa', 'BENTON_WA', '', 'test')],
+      [['format'], fc.constantFrom('geojson', 'KML ', 'FAIL_FORMAT_SIM', 'GeoPackage', 'CSV')],
+      [['layers'], fc.constantFrom([], ['buildings'], ['parcels', 'parcels'], ['Parcels'], ['roads', 'zoning', 'parcels'])],
+      [['parameters', 'coordinate_system'], fc.constantFrom('EPSG:999999', 'epsg:4326', '+proj=longlat +datum=WGS84', 'EPSG:2927 ', 'CRS:84', '')],
+      [['area_of_interest'], fc.constantFrom({}, { type: 'Point', coordinates: [0, 0] }, { type: 'FeatureCollection', features: [] }, { type: 'Polygon', coordinates: [] })],
+    ],
+    'sync.valuation.run': [
+      [['county_id'], fc.constantFrom('nowhere_wa', 'benton_wa', '', 'x'.repeat(51))],
+      [['property_id'], fc.constantFrom('nope', '', 'x'.repeat(65))],
+      [['property_ids'], fc.constantFrom([], ['nope'], Array.from({ length: 101 }, (_, i) => `p${i}`))],
+      [['valuation_method'], fc.constantFrom('income', '', 'COMPARABLE_SALES')],
+      [['parameters', 'as_of_date'], fc.constantFrom('2023-02-30', '1900-01-01', '2024-13-01', 'yesterday', '2023-06-30T00:00:00')],
+    ],
+  };
+  return fc.tuple(valid, fc.constantFrom(...replacements[routeId])).chain(([c, [path, values]]) =>
+    values.map((value) => {
+      const body = structuredClone(c.body) as Record<string, unknown>;
+      let at = body;
+      for (const step of path.slice(0, -1)) {
+        if (at[step] === null || typeof at[step] !== 'object') at[step] = {};
+        at = at[step] as Record<string, unknown>;
+      }
+      at[path[path.length - 1]!] = value;
+      return { family: 'unknown-value', body };
+    }));
+}
+
+/** Valid and invalid requests for a route, valid ones more often (they reach the code that does the work). */
+export function fuzzCases(routeId: FuzzableRoute, space: InputSpace, options: { invalid?: boolean } = {}): fc.Arbitrary<FuzzCase> {
+  const valid = routeId === 'sync.gis-export.run' ? validGisExport(space) : validValuation(space);
+  if (options.invalid === false) return valid;
+  const numeric = routeId === 'sync.gis-export.run'
+    ? [['parameters', 'simplify_tolerance'], ['area_of_interest', 'coordinates'], ['parameters', 'include_attributes'], ['parameters', 'coordinate_system']]
+    : [['parameters', 'lookback_months'], ['parameters', 'min_comparables'], ['parameters', 'max_comparables']];
+  return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalidFrom(valid, numeric) }, { weight: 1, arbitrary: unknownValues(valid, routeId) });
+}

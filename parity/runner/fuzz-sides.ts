@@ -1,0 +1,99 @@
+/**
+ * The sides a differential run talks to: legacy sync instance(s) and the reimplemented sync
+ * (GIS export mounted), each on an ephemeral port, all against one database, started through
+ * the Supervisor with the same env contract the platform uses. Fuzz starts one legacy and one
+ * reimpl; calibrate starts two legacy instances and no reimpl.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CutoverConfig } from '../../src/config/schema.js';
+import { migrate, migrateHarness } from '../../src/db/migrate.js';
+import { dropDatabase, ensureDatabase, type DatabaseServer } from '../../src/db/server.js';
+import { legacyServiceSpecs } from '../../src/platform/legacy-services.js';
+import { freePort } from '../../src/platform/ports.js';
+import { reimplServiceSpecs } from '../../src/platform/reimpl-services.js';
+import { Supervisor } from '../../src/platform/supervisor.js';
+import { isCountySeeded, seedCounty } from '../../src/seed/index.js';
+import { countyConfigsDir } from '../../src/platform/paths.js';
+
+export interface Sides {
+  /** Base URLs of the legacy sync instances (two for calibrate). */
+  legacy: string[];
+  /** Base URL of the reimplemented sync, when started. */
+  reimpl?: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface SidesOptions {
+  config: CutoverConfig;
+  databaseUrl: string;
+  legacyInstances: number;
+  reimpl: boolean;
+  /** Counties seeded when they hold no parcels yet (small ones keep a run fast). */
+  seed?: ReadonlyArray<{ countyId: string; parcels: number }>;
+  log?: (line: string) => void;
+}
+
+/** Starts the sides; stops whatever it started when one of them fails to come up. */
+export async function startSides(options: SidesOptions): Promise<Sides> {
+  const { config, databaseUrl } = options;
+  const log = options.log ?? (() => undefined);
+  await migrate(databaseUrl);
+  await migrateHarness(databaseUrl);
+  for (const county of options.seed ?? []) {
+    if (await isCountySeeded(databaseUrl, county.countyId)) continue;
+    await seedCounty(databaseUrl, { ...county, seed: config.seed.seed, countyConfigsDir });
+    log(`seeded ${county.countyId} with ${county.parcels} parcels`);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'cutover-sides-'));
+  const supervisor = new Supervisor(join(work, 'logs'));
+  const host = '127.0.0.1';
+  const sides: Sides = { legacy: [], databaseUrl, stop: () => supervisor.stopAll() };
+  try {
+    for (let i = 0; i < options.legacyInstances; i++) {
+      const port = await freePort(host);
+      const endpoint = { host, port };
+      // Each instance its own EXPORT_DIR: a file one side wrote can never satisfy the other's download.
+      const [sync] = legacyServiceSpecs(config, {
+        databaseUrl, exportDir: join(work, `legacy-${i}-exports`), ollamaUrl: 'http://127.0.0.1:9', syncServiceUrl: '', narratorUrl: '',
+      }, { sync: endpoint, gateway: endpoint, narrator: endpoint }, `legacy-${i}`);
+      const running = await supervisor.start(sync!);
+      sides.legacy.push(running.url);
+      log(`${sync!.id} healthy at ${running.url}`);
+    }
+    if (options.reimpl) {
+      const endpoint = { host, port: await freePort(host) };
+      const [sync] = reimplServiceSpecs(config, { databaseUrl, exportDir: join(work, 'reimpl-exports'), mountGisExport: true },
+        { sync: endpoint, gisExport: endpoint }, { only: ['sync'] });
+      const running = await supervisor.start(sync!);
+      sides.reimpl = running.url;
+      log(`${sync!.id} healthy at ${running.url}`);
+    }
+  } catch (error) {
+    await supervisor.stopAll();
+    throw error;
+  }
+  return sides;
+}
+
+/**
+ * The database a fuzz or calibrate run uses: the configured one (its real counties), or with
+ * `isolated` a throw-away database on the same server, seeded with small counties and dropped
+ * after, so generated jobs never land in the configured database's job tables.
+ */
+export async function runDatabase(
+  config: CutoverConfig,
+  server: DatabaseServer,
+  isolated: boolean,
+): Promise<{ url: string; seed?: Array<{ countyId: string; parcels: number }>; drop(): Promise<void> }> {
+  if (!isolated) return { url: config.database.url ?? (await ensureDatabase(server, config.database.name)), drop: async () => undefined };
+  const name = `cutover_fuzz_${process.pid}_${Date.now().toString(36)}`;
+  const url = await ensureDatabase(server, name);
+  return {
+    url,
+    seed: [{ countyId: 'test_county', parcels: 300 }, { countyId: 'franklin_wa', parcels: 1000 }],
+    drop: () => dropDatabase(server, name),
+  };
+}

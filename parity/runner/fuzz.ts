@@ -1,0 +1,177 @@
+/**
+ * Differential fuzzing (`cutover fuzz`): fast-check generates requests for a route, each is
+ * sent to legacy and to the reimplementation at once (a job followed to its terminal state
+ * and results), and the engine compares them. A request whose differences are not explained
+ * (by a rule, calibrated noise or an accepted difference) fails the property; fast-check then
+ * shrinks it to the smallest request that still differs the same way, within a budget, and
+ * the counterexample is saved as a fixture. The run then goes on, with differences already
+ * reported no longer failing, until the runs are spent or `maxCounterexamples` are found.
+ */
+import fc from 'fast-check';
+import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
+import { loadAcceptedDifferences } from '../compare/accepted-registry.js';
+import { fuzzCases, toRequest, type FuzzableRoute, type FuzzCase, type InputSpace } from './fuzz-arbitraries.js';
+import { compareSides, mismatchLines, type CompareSources, type RequestComparison } from './fuzz-compare.js';
+import { exchangeOnSide, type RunRequest, type SideExchanges } from './fuzz-exchange.js';
+import { writeCounterexample } from './fuzz-fixture.js';
+import type { JobRows } from './fuzz-rows.js';
+import type { RunProgress } from './progress.js';
+
+export interface FuzzOptions {
+  routeId: FuzzableRoute;
+  runs: number;
+  seed: number;
+  legacyUrl: string;
+  reimplUrl: string;
+  catalogue: RouteCatalogue;
+  space: InputSpace;
+  /** Generate invalid requests too (default true). */
+  invalid?: boolean;
+  /** Stop after this many distinct counterexamples (default 3). */
+  maxCounterexamples?: number;
+  /** Property evaluations allowed while shrinking one counterexample (default 200). */
+  shrinkBudget?: number;
+  /** Where counterexamples are saved as fixtures (`<dir>/<route>/<shape>.json`); not saved when unset. */
+  fixturesDir?: string;
+  /** Noise and accepted differences; accepted ones default to parity/accepted-differences.yaml. */
+  sources?: CompareSources;
+  /** How long a created job may take to reach a terminal state, per side. */
+  jobDeadlineMs?: number;
+  /** When given, each created job's row is read back and compared too (side effects, not only answers). */
+  rows?: JobRows;
+  progress?: RunProgress;
+}
+
+export interface Counterexample {
+  routeId: string;
+  family: string;
+  fuzzCase: FuzzCase;
+  request: RunRequest;
+  /** The differences that remain unexplained, `part path (kind): legacy … / reimpl …`. */
+  mismatches: string[];
+  verdict: RequestComparison['verdict'];
+  /** Requests tried while shrinking. */
+  shrinkSteps: number;
+  /** The case as first found, before shrinking. */
+  original: FuzzCase;
+  fixtureFile?: string;
+}
+
+export interface FuzzResult {
+  routeId: string;
+  seed: number;
+  runs: number;
+  counts: Record<string, number>;
+  counterexamples: Counterexample[];
+}
+
+/** What makes two failures "the same difference": the parts, paths and kinds that mismatch (or which side errored). */
+function signatureOf(result: RequestComparison): string {
+  const lines = result.parts.flatMap((part) => {
+    if (part.comparison.verdict === 'errored') return [`${part.part} errored ${part.comparison.erroredSide}`];
+    return part.comparison.differences.filter((d) => d.disposition.as === 'mismatch').map((d) => `${part.part} ${d.path.replace(/\[\d+\]/g, '[*]')} ${d.kind}`);
+  });
+  return [...new Set(lines)].sort().join('; ');
+}
+
+/** Runs one request on both sides at once and compares. */
+export async function differential(
+  route: Route,
+  catalogue: RouteCatalogue,
+  request: RunRequest,
+  urls: { legacy: string; reimpl: string },
+  sources?: CompareSources,
+  jobDeadlineMs?: number,
+  rows?: JobRows,
+): Promise<{ legacy: SideExchanges; reimpl: SideExchanges; result: RequestComparison }> {
+  const [legacy, reimpl] = await Promise.all([
+    exchangeOnSide(urls.legacy, request, route, catalogue, jobDeadlineMs),
+    exchangeOnSide(urls.reimpl, request, route, catalogue, jobDeadlineMs),
+  ]);
+  if (rows && legacy.jobId && reimpl.jobId) {
+    [legacy.row, reimpl.row] = await Promise.all([rows.read(route, legacy.jobId), rows.read(route, reimpl.jobId)]);
+  }
+  return { legacy, reimpl, result: await compareSides(route, catalogue, legacy, reimpl, sources) };
+}
+
+export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
+  const route = options.catalogue.byId(options.routeId)!;
+  const registry = options.sources?.accepted ? undefined : loadAcceptedDifferences();
+  const sources: CompareSources = { ...options.sources, accepted: options.sources?.accepted ?? ((id) => registry!.forRoute(id)) };
+  options = { ...options, sources };
+  const arbitrary = fuzzCases(options.routeId, options.space, { invalid: options.invalid ?? true });
+  const known = new Set<string>();
+  const counts: Record<string, number> = {};
+  const counterexamples: Counterexample[] = [];
+  const budget = options.shrinkBudget ?? 200;
+  const max = options.maxCounterexamples ?? 3;
+  let remaining = options.runs;
+  let round = 0;
+  let runIndex = 0;
+
+  while (remaining > 0 && counterexamples.length < max) {
+    let shrinking = false;
+    let shrinkSteps = 0;
+    let found: { signature: string; fuzzCase: FuzzCase; result: RequestComparison; last?: { fuzzCase: FuzzCase; result: RequestComparison } } | undefined;
+    const property = fc.asyncProperty(arbitrary, async (fuzzCase) => {
+      if (shrinking && shrinkSteps >= budget) return true;
+      const request = toRequest(options.routeId, fuzzCase);
+      const { result } = await differential(route, options.catalogue, request, { legacy: options.legacyUrl, reimpl: options.reimplUrl }, options.sources, options.jobDeadlineMs, options.rows);
+      const signature = signatureOf(result);
+      const failing = (result.verdict === 'mismatched' || result.verdict === 'errored') && !known.has(signature);
+      if (shrinking) {
+        shrinkSteps += 1;
+        // Shrink towards the same difference, not towards any difference.
+        if (failing && signature === found!.signature) {
+          found!.last = { fuzzCase, result };
+          return false;
+        }
+        return true;
+      }
+      runIndex += 1;
+      const outcome = failing ? result.verdict : known.has(signature) && signature ? 'known' : result.verdict;
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+      options.progress?.item({
+        id: `${options.routeId} run ${runIndex} (${fuzzCase.family})`,
+        outcome: outcome === 'known' ? 'mismatched' : outcome,
+        ...(failing || outcome === 'known' ? { detail: mismatchLines(result)[0] ?? signature } : {}),
+      });
+      if (failing) {
+        shrinking = true;
+        found = { signature, fuzzCase, result };
+        options.progress?.note(`${options.routeId}: difference found (${signature}); shrinking...`);
+        return false;
+      }
+      return true;
+    });
+    const details = await fc.check(property, { numRuns: remaining, seed: options.seed + round, endOnFailure: false });
+    remaining -= Math.max(details.numRuns, 1);
+    round += 1;
+    if (!found) break;
+    known.add(found.signature);
+    const smallest = found.last ?? { fuzzCase: found.fuzzCase, result: found.result };
+    const counterexample: Counterexample = {
+      routeId: options.routeId,
+      family: smallest.fuzzCase.family,
+      fuzzCase: smallest.fuzzCase,
+      request: toRequest(options.routeId, smallest.fuzzCase),
+      mismatches: mismatchLines(smallest.result),
+      verdict: smallest.result.verdict,
+      shrinkSteps,
+      original: found.fuzzCase,
+    };
+    if (options.fixturesDir) counterexample.fixtureFile = await saveCounterexample(options.fixturesDir, route, counterexample, options);
+    counterexamples.push(counterexample);
+    options.progress?.note(`${options.routeId}: shrunk in ${shrinkSteps} steps to ${counterexample.request.body?.slice(0, 300)}`);
+  }
+  return { routeId: options.routeId, seed: options.seed, runs: runIndex, counts, counterexamples };
+}
+
+/** Sends the shrunk request once more, so the fixture holds real answers to exactly this request, and writes it. */
+async function saveCounterexample(dir: string, route: Route, counterexample: Counterexample, options: FuzzOptions): Promise<string> {
+  const { legacy, reimpl } = await differential(route, options.catalogue, counterexample.request, { legacy: options.legacyUrl, reimpl: options.reimplUrl }, options.sources, options.jobDeadlineMs, options.rows);
+  return writeCounterexample(dir, {
+    route, request: counterexample.request, legacy, reimpl,
+    fuzz: { seed: options.seed, family: counterexample.family, shrinkSteps: counterexample.shrinkSteps, mismatches: counterexample.mismatches },
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * What the proxy keeps of one side's answer for the comparison: status, headers, latency and
+ * the body up to a bound. Bytes past the bound are still read (connections must drain) but
+ * not kept, and the capture says it was cut.
+ */
+import type { Side } from './decide.js';
+
+export interface UpstreamFailure {
+  /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED, or SHADOW_ABORTED when the proxy gave up. */
+  code: string;
+  message: string;
+}
+
+/** One side's answer as seen by the proxy. */
+export interface SideResult {
+  side: Side;
+  status: number | undefined;
+  /** Lower-case name → value (repeated headers joined with ", "). */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** True when the body was longer than the capture bound and `body` holds only its start. */
+  truncated: boolean;
+  /** Milliseconds from sending the request to the last byte of the answer (or the failure). */
+  latencyMs: number;
+  failure: UpstreamFailure | undefined;
+}
+
+/** Collects body chunks up to `limit` bytes. */
+export class BodyCapture {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly limit: number) {}
+
+  add(chunk: Buffer): void {
+    if (this.truncated) return;
+    const room = this.limit - this.size;
+    if (chunk.length > room) {
+      if (room > 0) this.chunks.push(chunk.subarray(0, room));
+      this.size = this.limit;
+      this.truncated = true;
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  bytes(): Buffer {
+    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+  }
+}
+
+/** Header map of a raw undici header list, for comparison (names lower-cased). */
+export function headerMap(raw: readonly Buffer[] | readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    out[name] = out[name] === undefined ? value : `${out[name]}, ${value}`;
+  }
+  return out;
+}
+
+/** Maps an undici/socket error to the proxy's stable upstream failure codes. */
+export function classifyFailure(error: unknown): UpstreamFailure {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message ?? String(error);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
+    return { code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message };
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
+    return { code: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE', message };
+  }
+  return { code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: code ? `${code}: ${message}` : message };
+}

@@ -1,0 +1,111 @@
+/**
+ * Where the proxy compares two answers (off the request path): a thin adapter over the one
+ * comparison engine (parity/compare/engine.ts), so live shadow observations, replay and fuzz
+ * judge answers alike. The proxy speaks of serving and shadow sides; the engine of legacy and
+ * reimplementation: this file maps one onto the other. Differences keep their path, both
+ * values (JSON text, numbers as written), their kind and their disposition; differences a
+ * route's rules explain make the verdict `ignored` with those rules, never `matched`.
+ */
+import type { SideResult } from './capture.js';
+import { bodyTooLargeRule, compareExchangesSync, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../parity/compare/engine.js';
+import type { RouteCompareRules } from '../parity/compare/rules.js';
+
+export { bodyTooLargeRule };
+
+export type Verdict = 'matched' | 'mismatched' | 'ignored' | 'errored';
+
+export interface Difference {
+  /** `status`, `headers.<name>`, or a JSON path into the body (`$` for the whole body). */
+  path: string;
+  /** The serving side's value rendered as JSON text (absent when the serving side has none). */
+  serving?: string;
+  shadow?: string;
+  /** The ignore rule that explains this difference, when one does. */
+  ignoredBy?: string;
+  /** The correlated id pair (`legacy↔reimpl`, proxy/correlation.ts) that makes both values the same job: compares as equal. */
+  correlated?: string;
+  /** What differs (parity/compare/engine.ts DifferenceKind); absent in observations recorded before the engine. */
+  kind?: DifferenceKind;
+  /** What the difference means: mismatch, ignored, noise, accepted or correlated. */
+  disposition?: Disposition;
+  detail?: string;
+}
+
+export interface Comparison {
+  verdict: Verdict;
+  /** Rules that explained the differences of an `ignored` verdict. */
+  ignoredBy: string[];
+  /** Which side failed, for an `errored` verdict. */
+  erroredSide: 'serving' | 'shadow' | 'both' | undefined;
+  /** Differences found (those that were ignored carry `ignoredBy`); bounded by `maxDifferences`. */
+  differences: Difference[];
+  /** Ids of accepted differences (parity/accepted-differences.yaml) that absorbed something. */
+  accepted?: string[];
+}
+
+/** A route's compare rules (flags/routes.yaml): ignore paths, compared headers, per-path comparators. */
+export type CompareRules = RouteCompareRules;
+
+/** What else the engine may be told: the route (for accepted differences), calibrated noise, the registry. */
+export type CompareExtras = Partial<Pick<CompareContext, 'routeId' | 'noise' | 'accepted' | 'noiseThresholds'>>;
+
+const toExchange = (side: SideResult): Exchange => ({
+  status: side.status ?? 0,
+  headers: side.headers,
+  body: side.body,
+  truncated: side.truncated,
+  ...(side.failure ? { failure: side.failure } : {}),
+});
+
+/**
+ * Compares the shadow side's answer with the serving side's under a route's rules.
+ * `correlations` (serving id → shadow id) makes values that differ only by a correlated id compare as equal.
+ */
+export function compareAnswers(
+  serving: SideResult,
+  shadow: SideResult,
+  rules: CompareRules,
+  maxDifferences = 100,
+  correlations?: ReadonlyMap<string, string>,
+  extras: CompareExtras = {},
+): Comparison {
+  // A side result says which system answered; without a shadow side (tests), serving is legacy.
+  const servingIsLegacy = serving.side !== 'reimpl';
+  const [legacy, reimpl] = servingIsLegacy ? [serving, shadow] : [shadow, serving];
+  const legacyToReimpl = correlations && !servingIsLegacy ? new Map([...correlations].map(([s, h]) => [h, s])) : correlations;
+  const result = compareExchangesSync(toExchange(legacy), toExchange(reimpl), {
+    routeId: extras.routeId ?? '',
+    rules,
+    maxDifferences,
+    ...(legacyToReimpl ? { correlations: legacyToReimpl } : {}),
+    ...(extras.noise ? { noise: extras.noise } : {}),
+    ...(extras.noiseThresholds ? { noiseThresholds: extras.noiseThresholds } : {}),
+    ...(extras.accepted ? { accepted: extras.accepted } : {}),
+  });
+  const erroredSide = result.erroredSide === undefined || result.erroredSide === 'both' ? result.erroredSide : (result.erroredSide === 'legacy') === servingIsLegacy ? 'serving' : 'shadow';
+  // The truncated-body marker is a rule, not a difference someone could read values from.
+  const differences = result.differences
+    .filter((difference) => !(difference.disposition.as === 'ignored' && difference.disposition.rule === bodyTooLargeRule))
+    .map((difference): Difference => {
+      const servingValue = (servingIsLegacy ? difference.legacy : difference.reimpl) as string | undefined;
+      const shadowValue = (servingIsLegacy ? difference.reimpl : difference.legacy) as string | undefined;
+      const { disposition } = difference;
+      return {
+        path: difference.path,
+        ...(servingValue === undefined ? {} : { serving: servingValue }),
+        ...(shadowValue === undefined ? {} : { shadow: shadowValue }),
+        ...(disposition.as === 'ignored' ? { ignoredBy: disposition.rule } : {}),
+        ...(disposition.as === 'correlated' ? { correlated: disposition.pair } : {}),
+        kind: difference.kind,
+        disposition,
+        ...(difference.detail ? { detail: difference.detail } : {}),
+      };
+    });
+  return {
+    verdict: result.verdict,
+    ignoredBy: result.verdict === 'ignored' ? result.ignoredBy : [],
+    erroredSide,
+    differences,
+    ...(result.accepted.length > 0 ? { accepted: result.accepted } : {}),
+  };
+}

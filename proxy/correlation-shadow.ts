@@ -1,0 +1,136 @@
+/**
+ * Stateful shadowing, as the front door uses it: before a shadow copy goes out, the job ids it
+ * names are swapped for their correlated shadow ids and the copy is sent to the instance that
+ * holds those jobs (the shadow instance: the shadow side's `/run` wrote them there); once both
+ * answers are in, new pairs are learnt from a `/run`, a racing job read is polled to terminal
+ * states when its route asks, and a shadowed write's job rows are compared (state-parity.ts).
+ * Everything after the answers runs off the request path, bounded.
+ */
+import type { Route, Service } from '../flags/route-catalogue.js';
+import type { SideResult } from './capture.js';
+import { learnPairs, requestIds, rewriteForShadow, type Correlation } from './correlation.js';
+import type { Correlations } from './correlation-store.js';
+import type { Decision } from './decide.js';
+import { pollToTerminal, raceBetween } from './eventual-state.js';
+import type { OutgoingRequest } from './forward.js';
+import type { Exchange } from './observation-recorder.js';
+import { sendShadow } from './shadow.js';
+import type { StateParity } from './state-parity.js';
+import type { Upstream, Upstreams } from './upstreams.js';
+
+type Replayable = OutgoingRequest & { body: Buffer | null };
+
+/** The shadow copy to send: the request (ids rewritten) and where it goes. */
+export interface ShadowPlan {
+  request: Replayable;
+  upstream: Upstream;
+  /** Pairs whose shadow ids the copy carries. */
+  used: Correlation[];
+  /** The request as the serving side got it (polls read the serving side again with it). */
+  original: Replayable;
+}
+
+export interface StatefulShadowingParts {
+  correlations: Correlations;
+  upstreams: Upstreams;
+  /** Compares job rows after shadowed writes; absent when the proxy has no database to read them from. */
+  stateParity?: StateParity | undefined;
+  limits: { timeoutMs: number; captureLimit: number };
+  /** Racing reads polled at once; more are recorded as they are (ignored: eventual-state). */
+  maxPolls?: number;
+}
+
+export class StatefulShadowing {
+  private polling = 0;
+  /** Racing reads not polled because `maxPolls` were already polling. */
+  pollsSkipped = 0;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly parts: StatefulShadowingParts) {}
+
+  /** Where and what the shadow copy of `request` is; synchronous unless a correlation must be looked up in the persistent store. */
+  plan(service: Service, route: Route, decision: Decision, request: Replayable): ShadowPlan | Promise<ShadowPlan> {
+    const { correlations, upstreams } = this.parts;
+    const shadowSide = decision.shadow!;
+    const make = (lookup: (id: string) => Correlation | undefined): ShadowPlan => {
+      const { request: rewritten, used } = rewriteForShadow(route, request, lookup);
+      // A correlated id names a job the shadow side wrote to its shadow instance: read it there.
+      return { request: rewritten, original: request, used, upstream: upstreams.for(service, route, shadowSide, 'shadow', used.length > 0) };
+    };
+    const ids = route.correlation ? requestIds(route, request) : [];
+    const peek = (id: string) => correlations.peek(decision.serving, id);
+    if (ids.length === 0 || !correlations.persistent || ids.every(({ value }) => peek(value))) return make(peek);
+    return Promise.all(ids.map(async ({ value }) => [value, await correlations.find(decision.serving, value)] as const)).then((found) => {
+      const known = new Map(found.filter((entry): entry is readonly [string, Correlation] => entry[1] !== undefined));
+      return make((id) => known.get(id));
+    });
+  }
+
+  /**
+   * Takes a finished exchange: learns pairs, polls a racing job read to terminal states when
+   * the route asks, then hands the exchange (and, after a write, the job rows' exchange) to `submit`.
+   */
+  settle(exchange: Exchange, plan: ShadowPlan, decision: Decision, service: Service, submit: (exchange: Exchange) => void): void {
+    const { route } = exchange;
+    const learnt = learnPairs(route, exchange.serving, exchange.shadow);
+    void this.parts.correlations.learn(learnt);
+    const correlations = [...plan.used, ...learnt];
+    const observed: Exchange = correlations.length > 0 ? { ...exchange, correlations } : exchange;
+    const poll = route.eventual?.poll;
+    if (poll && exchange.method === 'GET' && raceBetween(route, exchange.serving, exchange.shadow)) {
+      if (this.polling >= (this.parts.maxPolls ?? 32)) {
+        this.pollsSkipped++;
+        submit(observed);
+      } else {
+        this.polling++;
+        const readBoth = () => this.readBoth(service, route, decision, plan);
+        this.track(
+          pollToTerminal(readBoth, observed, poll)
+            .then((polled) => submit({ ...observed, serving: polled.serving, shadow: polled.shadow }))
+            .finally(() => this.polling--),
+        );
+      }
+    } else {
+      submit(observed);
+    }
+    const stateParity = this.parts.stateParity;
+    if (stateParity && route.writes && correlations.length > 0) {
+      this.track(
+        stateParity.rowsAfterWrite(route, correlations, decision.shadow!).then((rows) => {
+          for (const row of rows) {
+            submit({
+              ...exchange,
+              at: new Date(),
+              route: { ...route, id: row.routeId, compare: { ...route.compare, headers: [] } },
+              method: 'STATE',
+              path: `${row.table}/${row.servingId}`,
+              serving: row.serving,
+              shadow: row.shadow,
+              correlations: [row.correlation],
+            });
+          }
+        }),
+      );
+    }
+  }
+
+  /** The same job read again on both sides: the serving request to the serving upstream, the shadow copy where it went. */
+  private readBoth(service: Service, route: Route, decision: Decision, plan: ShadowPlan): Promise<[SideResult, SideResult]> {
+    const read = (upstream: Upstream, side: Exchange['serving']['side'], request: Replayable) =>
+      new Promise<SideResult>((resolve) => sendShadow(upstream, side, { ...request, body: null }, this.parts.limits, resolve));
+    return Promise.all([
+      read(this.parts.upstreams.for(service, route, decision.serving, 'serving'), decision.serving, plan.original),
+      read(plan.upstream, decision.shadow!, plan.request),
+    ]);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.pending.delete(settled));
+    this.pending.add(settled);
+  }
+
+  /** Waits for polls and state checks under way (tests, and shutdown before the recorder's last flush). */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+}

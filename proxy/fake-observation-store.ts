@@ -1,0 +1,33 @@
+/** The in-memory ObservationStore for tests; the same contract tests run against it and PostgreSQL. */
+import type { Observation, ObservationQuery, ObservationStore } from './observation.js';
+
+export class FakeObservationStore implements ObservationStore {
+  private readonly rows: Observation[] = [];
+  private nextId = 1;
+  /** Number of append() calls, so tests can see that writes are batched. */
+  appendCalls = 0;
+
+  async append(observations: readonly Observation[]): Promise<void> {
+    this.appendCalls++;
+    for (const observation of observations) this.rows.push(structuredClone({ ...observation, id: this.nextId++ }));
+  }
+
+  async list(query: ObservationQuery = {}): Promise<Observation[]> {
+    return this.rows
+      .filter((row) => query.routeId === undefined || row.routeId === query.routeId)
+      .filter((row) => query.since === undefined || row.observedAt >= query.since)
+      .filter((row) => query.verdict === undefined || row.verdict === query.verdict)
+      .sort((a, b) => b.observedAt.getTime() - a.observedAt.getTime() || b.id! - a.id!)
+      .slice(0, query.limit ?? 1000)
+      .map((row) => structuredClone(row));
+  }
+
+  async prune(before: Date): Promise<number> {
+    const keep = this.rows.filter((row) => row.observedAt >= before);
+    const removed = this.rows.length - keep.length;
+    this.rows.splice(0, this.rows.length, ...keep);
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,145 @@
+/**
+ * Forwarding the serving request: the client's request goes to the serving upstream over a
+ * keep-alive pool and the answer streams back unchanged (status, reason, end-to-end headers
+ * in their order and case, body bytes), with backpressure both ways. When the upstream
+ * cannot be reached or is too slow before answering, the client gets a 502/504 JSON error
+ * with a stable code; after the answer has started, the client connection is cut instead
+ * (a half answer must not look whole).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { errorCodes, type ErrorCode } from '../src/errors.js';
+import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
+import type { Side } from './decide.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import type { Upstream } from './upstreams.js';
+
+export interface OutgoingRequest {
+  method: string;
+  /** Path and query, exactly as the client sent them. */
+  path: string;
+  /** Flat end-to-end header list [name, value, ...]. */
+  headers: string[];
+  body: Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
+}
+
+export interface ForwardOptions {
+  side: Side;
+  routeId: string;
+  timeoutMs: number;
+  /** Headers added to the answer (x-cutover-*), flat; empty to leave the answer untouched. */
+  extraHeaders: readonly string[];
+  /** When set, the served body is also kept (bounded) for the comparison. */
+  captureLimit: number | undefined;
+  /** Called once, when the answer is complete or failed. */
+  onDone: (result: SideResult) => void;
+}
+
+/** The JSON error body the client gets when the serving upstream fails before answering. */
+export function upstreamErrorBody(code: ErrorCode, message: string, routeId: string, side: Side): string {
+  return JSON.stringify({ code, message, hint: errorCodes[code].hint, route: routeId, side });
+}
+
+class ServingHandler implements Dispatcher.DispatchHandler {
+  private abort: ((error?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private status: number | undefined;
+  private headers: Record<string, string> = {};
+  private readonly capture: BodyCapture | undefined;
+  private readonly started = performance.now();
+  private finished = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly upstream: Upstream,
+    private readonly options: ForwardOptions,
+  ) {
+    this.capture = options.captureLimit === undefined ? undefined : new BodyCapture(options.captureLimit);
+    res.once('close', () => {
+      // The client went away: stop the upstream answer rather than reading it for no one.
+      if (!this.finished) this.abort?.(new Error('client closed the connection'));
+    });
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    if (this.res.destroyed) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true;
+    this.status = status;
+    this.resume = resume;
+    const raw = new Array<string>(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
+    if (this.capture) this.headers = headerMap(raw);
+    const headers = endToEndHeaders(raw);
+    for (const value of this.options.extraHeaders) headers.push(value);
+    if (statusText) this.res.writeHead(status, statusText, headers);
+    else this.res.writeHead(status, headers);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.capture?.add(chunk);
+    if (this.res.write(chunk)) return true;
+    // The client reads slower than the upstream sends: undici pauses until the client drains.
+    this.res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.res.end();
+    this.finish(undefined);
+  }
+
+  onError(error: Error): void {
+    const failure = classifyFailure(error);
+    if (!this.res.headersSent && !this.res.destroyed) {
+      const code = failure.code as ErrorCode;
+      const body = upstreamErrorBody(code, `${this.options.side} upstream ${this.upstream.origin} ${describe(code)}: ${failure.message}`, this.options.routeId, this.options.side);
+      this.res.writeHead(errorCodes[code].status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      this.res.end(body);
+    } else {
+      this.res.destroy();
+    }
+    this.finish(failure);
+  }
+
+  private finish(failure: SideResult['failure']): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.onDone({
+      side: this.options.side,
+      status: failure ? undefined : this.status,
+      headers: this.headers,
+      body: this.capture ? this.capture.bytes() : Buffer.alloc(0),
+      truncated: this.capture?.truncated ?? false,
+      latencyMs: performance.now() - this.started,
+      failure,
+    });
+  }
+}
+
+function describe(code: ErrorCode): string {
+  if (code === 'CUTOVER_ERR_UPSTREAM_TIMEOUT') return 'timed out';
+  if (code === 'CUTOVER_ERR_UPSTREAM_UNREACHABLE') return 'is unreachable';
+  return 'failed';
+}
+
+/** Sends `request` to `upstream` and streams its answer to `res`. */
+export function forward(upstream: Upstream, request: OutgoingRequest, res: ServerResponse, options: ForwardOptions): void {
+  const handler = new ServingHandler(res, upstream, options);
+  upstream.pool.dispatch(
+    {
+      origin: upstream.origin,
+      method: request.method as Dispatcher.HttpMethod,
+      path: request.path,
+      headers: request.headers,
+      body: request.body as Dispatcher.DispatchOptions['body'],
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    },
+    handler,
+  );
+}

@@ -1,0 +1,205 @@
+/**
+ * One front door: the HTTP handler of one service's proxy port. It only composes the pieces,
+ * each decided in its own file: route match (flags/route-catalogue.ts) → flag decision
+ * (decide.ts, canary.ts) → body capture (request-body.ts) → forward (forward.ts) and shadow
+ * (shadow.ts) side by side → compare and record (observation-recorder.ts, off the request path).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FlagSnapshot, FlagSource } from '../flags/flag.js';
+import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
+import type { CutoverConfig } from '../src/config/schema.js';
+import { stickyKey } from './canary.js';
+import { headerMap, type SideResult } from './capture.js';
+import { decide, needsBody, type Decision } from './decide.js';
+import { forward, upstreamErrorBody, type OutgoingRequest } from './forward.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ObservationRecorder } from './observation-recorder.js';
+import { hasBody, readRequestBody } from './request-body.js';
+import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
+import { sendShadow, type ShadowBudget } from './shadow.js';
+import type { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
+import type { Role, Upstreams } from './upstreams.js';
+
+export interface FrontDoorParts {
+  service: Service;
+  catalogue: RouteCatalogue;
+  flags: FlagSource;
+  upstreams: Upstreams;
+  metrics: ProxyMetrics;
+  recorder: ObservationRecorder;
+  unknownTraffic: UnknownTrafficRecorder;
+  budget: ShadowBudget;
+  options: CutoverConfig['proxy'];
+  /** Job-id correlation, eventual state and state parity (correlation-shadow.ts); absent: shadow copies go out as the client sent them. */
+  stateful?: StatefulShadowing | undefined;
+  /** `cutover record`'s tap (parity/runner/record-tap.ts); absent in normal serving. */
+  tap?: RecordingTap | undefined;
+}
+
+/** One served exchange handed to a recording tap: the request as the proxy got it and the answer as captured. */
+export interface TappedExchange {
+  at: Date;
+  route: Route;
+  service: Service;
+  method: string;
+  path: string;
+  /** Lower-case request header names → values (before any redaction: the tap redacts). */
+  headers: Record<string, string>;
+  body: Buffer;
+  answer: SideResult;
+}
+
+/**
+ * A recording tap: asked per request (it samples) whether it wants the exchange; if so the
+ * request body is buffered and the answer captured while it streams, and the tap gets the
+ * pair once the client has been answered. The tap must return at once (it queues).
+ */
+export interface RecordingTap {
+  wants(route: Route): boolean;
+  readonly captureLimit: number;
+  submit(exchange: TappedExchange): void;
+}
+
+/** Route id used in metrics and headers for requests that match no route. */
+export const unknownRouteId = 'unknown';
+
+/** A bug in the proxy costs the one request it happened in, never the proxy. */
+function failRequest(res: ServerResponse, route: Route | undefined, error: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = upstreamErrorBody('CUTOVER_ERR_UPSTREAM_FAILED', `the proxy failed to forward: ${(error as Error).message}`, route?.id ?? unknownRouteId, 'legacy');
+  res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
+  const { service, catalogue, flags, upstreams, metrics, recorder, unknownTraffic, budget, options, tap } = parts;
+  const { stateful } = parts;
+  const shadowLimits = { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes };
+
+  const recordLatency = (side: SideResult, role: Role) => {
+    metrics.upstreamLatency(service, side.side, role, side.latencyMs / 1000);
+    if (side.failure) metrics.upstreamError(service, side.side, role, side.failure.code);
+  };
+  const recordServing = (result: SideResult) => recordLatency(result, 'serving');
+
+  function serve(
+    route: Route | undefined,
+    decision: Decision,
+    request: OutgoingRequest,
+    res: ServerResponse,
+    captureLimit: number | undefined,
+    onDone: (result: SideResult) => void,
+  ): void {
+    const routeId = route?.id ?? unknownRouteId;
+    metrics.request(service, routeId, decision.mode, decision.serving);
+    forward(upstreams.for(service, route, decision.serving, 'serving'), request, res, {
+      side: decision.serving,
+      routeId,
+      timeoutMs: options.upstreamTimeoutMs,
+      extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', decision.serving] : [],
+      captureLimit,
+      onDone,
+    });
+  }
+
+  /** Serves like the plain path, but with the body buffered and the answer captured for the recording tap. */
+  function serveAndTap(req: IncomingMessage, res: ServerResponse, route: Route, decision: Decision, request: OutgoingRequest, recording: RecordingTap): void {
+    void readRequestBody(req, options.shadow.maxRequestBodyBytes).then((body) => {
+      if (body.kind === 'aborted') return;
+      if (body.kind === 'too-large') {
+        serve(route, decision, { ...request, body: body.stream }, res, undefined, recordServing);
+        return;
+      }
+      const bytes = body.kind === 'buffered' ? body.bytes : Buffer.alloc(0);
+      const at = new Date();
+      serve(route, decision, { ...request, body: body.kind === 'buffered' ? bytes : null }, res, recording.captureLimit, (answer) => {
+        recordServing(answer);
+        recording.submit({ at, route, service, method: request.method, path: request.path, headers: headerMap(request.headers), body: bytes, answer });
+      });
+    }).catch((error: unknown) => failRequest(res, route, error));
+  }
+
+  function serveAndShadow(req: IncomingMessage, res: ServerResponse, route: Route, snapshot: FlagSnapshot, request: OutgoingRequest): void {
+    void readRequestBody(req, options.shadow.maxRequestBodyBytes).then((body) => {
+      if (body.kind === 'aborted') return;
+      const bytes = body.kind === 'buffered' ? body.bytes : undefined;
+      const decision = decide(route, snapshot, () =>
+        stickyKey({ headers: req.headers, url: request.path, remoteAddress: req.socket.remoteAddress, body: bytes }, options.canaryKeyHeader),
+      );
+      if (body.kind === 'too-large') {
+        metrics.dropped(route.id, 'body_too_large');
+        serve(route, decision, { ...request, body: body.stream }, res, undefined, recordServing);
+        return;
+      }
+      const replayable = { ...request, body: bytes ?? null };
+      const shadowSide = decision.shadow;
+      const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
+      if (denied !== undefined) {
+        if (denied !== 'none') metrics.dropped(route.id, denied);
+        serve(route, decision, replayable, res, undefined, recordServing);
+        return;
+      }
+      const at = new Date();
+      let serving: SideResult | undefined;
+      let shadow: SideResult | undefined;
+      let plan: ShadowPlan | undefined;
+      const settle = () => {
+        if (!serving || !shadow) return;
+        const exchange = { at, route, service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
+        if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => recorder.submit(observed));
+        else recorder.submit(exchange);
+      };
+      // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
+      serve(route, decision, replayable, res, shadowLimits.captureLimit, (result) => {
+        recordServing(result);
+        serving = result;
+        settle();
+      });
+      const sendCopy = (planned: ShadowPlan | undefined) => {
+        plan = planned;
+        sendShadow(planned?.upstream ?? upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? replayable, shadowLimits, (result) => {
+          budget.release(route.id);
+          recordLatency(result, 'shadow');
+          shadow = result;
+          settle();
+        });
+      };
+      // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
+      const planned = stateful?.plan(service, route, decision, replayable);
+      if (planned instanceof Promise) void planned.then(sendCopy, () => sendCopy(undefined));
+      else sendCopy(planned);
+    }).catch((error: unknown) => failRequest(res, route, error));
+  }
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const method = req.method ?? 'GET';
+    const route = catalogue.match(service, method, url);
+    const snapshot = flags.current();
+    const headers = endToEndHeaders(req.rawHeaders);
+    const address = req.socket.remoteAddress;
+    if (address) headers.push('x-forwarded-for', address);
+    const request: OutgoingRequest = { method, path: url, headers, body: null };
+    if (!route) unknownTraffic.count(service, method, url);
+    try {
+      if (route && needsBody(route, snapshot)) {
+        serveAndShadow(req, res, route, snapshot, request);
+        return;
+      }
+      // No shadow: the body streams straight through, nothing is buffered.
+      const decision = decide(route, snapshot, () => stickyKey({ headers: req.headers, url, remoteAddress: address, body: undefined }, options.canaryKeyHeader));
+      if (route && tap?.wants(route)) {
+        serveAndTap(req, res, route, decision, request, tap);
+        return;
+      }
+      request.body = hasBody(req) ? req : null;
+      serve(route, decision, request, res, undefined, recordServing);
+    } catch (error) {
+      failRequest(res, route, error);
+    }
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Which headers belong to one connection and must not be forwarded (RFC 9110 §7.6.1): the
+ * fixed hop-by-hop set plus every header the `Connection` header itself names.
+ */
+
+/** Lower-case names that never cross the proxy, in either direction. */
+const hopByHop = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // Not hop-by-hop in the RFC, but undici refuses it and node answers 100-continue itself.
+  'expect',
+]);
+
+/** Names listed in `Connection` headers of a raw header list (`connection: close, x-private`). */
+function connectionListed(raw: readonly string[]): Set<string> | undefined {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {
+      listed ??= new Set();
+      for (const name of raw[i + 1]!.split(',')) {
+        const trimmed = name.trim().toLowerCase();
+        if (trimmed) listed.add(trimmed);
+      }
+    }
+  }
+  return listed;
+}
+
+/**
+ * The end-to-end headers of a flat raw list ([name, value, name, value...]), names and values
+ * byte-for-byte as received, order kept; duplicates (several set-cookie) stay separate.
+ */
+export function endToEndHeaders(raw: readonly string[]): string[] {
+  const listed = connectionListed(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (hopByHop.has(lower) || listed?.has(lower)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+export function isHopByHop(name: string): boolean {
+  return hopByHop.has(name.toLowerCase());
+}

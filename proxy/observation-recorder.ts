@@ -1,0 +1,175 @@
+/**
+ * Where observations are made and recorded, off the request path: finished exchanges are
+ * queued (bounded), compared a few at a time on later turns of the event loop, counted in the
+ * metrics, and written to the store in batches. Old observations are pruned by retention.
+ */
+import type { FlagMode } from '../flags/flag.js';
+import type { Route } from '../flags/route-catalogue.js';
+import type { SideResult } from './capture.js';
+import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
+import { compareAnswers } from './compare.js';
+import { servingToShadow, type Correlation } from './correlation.js';
+import { settleEventualState } from './eventual-state.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { Observation, ObservationStore, ObservedSide } from './observation.js';
+
+/** One shadowed request whose two answers are in, waiting to be compared. */
+export interface Exchange {
+  at: Date;
+  route: Route;
+  service: string;
+  method: string;
+  path: string;
+  mode: FlagMode;
+  serving: SideResult;
+  shadow: SideResult;
+  /** Job-id pairs this exchange carries or revealed (proxy/correlation.ts): values differing only by them compare as equal. */
+  correlations?: readonly Correlation[];
+}
+
+export interface RecorderOptions {
+  batchSize: number;
+  flushIntervalMs: number;
+  maxQueued: number;
+  retentionHours: number;
+  mismatchBodySampleRate: number;
+  mismatchBodyMaxBytes: number;
+  /** Source of randomness for body sampling (tests pass a fixed one). */
+  random?: () => number;
+  /**
+   * The accepted-differences registry: a difference it absorbs is `accepted` with the entry's
+   * id (and the report lists it apart), so live observations and replay judge alike.
+   */
+  accepted?: AcceptedRegistry;
+}
+
+const compareSlice = 50;
+const pruneEveryMs = 60_000;
+
+export class ObservationRecorder {
+  private readonly waiting: Exchange[] = [];
+  private readonly ready: Observation[] = [];
+  private comparing = false;
+  private writing: Promise<void> | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly pruneTimer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly store: ObservationStore,
+    private readonly metrics: ProxyMetrics,
+    private readonly options: RecorderOptions,
+  ) {
+    this.pruneTimer = setInterval(() => void this.prune(), pruneEveryMs);
+    this.pruneTimer.unref();
+  }
+
+  /** Queues an exchange; false (and counted as dropped) when the queue is full. */
+  submit(exchange: Exchange): boolean {
+    if (this.closed || this.waiting.length + this.ready.length >= this.options.maxQueued) {
+      this.metrics.dropped(exchange.route.id, 'queue_full');
+      return false;
+    }
+    this.waiting.push(exchange);
+    if (!this.comparing) {
+      this.comparing = true;
+      setImmediate(() => this.compareSome());
+    }
+    return true;
+  }
+
+  private compareSome(): void {
+    for (const exchange of this.waiting.splice(0, compareSlice)) this.ready.push(this.observe(exchange));
+    if (this.waiting.length > 0) {
+      setImmediate(() => this.compareSome());
+    } else {
+      this.comparing = false;
+    }
+    if (this.ready.length >= this.options.batchSize) void this.write();
+    else if (this.ready.length > 0 && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.write();
+      }, this.options.flushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  private observe(exchange: Exchange): Observation {
+    const compared = compareAnswers(exchange.serving, exchange.shadow, exchange.route.compare, undefined, servingToShadow(exchange.correlations ?? []), {
+      routeId: exchange.route.id,
+      ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
+    });
+    const comparison = settleEventualState(exchange.route, exchange.serving, exchange.shadow, compared);
+    this.metrics.verdict(exchange.route.id, comparison.verdict);
+    const keepBodies = comparison.verdict === 'mismatched' && (this.options.random ?? Math.random)() < this.options.mismatchBodySampleRate;
+    const side = (result: SideResult): ObservedSide => ({
+      side: result.side,
+      status: result.status ?? null,
+      latencyMs: Math.round(result.latencyMs * 1000) / 1000,
+      error: result.failure?.code ?? null,
+      body: keepBodies ? result.body.subarray(0, this.options.mismatchBodyMaxBytes).toString('utf8') : null,
+    });
+    return {
+      observedAt: exchange.at,
+      routeId: exchange.route.id,
+      service: exchange.service,
+      method: exchange.method,
+      path: exchange.path,
+      mode: exchange.mode,
+      serving: side(exchange.serving),
+      shadow: side(exchange.shadow),
+      verdict: comparison.verdict,
+      ignoredBy: comparison.ignoredBy,
+      erroredSide: comparison.erroredSide ?? null,
+      differences: comparison.differences,
+    };
+  }
+
+  /** Writes what is ready, one batch at a time; a failed batch is counted and dropped (bounded memory beats completeness). */
+  private write(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (this.ready.length === 0) return Promise.resolve();
+    this.writing = (async () => {
+      while (this.ready.length > 0) {
+        const batch = this.ready.splice(0, this.options.batchSize);
+        try {
+          await this.store.append(batch);
+        } catch {
+          this.metrics.observationWriteFailed(batch.length);
+        }
+      }
+    })().finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+
+  private async prune(): Promise<void> {
+    try {
+      await this.store.prune(new Date(Date.now() - this.options.retentionHours * 3_600_000));
+    } catch {
+      // The store is down; the next round tries again.
+    }
+  }
+
+  /** Observations waiting to be compared or written. */
+  get queued(): number {
+    return this.waiting.length + this.ready.length;
+  }
+
+  /** Compares and writes everything queued so far. */
+  async flush(): Promise<void> {
+    while (this.waiting.length > 0) this.compareSome();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.write();
+    if (this.writing) await this.writing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    clearInterval(this.pruneTimer);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The PostgreSQL ObservationStore: table cutover.observations (src/db/migrations/cutover/
+ * 002_observations.sql, applied by migrateHarness). A batch is one INSERT of a JSON array, so
+ * writing 200 observations costs one round trip.
+ */
+import pg from 'pg';
+import type { Observation, ObservationQuery, ObservationStore } from './observation.js';
+
+interface Row {
+  id: string;
+  observed_at: Date;
+  route_id: string;
+  service: string;
+  method: string;
+  path: string;
+  mode: Observation['mode'];
+  serving_side: Observation['serving']['side'];
+  serving_status: number | null;
+  serving_latency_ms: number;
+  serving_error: string | null;
+  serving_body: string | null;
+  shadow_side: Observation['shadow']['side'];
+  shadow_status: number | null;
+  shadow_latency_ms: number;
+  shadow_error: string | null;
+  shadow_body: string | null;
+  verdict: Observation['verdict'];
+  ignored_by: string[];
+  errored_side: Observation['erroredSide'];
+  differences: Observation['differences'];
+}
+
+const columns = `observed_at timestamptz, route_id text, service text, method text, path text, mode text,
+  serving_side text, serving_status int, serving_latency_ms float8, serving_error text, serving_body text,
+  shadow_side text, shadow_status int, shadow_latency_ms float8, shadow_error text, shadow_body text,
+  verdict text, ignored_by text[], errored_side text, differences jsonb`;
+
+const names = columns.split(',').map((column) => column.trim().split(/\s+/)[0]!).join(', ');
+
+// PostgreSQL text cannot hold NUL; a garbage body must not make a whole batch fail.
+const clean = (text: string | null): string | null => (text === null ? null : text.replaceAll('\u0000', '\uFFFD'));
+
+function toRecord(observation: Observation): Record<string, unknown> {
+  return {
+    observed_at: observation.observedAt.toISOString(),
+    route_id: observation.routeId,
+    service: observation.service,
+    method: observation.method,
+    path: observation.path,
+    mode: observation.mode,
+    serving_side: observation.serving.side,
+    serving_status: observation.serving.status,
+    serving_latency_ms: observation.serving.latencyMs,
+    serving_error: observation.serving.error,
+    serving_body: clean(observation.serving.body),
+    shadow_side: observation.shadow.side,
+    shadow_status: observation.shadow.status,
+    shadow_latency_ms: observation.shadow.latencyMs,
+    shadow_error: observation.shadow.error,
+    shadow_body: clean(observation.shadow.body),
+    verdict: observation.verdict,
+    ignored_by: observation.ignoredBy,
+    errored_side: observation.erroredSide,
+    differences: observation.differences,
+  };
+}
+
+function fromRow(row: Row): Observation {
+  return {
+    id: Number(row.id),
+    observedAt: row.observed_at,
+    routeId: row.route_id,
+    service: row.service,
+    method: row.method,
+    path: row.path,
+    mode: row.mode,
+    serving: { side: row.serving_side, status: row.serving_status, latencyMs: row.serving_latency_ms, error: row.serving_error, body: row.serving_body },
+    shadow: { side: row.shadow_side, status: row.shadow_status, latencyMs: row.shadow_latency_ms, error: row.shadow_error, body: row.shadow_body },
+    verdict: row.verdict,
+    ignoredBy: row.ignored_by,
+    erroredSide: row.errored_side,
+    differences: row.differences,
+  };
+}
+
+export class PgObservationStore implements ObservationStore {
+  private readonly pool: pg.Pool;
+
+  constructor(databaseUrl: string) {
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    // An idle client losing its server must not crash the proxy; the next query reports it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async append(observations: readonly Observation[]): Promise<void> {
+    if (observations.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO cutover.observations (${names})
+       SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${columns})`,
+      [JSON.stringify(observations.map(toRecord))],
+    );
+  }
+
+  async list(query: ObservationQuery = {}): Promise<Observation[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (query.routeId !== undefined) where.push(`route_id = $${values.push(query.routeId)}`);
+    if (query.since !== undefined) where.push(`observed_at >= $${values.push(query.since)}`);
+    if (query.verdict !== undefined) where.push(`verdict = $${values.push(query.verdict)}`);
+    const limit = values.push(query.limit ?? 1000);
+    const result = await this.pool.query<Row>(
+      `SELECT * FROM cutover.observations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY observed_at DESC, id DESC LIMIT $${limit}`,
+      values,
+    );
+    return result.rows.map(fromRow);
+  }
+
+  async prune(before: Date): Promise<number> {
+    const result = await this.pool.query('DELETE FROM cutover.observations WHERE observed_at < $1', [before]);
+    return result.rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Where the shadow copy is sent: concurrently with the serving request, under a hard timeout
+ * and a concurrency budget (per route and in total). Over budget a copy is dropped and
+ * counted, never queued. Its answer is always read to the end (or aborted) so no pooled
+ * connection is left holding an unread body, and nothing it does reaches the client.
+ */
+import type { Dispatcher } from 'undici';
+import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
+import type { Side } from './decide.js';
+import type { OutgoingRequest } from './forward.js';
+import type { Upstream } from './upstreams.js';
+
+/** Why a shadow copy was not sent; the label of cutover_proxy_shadow_dropped_total. */
+export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full';
+
+/** In-flight shadow copies, per route and in total. */
+export class ShadowBudget {
+  private total = 0;
+  private readonly perRoute = new Map<string, number>();
+
+  constructor(
+    private readonly perRouteLimit: number,
+    private readonly totalLimit: number,
+  ) {}
+
+  /** Takes a slot, or says which budget is exhausted. */
+  acquire(routeId: string): DropReason | undefined {
+    if (this.total >= this.totalLimit) return 'total_budget';
+    const current = this.perRoute.get(routeId) ?? 0;
+    if (current >= this.perRouteLimit) return 'route_budget';
+    this.total++;
+    this.perRoute.set(routeId, current + 1);
+    return undefined;
+  }
+
+  release(routeId: string): void {
+    this.total--;
+    const current = this.perRoute.get(routeId) ?? 1;
+    if (current <= 1) this.perRoute.delete(routeId);
+    else this.perRoute.set(routeId, current - 1);
+  }
+
+  get inFlight(): number {
+    return this.total;
+  }
+}
+
+class ShadowHandler implements Dispatcher.DispatchHandler {
+  private abort: ((error?: Error) => void) | undefined;
+  private status: number | undefined;
+  private headers: Record<string, string> = {};
+  private readonly capture: BodyCapture;
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private done = false;
+
+  constructor(
+    private readonly side: Side,
+    captureLimit: number,
+    timeoutMs: number,
+    private readonly resolve: (result: SideResult) => void,
+  ) {
+    this.capture = new BodyCapture(captureLimit);
+    this.timer = setTimeout(() => {
+      const error = Object.assign(new Error(`shadow copy took longer than ${timeoutMs} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+      if (this.abort) this.abort(error);
+      else this.onError(error);
+    }, timeoutMs);
+    this.timer.unref();
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
+    if (status < 200) return true;
+    this.status = status;
+    this.headers = headerMap(rawHeaders);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    // Kept up to the bound, read to the end regardless: an unread body would pin the connection.
+    this.capture.add(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.finish(undefined);
+  }
+
+  onError(error: Error): void {
+    this.finish(classifyFailure(error));
+  }
+
+  private finish(failure: SideResult['failure']): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.resolve({
+      side: this.side,
+      status: failure ? undefined : this.status,
+      headers: this.headers,
+      body: this.capture.bytes(),
+      truncated: this.capture.truncated,
+      latencyMs: performance.now() - this.started,
+      failure,
+    });
+  }
+}
+
+/** Sends the shadow copy; calls back once with its result (never throws, never rejects). */
+export function sendShadow(
+  upstream: Upstream,
+  side: Side,
+  request: OutgoingRequest & { body: Buffer | null },
+  limits: { timeoutMs: number; captureLimit: number },
+  onDone: (result: SideResult) => void,
+): void {
+  const handler = new ShadowHandler(side, limits.captureLimit, limits.timeoutMs, onDone);
+  try {
+    upstream.pool.dispatch(
+      {
+        origin: upstream.origin,
+        method: request.method as Dispatcher.HttpMethod,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: limits.timeoutMs,
+        bodyTimeout: limits.timeoutMs,
+      },
+      handler,
+    );
+  } catch (error) {
+    handler.onError(error as Error);
+  }
+}

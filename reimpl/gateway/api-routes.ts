@@ -1,0 +1,213 @@
+/**
+ * The /api passthroughs, as legacy/terrafusion_gateway/api_routes.py: /api/v1/gis-export/{run,
+ * status,results,cancel,list}, /api/v1/{valuation,reporting,market-analysis}/<subpath>,
+ * /api/v1/ai/{summarize,classify,explain} and the generic /api/<path>. Every /api/v1 route is
+ * permission-guarded; every /api route is county-scoped (query, JSON body, counties/<id> path,
+ * and the county of the record sync answers). Status and body of the upstream pass through.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { queryPairs, rawBody, type GatewayContext } from './context.js';
+import { flaskJson, sendJsonError } from './flask-json.js';
+import { authenticate, countyInJsonBody, forbiddenCounty, noCredentials, requirePermission, sendCountyForbidden, type Identity } from './identity.js';
+import { parsePyJson, type PyValue } from '../shared/py-json.js';
+import { answerJson, requotePath, sendAnswer, sendFailure, type QueryPairs } from './upstream.js';
+
+const GIS = '/plugins/v1/gis-export';
+
+// Per job plugin: the permission to start a job, and the one to read its status/results.
+const JOB_PLUGINS: Record<string, [run: string, view: string]> = {
+  valuation: ['execute_valuation', 'view_valuation_results'],
+  reporting: ['generate_report', 'view_reports'],
+  'market-analysis': ['run_market_analysis', 'view_market_analysis'],
+};
+
+// Forwarded by /api/v1/gis-export/list; anything else in the query is dropped.
+const LIST_PARAMS = ['county_id', 'export_format', 'status', 'limit', 'offset'];
+const LIST_DEFAULT_LIMIT = '20';
+
+const AI_TASKS = ['summarize', 'classify', 'explain'];
+
+/** The decoded path after `prefix` (Flask's converters see the decoded path). */
+function pathAfter(request: FastifyRequest, prefix: string): string {
+  const raw = request.url.split('?')[0]!.slice(prefix.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export function registerApiRoutes(app: FastifyInstance, context: GatewayContext): void {
+  const { rbac, sync, narrator } = context;
+  const guard = (request: FastifyRequest, reply: FastifyReply, permission: string) =>
+    requirePermission(request, reply, request.flaskSession, context, permission);
+
+  /** 403 sent when a county the request names is not the caller's (every query county_id, then the body's). */
+  function requestCountyForbidden(request: FastifyRequest, reply: FastifyReply, identity: Identity): boolean {
+    const counties: unknown[] = queryPairs(request).filter(([name]) => name === 'county_id').map(([, value]) => value);
+    counties.push(countyInJsonBody(rawBody(request)));
+    for (const county of counties) {
+      const denied = forbiddenCounty(identity, rbac, county);
+      if (denied !== undefined) {
+        sendCountyForbidden(reply, denied);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Forward to sync; refuse the answer when it is a record of a county outside the caller's. */
+  async function forwardScoped(reply: FastifyReply, identity: Identity, method: string, path: string, query?: QueryPairs, body?: Buffer, contentType?: string) {
+    const result = await sync.call(method, path, query, body, contentType);
+    if (result.failure) return sendFailure(reply, result.failure);
+    const record = answerJson(result.answer);
+    const county = record !== null && typeof record === 'object' && !Array.isArray(record) ? (record as Record<string, unknown>).county_id : undefined;
+    const denied = forbiddenCounty(identity, rbac, county);
+    return denied !== undefined ? sendCountyForbidden(reply, denied) : sendAnswer(reply, result.answer);
+  }
+
+  /** The incoming method, query and body, forwarded to sync's `path`, county-scoped. */
+  async function forwardRequest(request: FastifyRequest, reply: FastifyReply, identity: Identity, path: string) {
+    if (requestCountyForbidden(request, reply, identity)) return reply;
+    return forwardScoped(reply, identity, request.method, path, queryPairs(request), rawBody(request), request.headers['content-type']);
+  }
+
+  // --- GIS export ----------------------------------------------------------------------------
+  app.post('/api/v1/gis-export/run', { config: { rule: '/api/v1/gis-export/run' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'run_gis_export');
+    return identity ? forwardRequest(request, reply, identity, `${GIS}/run`) : reply;
+  });
+
+  for (const [kind, permission] of [['status', 'view_gis_export_status'], ['results', 'view_gis_export_results']] as const) {
+    app.get<{ Params: { job_id: string } }>(`/api/v1/gis-export/${kind}/:job_id`, { config: { rule: `/api/v1/gis-export/${kind}/<job_id>` } }, async (request, reply) => {
+      const identity = await guard(request, reply, permission);
+      return identity ? forwardRequest(request, reply, identity, `${GIS}/${kind}/${requotePath(request.params.job_id)}`) : reply;
+    });
+  }
+
+  /** Sends 403 (or sync's failure) when the job belongs to a county outside the caller's; true when sent. */
+  async function jobCountyForbidden(reply: FastifyReply, identity: Identity, jobId: string): Promise<boolean> {
+    // The job's county is only known to sync: ask before acting on someone else's job.
+    const status = await sync.call('GET', `${GIS}/status/${jobId}`);
+    if (status.failure) {
+      sendFailure(reply, status.failure);
+      return true;
+    }
+    const record = answerJson(status.answer);
+    const county = record !== null && typeof record === 'object' && !Array.isArray(record) ? (record as Record<string, unknown>).county_id : undefined;
+    const denied = forbiddenCounty(identity, rbac, county);
+    if (denied === undefined) return false;
+    sendCountyForbidden(reply, denied);
+    return true;
+  }
+
+  app.post<{ Params: { job_id: string } }>('/api/v1/gis-export/cancel/:job_id', { config: { rule: '/api/v1/gis-export/cancel/<job_id>' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'run_gis_export');
+    if (!identity) return reply;
+    const jobId = requotePath(request.params.job_id);
+    if (await jobCountyForbidden(reply, identity, jobId)) return reply;
+    return sync.forward(reply, 'POST', `${GIS}/cancel/${jobId}`);
+  });
+
+  // Added by legacy/ (production wrote no file): the exported file, streamed from sync.
+  app.get<{ Params: { job_id: string } }>('/api/v1/gis-export/download/:job_id', { config: { rule: '/api/v1/gis-export/download/<job_id>' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'view_gis_export_results');
+    if (!identity) return reply;
+    const jobId = requotePath(request.params.job_id);
+    if (await jobCountyForbidden(reply, identity, jobId)) return reply;
+    return sync.relay(reply, 'GET', `${GIS}/download/${jobId}`);
+  });
+
+  app.get('/api/v1/gis-export/list', { config: { rule: '/api/v1/gis-export/list' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'view_gis_export_status');
+    if (!identity) return reply;
+    const query = queryPairs(request);
+    // request.args[name] is the first value of a repeated name.
+    const params: Array<[string, string]> = [];
+    for (const name of LIST_PARAMS) {
+      const found = query.find(([key]) => key === name);
+      if (found) params.push([name, found[1]]);
+    }
+    if (!params.some(([name]) => name === 'limit')) params.push(['limit', LIST_DEFAULT_LIMIT]);
+    const denied = forbiddenCounty(identity, rbac, params.find(([name]) => name === 'county_id')?.[1]);
+    if (denied !== undefined) return sendCountyForbidden(reply, denied);
+    const result = await sync.call('GET', `${GIS}/list`, params);
+    if (result.failure) return sendFailure(reply, result.failure);
+    return onlyAllowedCounties(reply, identity, result.answer);
+  });
+
+  /** An unfiltered job list minus other counties' jobs; sync's bytes unchanged when nothing is dropped. */
+  function onlyAllowedCounties(reply: FastifyReply, identity: Identity, answer: Parameters<typeof sendAnswer>[1]) {
+    if (answer.status !== 200) return sendAnswer(reply, answer);
+    let jobs: unknown;
+    try {
+      jobs = JSON.parse(answer.body.toString('utf8'));
+    } catch {
+      return sendAnswer(reply, answer);
+    }
+    if (!Array.isArray(jobs)) return sendAnswer(reply, answer);
+    const allowed = rbac.countyIdsForKeys(identity.countyKeys);
+    const isJob = (job: unknown): job is Record<string, unknown> => job !== null && typeof job === 'object' && !Array.isArray(job);
+    const visible = jobs.filter((job) => !isJob(job) || allowed.has(job.county_id as string));
+    if (visible.length === jobs.length) return sendAnswer(reply, answer);
+    // Parsed again keeping Python floats, so jsonify writes `1.0` where sync did.
+    const exact = (parsePyJson(answer.body.toString('utf8')) as PyValue[]).filter((job) => !isJob(job) || allowed.has((job as Record<string, unknown>).county_id as string));
+    return reply.code(200).header('content-type', 'application/json').send(Buffer.from(flaskJson(exact), 'utf8'));
+  }
+
+  // --- valuation, reporting, market analysis ----------------------------------------------------
+  for (const [plugin, [runPermission, viewPermission]] of Object.entries(JOB_PLUGINS)) {
+    const prefix = `/api/v1/${plugin}/`;
+    app.route({
+      method: ['GET', 'POST'],
+      url: `${prefix}*`,
+      config: { rule: `/api/v1/${plugin}/<path:subpath>` },
+      handler: async (request, reply) => {
+        const subpath = pathAfter(request, prefix);
+        if (subpath === '' || subpath.startsWith('/')) return genericRoute(request, reply);
+        const identity = await guard(request, reply, request.method === 'POST' ? runPermission : viewPermission);
+        return identity ? forwardRequest(request, reply, identity, `/plugins/v1/${plugin}/${requotePath(subpath)}`) : reply;
+      },
+    });
+  }
+
+  // --- narrator -----------------------------------------------------------------------------------
+  app.post<{ Params: { task: string } }>('/api/v1/ai/:task', { config: { rule: '/api/v1/ai/<any(summarize, classify, explain):task>' } }, async (request, reply) => {
+    if (!AI_TASKS.includes(request.params.task)) return genericRoute(request, reply);
+    const identity = await guard(request, reply, 'use_ai_narrator');
+    if (!identity) return reply;
+    return narrator.forward(reply, 'POST', `/api/v1/${request.params.task}`, undefined, rawBody(request) ?? Buffer.alloc(0), request.headers['content-type']);
+  });
+
+  // --- generic ----------------------------------------------------------------------------------------
+  /** Any other sync path, for any signed-in user; sync's plugin routes are refused (they would skip the permission checks). */
+  async function genericRoute(request: FastifyRequest, reply: FastifyReply) {
+    // Counted under the generic rule, as Flask would have matched it.
+    request.metricsRule = '/api/<path:path>';
+    const path = pathAfter(request, '/api/');
+    const identity = await authenticate(request, reply, request.flaskSession, context, noCredentials);
+    if (!identity) return reply;
+    const segments = path.split('/');
+    if (segments[0] === 'plugins') return sendJsonError(reply, 403, 'Forbidden', 'Plugin routes are only reachable through /api/v1/<plugin>/...');
+    if (segments[0] === 'counties' && segments.length > 1) {
+      const denied = forbiddenCounty(identity, rbac, segments[1]);
+      if (denied !== undefined) return sendCountyForbidden(reply, denied);
+    }
+    return forwardRequest(request, reply, identity, `/${requotePath(path)}`);
+  }
+
+  app.route({
+    method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/api/*',
+    config: { rule: '/api/<path:path>' },
+    handler: async (request, reply) => {
+      // `<path:path>` needs at least one character that is not a slash.
+      const path = pathAfter(request, '/api/');
+      if (path === '' || path.startsWith('/')) {
+        request.metricsRule = '404_not_found';
+        return reply.callNotFound();
+      }
+      return genericRoute(request, reply);
+    },
+  });
+}

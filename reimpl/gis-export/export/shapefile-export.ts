@@ -1,0 +1,322 @@
+/**
+ * The zipped Shapefile export written by TypeScript, without GDAL for the common case
+ * (EPSG:4326, rectangular area of interest). Reproduces what legacy
+ * terrafusion_sync/gis/writers.py ShapefileSink gets from GDAL 3.6's shapefile driver, byte
+ * for byte inside the zip: .shp/.shx (rings rewound as shapelib's SHPRewindObject does: outer
+ * clockwise, inner counter-clockwise), .dbf (dBase III, field names laundered to 10
+ * characters, String C(80), Real N(24,15), Integer N(9), nulls as `*`, today's date),
+ * .prj (ESRI WKT of WGS 84) and .cpg (UTF-8), zipped as legacy zips them (zip.ts).
+ * What it cannot reproduce with certainty throws FastPathUnavailable: the job then runs on
+ * the GDAL worker (docs/decisions/0010-gis-export-memory-and-formats.md).
+ */
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolveLayers, type FieldSpec, type LayerSource } from './formats.js';
+import type { ExportRequest, ExportResult } from './run-export.js';
+import { FastPathUnavailable, includeAttributesOf, jobDirectory, shapeFeatures, type Cell, type Shaped } from './text-export.js';
+import { writeZip } from './zip.js';
+
+const WGS84_ESRI_WKT =
+  'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]';
+
+const SHPT_POLYLINE = 3;
+const SHPT_POLYGON = 5;
+
+function fail(): never {
+  throw new FastPathUnavailable();
+}
+
+interface DbfField {
+  name: string;
+  kind: FieldSpec['kind'];
+  type: 'C' | 'N';
+  width: number;
+  decimals: number;
+}
+
+/** GDAL's laundering of shapefile field names: 10 characters, clashes numbered `_1`, `_2`... */
+export function dbfFields(fields: readonly FieldSpec[]): DbfField[] {
+  const taken = new Set<string>();
+  return fields.map((field) => {
+    let name = field.name.slice(0, 10);
+    for (let i = 1; taken.has(name.toLowerCase()); i++) name = i < 10 ? `${field.name.slice(0, 8)}_${i}` : `${field.name.slice(0, 7)}_${i}`;
+    taken.add(name.toLowerCase());
+    if (field.kind === 'real') return { name, kind: field.kind, type: 'N', width: 24, decimals: 15 };
+    if (field.kind === 'integer') return { name, kind: field.kind, type: 'N', width: 9, decimals: 0 };
+    if (field.kind === 'string') return { name, kind: field.kind, type: 'C', width: 80, decimals: 0 };
+    return fail();
+  });
+}
+
+// printf("%*.*f"): toFixed is exact except on ties, where glibc rounds half to even; a tie at
+// 15 decimals needs a value that is a multiple of 2^-16 and not of 2^-15.
+function fixed(value: number, width: number, decimals: number): string {
+  if (!Number.isFinite(value)) fail();
+  if (decimals > 0 && Number.isInteger(value * 65536) && !Number.isInteger(value * 32768)) fail();
+  const text = decimals > 0 ? value.toFixed(decimals) : String(Math.trunc(value));
+  if (text.length > width || /e/.test(text)) fail(); // shapelib would truncate the field
+  return text.padStart(width, ' ');
+}
+
+/** The bytes of one shape: what SHPCreateObject + SHPRewindObject + SHPWriteObject produce. */
+function shapeRecord(shapeType: number, parts: number[][][]): Buffer {
+  const points = parts.reduce((n, p) => n + p.length, 0);
+  const content = Buffer.alloc(44 + 4 * parts.length + 16 * points);
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  content.writeInt32LE(shapeType, 0);
+  content.writeInt32LE(parts.length, 36);
+  content.writeInt32LE(points, 40);
+  let at = 44 + 4 * parts.length;
+  let start = 0;
+  parts.forEach((part, i) => {
+    content.writeInt32LE(start, 44 + 4 * i);
+    start += part.length;
+    for (const [x, y] of part) {
+      if (x! < minX) minX = x!;
+      if (x! > maxX) maxX = x!;
+      if (y! < minY) minY = y!;
+      if (y! > maxY) maxY = y!;
+      content.writeDoubleLE(x!, at);
+      content.writeDoubleLE(y!, at + 8);
+      at += 16;
+    }
+  });
+  content.writeDoubleLE(minX, 4);
+  content.writeDoubleLE(minY, 12);
+  content.writeDoubleLE(maxX, 20);
+  content.writeDoubleLE(maxY, 28);
+  return content;
+}
+
+/** shapelib's SHPRewindIsInnerRing: even-odd count of the other rings' edges right of the point; -1 when ambiguous. */
+function isInner(rings: number[][][], self: number, x: number, y: number): number {
+  let inner = false;
+  for (let r = 0; r < rings.length; r++) {
+    if (r === self) continue;
+    const ring = rings[r]!;
+    for (let e = 0; e < ring.length; e++) {
+      const [x0, y0] = ring[e]!;
+      const [x1, y1] = ring[e + 1 < ring.length ? e + 1 : 0]!;
+      if ((y0! < y && y <= y1!) || (y1! < y && y <= y0!)) {
+        const diff = x0! - x + ((y - y0!) / (y1! - y0!)) * (x1! - x0!);
+        if (Math.abs(diff) < 1e-8) return -1; // too close to call the way shapelib would: let GDAL decide
+        if (diff < 0) inner = !inner;
+      }
+    }
+  }
+  return inner ? 1 : 0;
+}
+
+/** Outer rings clockwise, inner rings counter-clockwise, as shapelib's SHPRewindObject leaves them. */
+function rewind(rings: number[][][]): number[][][] {
+  return rings.map((ring, r) => {
+    if (ring.length < 2) return ring;
+    let inner = 0; // a lone ring is outer: only its orientation matters
+    if (rings.length > 1) {
+      inner = -1;
+      for (let v = 0; v + 1 < ring.length && inner < 0; v++) inner = isInner(rings, r, (ring[v]![0]! + ring[v + 1]![0]!) / 2, (ring[v]![1]! + ring[v + 1]![1]!) / 2);
+      if (inner < 0) fail();
+    }
+    const n = ring.length;
+    let sum = ring[0]![0]! * (ring[1]![1]! - ring[n - 1]![1]!);
+    let v = 1;
+    for (; v < n - 1; v++) sum += ring[v]![0]! * (ring[v + 1]![1]! - ring[v - 1]![1]!);
+    sum += ring[v]![0]! * (ring[0]![1]! - ring[v - 1]![1]!);
+    return (sum < 0 && inner === 1) || (sum > 0 && inner === 0) ? [...ring].reverse() : ring;
+  });
+}
+
+function partsOf(geometry: Shaped, polygonal: boolean): number[][][] {
+  const c = geometry.coordinates as number[][][] & number[][][][];
+  switch (geometry.type) {
+    case 'Polygon':
+      return polygonal ? rewind(c) : fail();
+    case 'MultiPolygon':
+      return polygonal ? rewind((c as unknown as number[][][][]).flat()) : fail();
+    case 'LineString':
+      return polygonal ? fail() : [c as unknown as number[][]];
+    case 'MultiLineString':
+      return polygonal ? fail() : c;
+    default:
+      return fail();
+  }
+}
+
+/** One .shp/.shx/.dbf/.prj/.cpg set, streamed to disk; headers patched on close. */
+class ShapefileLayer {
+  private shp!: FileHandle;
+  private dbf!: FileHandle;
+  private readonly shx: Buffer[] = [];
+  private shpChunks: Buffer[] = [];
+  private dbfChunks: Buffer[] = [];
+  private shpLength = 100;
+  private records = 0;
+  private bounds: [number, number, number, number] | undefined;
+  private readonly recordLength: number;
+
+  constructor(private readonly base: string, private readonly shapeType: number, private readonly fields: DbfField[]) {
+    this.recordLength = 1 + fields.reduce((n, f) => n + f.width, 0);
+  }
+
+  async open(): Promise<void> {
+    this.shp = await open(`${this.base}.shp`, 'w');
+    this.dbf = await open(`${this.base}.dbf`, 'w');
+    // Placeholders written in sequence (a positional write would not move the file position);
+    // the real headers are written over them on close.
+    await this.shp.write(Buffer.alloc(100));
+    await this.dbf.write(this.dbfHeader());
+  }
+
+  write(row: readonly Cell[], parts: number[][][]): void {
+    const content = shapeRecord(this.shapeType, parts);
+    const header = Buffer.alloc(8);
+    header.writeInt32BE(this.records + 1, 0);
+    header.writeInt32BE(content.length / 2, 4);
+    const index = Buffer.alloc(8);
+    index.writeInt32BE(this.shpLength / 2, 0);
+    index.writeInt32BE(content.length / 2, 4);
+    this.shx.push(index);
+    this.shpChunks.push(header, content);
+    this.shpLength += 8 + content.length;
+    const box = [content.readDoubleLE(4), content.readDoubleLE(12), content.readDoubleLE(20), content.readDoubleLE(28)] as const;
+    this.bounds = this.bounds
+      ? [Math.min(this.bounds[0], box[0]), Math.min(this.bounds[1], box[1]), Math.max(this.bounds[2], box[2]), Math.max(this.bounds[3], box[3])]
+      : [...box];
+    this.dbfChunks.push(this.dbfRecord(row));
+    this.records++;
+  }
+
+  private dbfRecord(row: readonly Cell[]): Buffer {
+    const record = Buffer.alloc(this.recordLength, 0x20);
+    let at = 1;
+    this.fields.forEach((field, i) => {
+      const value = row[i];
+      if (value === null || value === undefined) {
+        if (field.type === 'N') record.fill(0x2a, at, at + field.width);
+      } else if (field.type === 'C') {
+        const bytes = Buffer.from(String(value), 'utf8');
+        if (bytes.length > field.width) fail(); // GDAL would cut it, maybe inside a character
+        bytes.copy(record, at);
+      } else {
+        record.write(fixed(Number(value), field.width, field.decimals), at, 'latin1');
+      }
+      at += field.width;
+    });
+    return record;
+  }
+
+  private dbfHeader(): Buffer {
+    const header = Buffer.alloc(32 + 32 * this.fields.length + 1);
+    const today = new Date();
+    header[0] = 0x03;
+    header[1] = today.getFullYear() - 1900;
+    header[2] = today.getMonth() + 1;
+    header[3] = today.getDate();
+    header.writeUInt32LE(this.records, 4);
+    header.writeUInt16LE(header.length, 8);
+    header.writeUInt16LE(this.recordLength, 10);
+    this.fields.forEach((field, i) => {
+      const at = 32 + 32 * i;
+      header.write(field.name, at, 'latin1');
+      header.write(field.type, at + 11, 'latin1');
+      header[at + 16] = field.width;
+      header[at + 17] = field.decimals;
+    });
+    header[header.length - 1] = 0x0d;
+    return header;
+  }
+
+  private shpHeader(length: number): Buffer {
+    const header = Buffer.alloc(100);
+    header.writeInt32BE(9994, 0);
+    header.writeInt32BE(length / 2, 24);
+    header.writeInt32LE(1000, 28);
+    header.writeInt32LE(this.shapeType, 32);
+    const [minX, minY, maxX, maxY] = this.bounds ?? [0, 0, 0, 0];
+    header.writeDoubleLE(minX, 36);
+    header.writeDoubleLE(minY, 44);
+    header.writeDoubleLE(maxX, 52);
+    header.writeDoubleLE(maxY, 60);
+    return header;
+  }
+
+  async flush(): Promise<void> {
+    if (this.shpChunks.length) await this.shp.write(Buffer.concat(this.shpChunks));
+    if (this.dbfChunks.length) await this.dbf.write(Buffer.concat(this.dbfChunks));
+    this.shpChunks = [];
+    this.dbfChunks = [];
+  }
+
+  /** Closes the files without finishing them (the export failed; its directory goes). */
+  async abandon(): Promise<void> {
+    await Promise.allSettled([this.shp?.close(), this.dbf?.close()]);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.shp.write(this.shpHeader(this.shpLength), 0, 100, 0);
+    await this.shp.close();
+    await this.dbf.write(Buffer.from([0x1a]));
+    await this.dbf.write(this.dbfHeader(), 0, undefined, 0);
+    await this.dbf.close();
+    const shx = await open(`${this.base}.shx`, 'w');
+    await shx.write(this.shpHeader(100 + 8 * this.records));
+    await shx.write(Buffer.concat(this.shx));
+    await shx.close();
+    const prj = await open(`${this.base}.prj`, 'w');
+    await prj.write(WGS84_ESRI_WKT);
+    await prj.close();
+    const cpg = await open(`${this.base}.cpg`, 'w');
+    await cpg.write('UTF-8');
+    await cpg.close();
+  }
+}
+
+/** Writes the zipped Shapefile of a job; throws FastPathUnavailable when GDAL must do it. */
+export async function runShapefileExport(request: ExportRequest, isCancelled: () => boolean = () => false): Promise<ExportResult | 'cancelled'> {
+  const sources = resolveLayers(request.layers);
+  const includeAttributes = includeAttributesOf(request.parameters);
+  const directory = jobDirectory(request);
+  const workdir = join(directory, 'shapefile');
+  mkdirSync(workdir, { recursive: true });
+  const path = join(directory, `${request.countyId}_gis_export.zip`);
+  const layers = new Map<LayerSource, ShapefileLayer>();
+  const openings: Promise<void>[] = [];
+  try {
+    const count = await shapeFeatures(request, sources, {
+      layer(source) {
+        // Without fields GDAL adds an FID column on its own: not reproduced, the worker does it.
+        const fields = includeAttributes && source.fields.length > 0 ? dbfFields(source.fields) : fail();
+        const layer = new ShapefileLayer(join(workdir, source.name), source.dimension === 2 ? SHPT_POLYGON : SHPT_POLYLINE, fields);
+        layers.set(source, layer);
+        openings.push(layer.open());
+      },
+      feature(source, row, geometry) {
+        layers.get(source)!.write(row, partsOf(geometry, source.dimension === 2));
+        return true;
+      },
+      async flush() {
+        await Promise.all(openings);
+        for (const layer of layers.values()) await layer.flush();
+      },
+    }, isCancelled);
+    await Promise.all(openings);
+    for (const layer of layers.values()) await layer.close();
+    if (count === 'cancelled') {
+      rmSync(directory, { recursive: true, force: true });
+      return 'cancelled';
+    }
+    await writeZip(path, readdirSync(workdir).sort().map((name) => join(workdir, name)));
+    rmSync(workdir, { recursive: true, force: true });
+    return { path, fileSizeKb: Math.ceil(statSync(path).size / 1024), recordCount: count };
+  } catch (error) {
+    await Promise.allSettled(openings);
+    for (const layer of layers.values()) await layer.abandon();
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+}

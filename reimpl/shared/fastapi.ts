@@ -1,0 +1,121 @@
+/**
+ * FastAPI 0.92's HTTP surface on fastify: `{"detail": ...}` errors, pydantic v1 422 lists for
+ * bodies and query strings, `Not Found` / `Method Not Allowed`, and a plain-text 500 as
+ * uvicorn sends it. Reproduces the behaviour legacy's routes get from FastAPI for free.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { JsonSyntaxError, parsePyJson, pyJson, type PyValue } from './py-json.js';
+import { pythonJsonError, type PyJsonError } from './py-json-error.js';
+import { FieldError, int, validateModel, type ModelSpec, type ModelValue, type ValidationIssue } from './pydantic-v1.js';
+
+/** An `HTTPException(status_code, detail)`. */
+export class HttpDetail extends Error {
+  constructor(readonly status: number, readonly detail: string) {
+    super(detail);
+  }
+}
+
+/** A FastAPI RequestValidationError: answered 422 with pydantic's list. */
+export class RequestInvalid extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super('request validation failed');
+  }
+}
+
+/**
+ * Sends JSON text with FastAPI's bare `application/json`. A Buffer, because fastify appends
+ * `; charset=utf-8` to the content type of string payloads, a difference strict clients see.
+ */
+export function sendJsonText(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(text, 'utf8'));
+}
+
+/** Sends `value` rendered as FastAPI would. */
+export function sendPy(reply: FastifyReply, status: number, value: PyValue): FastifyReply {
+  return sendJsonText(reply, status, pyJson(value));
+}
+
+const pyIssue = (i: ValidationIssue): PyValue => ({ loc: i.loc, msg: i.msg, type: i.type, ...(i.ctx ? { ctx: i.ctx } : {}) });
+
+/** Installs FastAPI's body parsing, error answers and not-found answer on an app or plugin scope. */
+export function installFastApiSurface(app: FastifyInstance): void {
+  // Bodies stay raw text: they are parsed with Python's int/float distinction by the route.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 50 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof HttpDetail) return sendPy(reply, error.status, { detail: error.detail });
+    if (error instanceof RequestInvalid) return sendPy(reply, 422, { detail: error.issues.map(pyIssue) });
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status === 413 || status === 415) return sendPy(reply, status, { detail: (error as Error).message });
+    reply.log.error({ err: error as Error }, "unhandled error");
+    return reply.code(500).header('content-type', 'text/plain; charset=utf-8').send('Internal Server Error');
+  });
+  app.setNotFoundHandler((_request, reply) => sendPy(reply, 404, { detail: 'Not Found' }));
+}
+
+/** The body of a FastAPI route with one pydantic model parameter, validated or a 422. */
+export function bodyModel(request: FastifyRequest, model: ModelSpec): ModelValue {
+  const raw = typeof request.body === 'string' ? request.body : '';
+  // Only an empty body is no body: FastAPI hands whitespace to json.loads, which refuses it.
+  if (raw === '') throw new RequestInvalid([{ loc: ['body'], msg: 'field required', type: 'value_error.missing' }]);
+  let parsed: PyValue;
+  try {
+    parsed = parsePyJson(raw);
+  } catch (error) {
+    const python = pythonJsonError(raw);
+    throw new RequestInvalid([jsonDecodeIssue(raw, python ?? { msg: 'Expecting value', pos: error instanceof JsonSyntaxError ? [...raw.slice(0, error.position)].length : 0 })]);
+  }
+  // Python's json (strict) refuses raw control characters inside strings; parsePyJson does not.
+  // Only a body holding one (rare) pays for the second scan.
+  const strictError = /[\x00-\x1f]/.test(raw) ? pythonJsonError(raw) : undefined;
+  if (strictError) throw new RequestInvalid([jsonDecodeIssue(raw, strictError)]);
+  // FastAPI reads a JSON null body as no body at all.
+  if (parsed === null) throw new RequestInvalid([{ loc: ['body'], msg: 'field required', type: 'value_error.missing' }]);
+  const issues: ValidationIssue[] = [];
+  const model_ = validateModel(model, parsed, ['body'], issues);
+  if (!model_) throw new RequestInvalid(issues);
+  return model_;
+}
+
+/** Python's json.JSONDecodeError as FastAPI reports it; `pos` counts code points, as Python's str does. */
+function jsonDecodeIssue(doc: string, { msg, pos }: PyJsonError): ValidationIssue {
+  const before = [...doc].slice(0, pos).join('');
+  const lineno = before.split('\n').length;
+  const colno = pos - [...before.slice(0, before.lastIndexOf('\n') + 1)].length + 1;
+  return {
+    loc: ['body', pos],
+    msg: `${msg}: line ${lineno} column ${colno} (char ${pos})`,
+    type: 'value_error.jsondecode',
+    ctx: { msg, doc, pos, lineno, colno },
+  };
+}
+
+export interface IntQuery {
+  name: string;
+  fallback: number;
+  ge?: number;
+  le?: number;
+}
+
+/** `Query(default, ge=, le=)` integers, validated together as FastAPI does (all issues in one 422). */
+export function intQueries(query: Record<string, string | string[] | undefined>, specs: IntQuery[]): number[] {
+  const issues: ValidationIssue[] = [];
+  const values = specs.map((spec) => {
+    const raw = lastValue(query[spec.name]);
+    if (raw === undefined) return spec.fallback;
+    try {
+      return int({ ge: spec.ge, le: spec.le })(raw, [], issues) as number;
+    } catch (error) {
+      if (!(error instanceof FieldError)) throw error;
+      issues.push({ loc: ['query', spec.name], ...error.issue });
+      return spec.fallback;
+    }
+  });
+  if (issues.length) throw new RequestInvalid(issues);
+  return values;
+}
+
+/** Starlette's QueryParams answers the last value of a repeated key. */
+export function lastValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[value.length - 1] : value;
+}

@@ -1,0 +1,38 @@
+/**
+ * The reimplemented sync service (legacy: terrafusion_sync/app.py): core routes, the
+ * reporting, market-analysis and valuation plugins and, when mounted, the GIS export plugin,
+ * all with FastAPI's error surface.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CountyConfigs } from '../shared/county-configs.js';
+import { openPool } from '../shared/database.js';
+import { installFastApiSurface } from '../shared/fastapi.js';
+import type { ServiceEnv } from '../shared/service-env.js';
+import { registerGisExport } from '../gis-export/plugin.js';
+import { registerCoreRoutes } from './core-routes.js';
+import { registerMarketAnalysis } from './plugins/market-analysis.js';
+import { registerReporting } from './plugins/reporting.js';
+import { registerValuation } from './plugins/valuation.js';
+
+/** Builds the sync app (not listening); closing it closes its pool and export workers. */
+export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
+  const app = Fastify({ logger: { level: 'warn' }, return503OnClosing: false });
+  const pool = openPool({ url: env.databaseUrl, schema: env.schema, max: 16 });
+  const counties = new CountyConfigs(env.countyConfigsDir);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  installFastApiSurface(app);
+  registerCoreRoutes(app, { pool, counties, environment: env.environment, metrics: registry, redactCountyPassword: env.fixes.has('county-config-password') });
+  if (env.mountGisExport) {
+    await registerGisExport(app, {
+      pool, counties, registry, databaseUrl: env.databaseUrl, schema: env.schema, exportDir: env.exportDir,
+      workers: env.gisExportWorkers, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
+    });
+  }
+  registerReporting(app, pool);
+  registerMarketAnalysis(app, pool);
+  registerValuation(app, pool);
+  app.addHook('onClose', async () => pool.end());
+  return app;
+}

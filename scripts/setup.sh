@@ -1,0 +1,32 @@
+#!/bin/sh
+# Idempotent set-up for a fresh machine: Debian packages the legacy platform needs, then npm
+# packages (gdal-async compiles against libgdal-dev with build-essential, per .npmrc). Fast when everything is already there (dpkg-query and a node_modules check only).
+set -eu
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES="python3-fastapi python3-uvicorn python3-flask python3-sqlalchemy python3-psycopg2 python3-gdal python3-jwt python3-prometheus-client python3-requests python3-httpx python3-multipart gdal-bin libgdal-dev build-essential nginx-light wrk prometheus docker-compose"
+
+missing=""
+for pkg in $DEBIAN_PACKAGES; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  case "$status" in *"install ok installed"*) ;; *) missing="$missing $pkg" ;; esac
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "setup: installing Debian packages:$missing" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
+  else
+    echo "setup: CUTOVER_ERR_MISSING_PACKAGES: these Debian packages are missing:$missing" >&2
+    echo "  run as root: apt-get update && apt-get install -y$missing" >&2
+    exit 3
+  fi
+fi
+
+# `cutover up` calls this with --system-only: it needs the Debian packages, npm is already done.
+[ "${1:-}" = "--system-only" ] && exit 0
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages" >&2
+  npm ci --no-audit --no-fund >&2
+fi

@@ -1,0 +1,16 @@
+/** The CLI's command table. Each command lives in its own module under ./commands/. */
+import type { Command } from './command.js';
+import { benchCommand } from './commands/bench.js';
+import { calibrateCommand } from './commands/calibrate.js';
+import { demoCommand } from './commands/demo.js';
+import { flagsCommand } from './commands/flags.js';
+import { fuzzCommand } from './commands/fuzz.js';
+import { migrateCommand } from './commands/migrate.js';
+import { ollamaStandinCommand } from './commands/ollama.js';
+import { recordCommand } from './commands/record.js';
+import { replayCommand } from './commands/replay.js';
+import { reportCommand } from './commands/report.js';
+import { seedCommand } from './commands/seed.js';
+import { upCommand } from './commands/up.js';
+
+export const commands: Command[] = [upCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];

@@ -1,0 +1,53 @@
+/** `cutover report`: writes the parity report of the observations (src/report/, issue 6). */
+import { openFlagStore } from '../../../flags/open-flag-store.js';
+import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
+import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
+import { loadConfig } from '../../config/load.js';
+import { CutoverError } from '../../errors.js';
+import { PgUnknownTrafficStore } from '../../report/unknown-traffic.js';
+import { collectReport, writeReport } from '../../report/write-report.js';
+import { parseOptions, type Command } from '../command.js';
+
+const units: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `--since` as an instant: an ISO date/time, or a duration back from now (`30m`, `6h`, `7d`). */
+export function parseSince(raw: string, now = new Date()): Date {
+  const duration = /^(\d+)([mhd])$/.exec(raw);
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * units[duration[2]!]!);
+  const at = new Date(raw);
+  if (Number.isNaN(at.getTime())) throw new CutoverError('CUTOVER_ERR_USAGE', `--since must be an ISO date/time or a duration like 30m, 6h, 7d; got '${raw}'`);
+  return at;
+}
+
+export const reportStamp = (now: Date) => now.toISOString().replace(/[:.]/g, '-');
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'Write the parity report (report.json, report.md, report.html) from the shadow observations.',
+  usage: 'cutover report [--since ISO|30m|6h|7d] [--out reports/<stamp>] [--all]',
+  async run(argv) {
+    const { values } = parseOptions(argv, { since: { type: 'string' }, out: { type: 'string' }, all: { type: 'boolean' } });
+    const now = new Date();
+    const since = values.since === undefined ? undefined : parseSince(values.since, now);
+    const opened = await openFlagStore(loadConfig(), { log: console.error });
+    const observations = new PgObservationStore(opened.url);
+    const unknownTraffic = new PgUnknownTrafficStore(opened.url);
+    try {
+      const report = await collectReport(
+        { observations, unknownTraffic, catalogue: opened.catalogue, flags: () => opened.store.snapshot() },
+        { since, now, include: values.all ? 'all' : 'observed' },
+      );
+      // Learned noise is shown when calibrations exist; a database without the table just has none.
+      const noise = new PgNoiseStore(opened.url);
+      const learnedNoise = await noise.list().catch(() => []).finally(() => noise.close());
+      const paths = writeReport(report, values.out ?? `reports/${reportStamp(now)}`, learnedNoise);
+      const { totals } = report;
+      console.log(`${totals.observations} observations over ${report.routes.length} routes, parity ${totals.parityRate === null ? 'n/a' : `${(totals.parityRate * 100).toFixed(1)}%`}, ${totals.unknownRequests} unknown requests`);
+      console.log(`wrote ${paths.json}\nwrote ${paths.markdown}\nwrote ${paths.html}`);
+      return 0;
+    } finally {
+      await Promise.allSettled([observations.close(), unknownTraffic.close()]);
+      await opened.close();
+    }
+  },
+};

@@ -1,0 +1,204 @@
+/**
+ * The one configuration of the harness: every option, its default and its meaning in one
+ * place. Parsed once at start (defaults <- config file <- environment), validated, frozen.
+ */
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+const endpoint = (defaultPort: number) =>
+  z.object({ host: host.default('127.0.0.1'), port: port.default(defaultPort) }).prefault({});
+
+export const configSchema = z.object({
+  /** Folder for everything the harness writes at run time (embedded PG data, exports, logs). */
+  stateDir: z.string().default('.cutover'),
+  database: z
+    .object({
+      /** A real PostgreSQL to use. When absent, an embedded PostgreSQL is started. */
+      url: z.string().url().optional(),
+      /** Port of the embedded PostgreSQL; away from 5432 so it never clashes with a system one. */
+      embeddedPort: port.default(54329),
+      /** Database name used on the embedded server (and by `cutover up`). */
+      name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('terrafusion'),
+    })
+    .prefault({}),
+  /** Debian's interpreter: it has python3-fastapi & co; another python3 may be first on PATH. */
+  python: z.string().default('/usr/bin/python3'),
+  legacy: z
+    .object({
+      gateway: endpoint(5000),
+      sync: endpoint(8080),
+      narrator: endpoint(7100),
+    })
+    .prefault({}),
+  reimpl: z
+    .object({
+      gateway: endpoint(5100),
+      sync: endpoint(8180),
+      gisExport: endpoint(8190),
+      narrator: endpoint(7200),
+    })
+    .prefault({}),
+  /**
+   * Shadow instances: a second copy of each implementation whose DB_SCHEMA is `shadow_legacy,public`
+   * or `shadow_reimpl,public`. Shadow copies of routes that write go here, so they never touch
+   * the serving tables (docs/decisions/0002-shadow-writes.md).
+   */
+  shadowLegacy: z
+    .object({
+      gateway: endpoint(5001),
+      sync: endpoint(8081),
+      narrator: endpoint(7101),
+    })
+    .prefault({}),
+  shadowReimpl: z
+    .object({
+      gateway: endpoint(5101),
+      sync: endpoint(8181),
+      gisExport: endpoint(8191),
+      narrator: endpoint(7201),
+    })
+    .prefault({}),
+  proxy: z
+    .object({
+      gateway: endpoint(8000),
+      sync: endpoint(8001),
+      narrator: endpoint(8002),
+      admin: endpoint(8009),
+      /** Bearer token of the admin API. Empty means generated at start and printed once. */
+      adminToken: z.string().default(''),
+      /** Add x-cutover-route / x-cutover-served-by to proxied answers; off leaves the headers untouched. */
+      exposeHeaders: z.boolean().default(true),
+      /** Time the serving upstream has to send its headers (then between body chunks) before the client gets 504. */
+      upstreamTimeoutMs: z.number().int().positive().default(30_000),
+      /** Keep-alive connections the proxy keeps per upstream. */
+      connectionsPerUpstream: z.number().int().positive().default(128),
+      /** Header that gives the canary's sticky key when there is no JWT subject, session user or county_id. */
+      canaryKeyHeader: z.string().toLowerCase().default('x-cutover-canary-key'),
+      shadow: z
+        .object({
+          /** Hard limit of a shadow copy, from send to last body byte; then it is aborted and counted errored. */
+          timeoutMs: z.number().int().positive().default(10_000),
+          /** Request bodies are buffered once up to this size to be replayed to both sides; larger ones are not shadowed. */
+          maxRequestBodyBytes: z.number().int().nonnegative().default(1_048_576),
+          /** Response bytes kept per side for the comparison; beyond it the observation is ignored by rule `compare.max-body`. */
+          maxCompareBodyBytes: z.number().int().positive().default(4_194_304),
+          /** Shadow copies in flight per route; over it the copy is dropped and counted, never queued. */
+          perRouteConcurrency: z.number().int().positive().default(64),
+          /** Shadow copies in flight across all routes. */
+          totalConcurrency: z.number().int().positive().default(256),
+          /** Share (0..1) of mismatches whose full bodies are stored with the observation. */
+          mismatchBodySampleRate: z.number().min(0).max(1).default(1),
+          /** Bytes kept of each stored mismatch body (the rest is cut). */
+          mismatchBodyMaxBytes: z.number().int().positive().default(65_536),
+        })
+        .prefault({}),
+      observations: z
+        .object({
+          /** Observations written to the store per batch. */
+          batchSize: z.number().int().positive().default(200),
+          /** Longest time an observation waits before its batch is written. */
+          flushIntervalMs: z.number().int().positive().default(500),
+          /** Observations waiting for comparison or writing; beyond it new ones are dropped and counted. */
+          maxQueued: z.number().int().positive().default(10_000),
+          /** Observations older than this are deleted. */
+          retentionHours: z.number().positive().default(24 * 7),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  ollama: z
+    .object({
+      /** A real Ollama when it answers here; otherwise the stand-in is started on this port. */
+      url: z.string().url().default('http://127.0.0.1:11434'),
+      model: z.string().default('llama3.2'),
+      maxTokens: z.number().int().positive().default(1000),
+      temperature: z.number().min(0).max(2).default(0.7),
+      timeoutSeconds: z.number().positive().default(30),
+    })
+    .prefault({}),
+  auth: z
+    .object({
+      /** HS256 key shared by the legacy and TypeScript gateways, so tokens work on both. */
+      jwtSecretKey: z.string().min(16).default('terrafusion-dev-jwt-secret-change-me'),
+      sessionSecretKey: z.string().min(16).default('terrafusion-dev-session-secret-change-me'),
+    })
+    .prefault({}),
+  seed: z
+    .object({
+      /** The generator's seed: the same seed gives byte-identical counties. */
+      seed: z.number().int().default(20250515),
+      /** Counties seeded by `cutover up` when the database is empty. */
+      counties: z
+        .array(z.object({ countyId: z.string(), parcels: z.number().int().min(1).max(2_000_000) }))
+        .default([
+          { countyId: 'benton_wa', parcels: 20_000 },
+          { countyId: 'franklin_wa', parcels: 5_000 },
+          { countyId: 'test_county', parcels: 500 },
+        ]),
+    })
+    .prefault({}),
+  /** Golden fixtures (`cutover record`, `cutover replay`; parity/runner/). */
+  fixtures: z
+    .object({
+      /** Where fixtures are written and read; default the committed set, parity/fixtures/. */
+      dir: z.string().optional(),
+      /**
+       * PII redacted before a fixture is written, besides credentials (always redacted): plain
+       * field names, matched at any depth of a JSON or form body (`full_name`), or JSON paths
+       * (`$.user.full_name`, `$[*].owner_name`).
+       */
+      piiFields: z.array(z.string().min(1)).default(['full_name', 'owner_name', 'owner_address', 'email', 'phone', 'ssn']),
+      /** Most fixtures kept per route, and in one recording. */
+      maxPerRoute: z.number().int().positive().default(20),
+      maxTotal: z.number().int().positive().default(1000),
+      /** Largest answer body recorded; larger answers are left out rather than cut. */
+      maxBodyBytes: z.number().int().positive().default(2 * 1024 * 1024),
+      /**
+       * Passwords replay logs in with, by username: fixtures keep only the username. Defaults are
+       * the demo users the sample RBAC files ship (legacy/county_configs/<key>/rbac/).
+       */
+      replayPasswords: z
+        .record(z.string(), z.string())
+        .default({ admin: 'admin123', assessor: 'assessor123', staff: 'staff123', auditor: 'auditor123' }),
+    })
+    .prefault({}),
+  /** Environment name reported by the legacy sync service's /health. */
+  environment: z.string().default('development'),
+});
+
+export type CutoverConfig = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type Endpoint = { host: string; port: number };
+
+/**
+ * Environment variables the config understands, each mapped to its path. The legacy
+ * platform's own names (DATABASE_URL, OLLAMA_URL, JWT_SECRET_KEY...) are honoured as is.
+ */
+export const environmentVariables: ReadonlyArray<{ name: string; path: string; kind: 'string' | 'number' }> = [
+  { name: 'DATABASE_URL', path: 'database.url', kind: 'string' },
+  { name: 'CUTOVER_STATE_DIR', path: 'stateDir', kind: 'string' },
+  { name: 'CUTOVER_EMBEDDED_PG_PORT', path: 'database.embeddedPort', kind: 'number' },
+  { name: 'CUTOVER_PYTHON', path: 'python', kind: 'string' },
+  { name: 'OLLAMA_URL', path: 'ollama.url', kind: 'string' },
+  { name: 'AI_MODEL_NAME', path: 'ollama.model', kind: 'string' },
+  { name: 'AI_MAX_TOKENS', path: 'ollama.maxTokens', kind: 'number' },
+  { name: 'AI_TEMPERATURE', path: 'ollama.temperature', kind: 'number' },
+  { name: 'AI_TIMEOUT_SECONDS', path: 'ollama.timeoutSeconds', kind: 'number' },
+  { name: 'JWT_SECRET_KEY', path: 'auth.jwtSecretKey', kind: 'string' },
+  { name: 'CUTOVER_ADMIN_TOKEN', path: 'proxy.adminToken', kind: 'string' },
+  { name: 'CUTOVER_SEED', path: 'seed.seed', kind: 'number' },
+  { name: 'ENVIRONMENT', path: 'environment', kind: 'string' },
+  { name: 'LEGACY_GATEWAY_PORT', path: 'legacy.gateway.port', kind: 'number' },
+  { name: 'LEGACY_SYNC_PORT', path: 'legacy.sync.port', kind: 'number' },
+  { name: 'LEGACY_NARRATOR_PORT', path: 'legacy.narrator.port', kind: 'number' },
+  { name: 'REIMPL_GATEWAY_PORT', path: 'reimpl.gateway.port', kind: 'number' },
+  { name: 'REIMPL_SYNC_PORT', path: 'reimpl.sync.port', kind: 'number' },
+  { name: 'REIMPL_GIS_EXPORT_PORT', path: 'reimpl.gisExport.port', kind: 'number' },
+  { name: 'REIMPL_NARRATOR_PORT', path: 'reimpl.narrator.port', kind: 'number' },
+  { name: 'PROXY_GATEWAY_PORT', path: 'proxy.gateway.port', kind: 'number' },
+  { name: 'PROXY_SYNC_PORT', path: 'proxy.sync.port', kind: 'number' },
+  { name: 'PROXY_NARRATOR_PORT', path: 'proxy.narrator.port', kind: 'number' },
+  { name: 'PROXY_ADMIN_PORT', path: 'proxy.admin.port', kind: 'number' },
+];

@@ -1,0 +1,58 @@
+/**
+ * The harness's one error registry. Callers branch on `code`, never on message text; each
+ * message says what to do about it. A test checks that every code is documented in the README.
+ */
+export const errorCodes = {
+  CUTOVER_ERR_CONFIG_INVALID: { status: 500, hint: 'Fix the named field in cutover.config.json or the environment.' },
+  CUTOVER_ERR_DATABASE_UNREACHABLE: { status: 503, hint: 'Check DATABASE_URL, or unset it to use the embedded PostgreSQL.' },
+  CUTOVER_ERR_EMBEDDED_PG_FAILED: { status: 500, hint: 'Remove .cutover/pg if it is corrupt, or set DATABASE_URL.' },
+  CUTOVER_ERR_MIGRATION_FAILED: { status: 500, hint: 'The named migration failed; the database was left at the previous version.' },
+  CUTOVER_ERR_PORT_IN_USE: { status: 500, hint: 'Stop whatever holds the port, or override the port in the config.' },
+  CUTOVER_ERR_SERVICE_DIED: { status: 500, hint: 'The service exited during start; its log is printed above.' },
+  CUTOVER_ERR_SERVICE_UNHEALTHY: { status: 504, hint: 'The service did not become healthy in time; see its log.' },
+  CUTOVER_ERR_MISSING_PACKAGES: { status: 500, hint: 'Install the listed Debian packages (the exact command is printed).' },
+  CUTOVER_ERR_SEED_INVALID: { status: 400, hint: 'Check --county and --parcels.' },
+  CUTOVER_ERR_MAIN_JOB_FAILED: { status: 502, hint: 'A step of the main job failed; the named service answered as shown. See .cutover/logs/.' },
+  CUTOVER_ERR_USAGE: { status: 400, hint: 'Run `cutover help` for the commands and their options.' },
+  CUTOVER_ERR_ROUTES_INVALID: { status: 500, hint: 'Fix the named entry of flags/routes.yaml; the catalogue is checked at load.' },
+  CUTOVER_ERR_FLAG_REASON_REQUIRED: { status: 400, hint: 'Every flag change needs a reason: pass --reason "..." (or "reason" in the request body).' },
+  CUTOVER_ERR_FLAG_INVALID: { status: 400, hint: 'Use a mode of legacy|shadow|canary|reimpl|retired and, for canary, a percent 0..100.' },
+  CUTOVER_ERR_FLAG_ROUTE_UNKNOWN: { status: 404, hint: 'Use a route id or glob from `cutover flags list` (flags/routes.yaml).' },
+  CUTOVER_ERR_FLAG_STORE_UNAVAILABLE: { status: 503, hint: 'The flag store (PostgreSQL) is unreachable; check DATABASE_URL. Proxies keep their last known flags.' },
+  CUTOVER_ERR_ADMIN_UNAUTHORIZED: { status: 401, hint: 'Send Authorization: Bearer <proxy.adminToken> (CUTOVER_ADMIN_TOKEN).' },
+  CUTOVER_ERR_UPSTREAM_UNREACHABLE: { status: 502, hint: 'The proxy could not reach the serving upstream; start it or fix its host/port in the config.' },
+  CUTOVER_ERR_UPSTREAM_TIMEOUT: { status: 504, hint: 'The serving upstream did not answer in time; check its health or raise proxy.upstreamTimeoutMs.' },
+  CUTOVER_ERR_UPSTREAM_FAILED: { status: 502, hint: 'The serving upstream broke the connection before a full answer; see its log.' },
+  CUTOVER_ERR_SERVICE_SETTINGS_INVALID: { status: 500, hint: 'A reimplemented service read a bad environment variable (named in the message); fix it and restart the service.' },
+  CUTOVER_ERR_REIMPL_FIX_UNKNOWN: { status: 500, hint: 'REIMPL_FIXES may only name ids of parity/accepted-differences.yaml entries with a fix (or `none`).' },
+  CUTOVER_ERR_ACCEPTED_DIFFERENCES_INVALID: { status: 500, hint: 'Fix the named entry of parity/accepted-differences.yaml; the registry is checked at load.' },
+  CUTOVER_ERR_EXPORT_WORKER_DIED: { status: 500, hint: 'The GIS export worker process exited mid-job (crash or out of memory); see the reimpl sync log. The next job starts a new worker.' },
+  CUTOVER_ERR_FIXTURE_INVALID: { status: 500, hint: 'The named fixture file is not a golden fixture; re-record it with `cutover record` or `cutover replay --update all`, or delete it.' },
+  CUTOVER_ERR_GOLDEN_UPDATE_IN_CI: { status: 400, hint: 'CI never rewrites goldens: run `cutover replay --update none` there, and update fixtures locally (--update new|all), then commit them.' },
+  CUTOVER_ERR_REPLAY_LOGIN_FAILED: { status: 502, hint: 'Replay logs in as the fixture\'s recorded user with the demo credentials (fixtures.replayPasswords); check the target gateway and the RBAC files.' },
+  CUTOVER_ERR_FUZZ_JOB_TIMEOUT: { status: 504, hint: 'A job created by a fuzz or calibrate request never reached a terminal state; see the side\'s log, or raise the deadline.' },
+  CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED: { status: 400, hint: 'fuzz and calibrate generate requests for sync.gis-export.run and sync.valuation.run (and their routes); pass one of those.' },
+  CUTOVER_ERR_NOISE_STORE_UNAVAILABLE: { status: 503, hint: 'The noise store (PostgreSQL schema cutover) is unreachable or not migrated; run `cutover migrate` and check DATABASE_URL.' },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class CutoverError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CutoverError';
+    this.code = code;
+    this.status = errorCodes[code].status;
+  }
+
+  get hint(): string {
+    return errorCodes[this.code].hint;
+  }
+}
+
+export function isCutoverError(error: unknown): error is CutoverError {
+  return error instanceof CutoverError;
+}

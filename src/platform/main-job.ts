@@ -1,0 +1,133 @@
+/**
+ * The main job, as a migration engineer would run it on day one: with the whole stack up,
+ * shadow the sync and narrator routes against the TypeScript reimplementation, drive real
+ * traffic through the proxy (a GIS export end to end, reads, the job plugins, the narrator),
+ * and write the parity report.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FlagMode } from '../../flags/flag.js';
+import { reportStamp } from '../cli/commands/report.js';
+import { CutoverError } from '../errors.js';
+import type { Report } from '../report/report.js';
+import { collectReport, writeReport } from '../report/write-report.js';
+import type { CutoverStack } from './cutover-stack.js';
+import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
+
+export interface MainJobOptions {
+  countyId: string;
+  format: string;
+  /** Route globs put in shadow mode before the traffic. */
+  shadow: readonly string[];
+  reportDir?: string;
+  log: (line: string) => void;
+}
+
+export interface MainJobOutcome {
+  export: ExportOutcome;
+  exportFiles: string[];
+  requests: number;
+  report: Report;
+  reportPaths: { json: string; markdown: string; html: string };
+}
+
+async function waitForMode(stack: CutoverStack, routeId: string, mode: FlagMode, deadlineMs = 5000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (stack.flagSource.current().flags.get(routeId)?.mode !== mode) {
+    if (Date.now() > until) throw new CutoverError('CUTOVER_ERR_MAIN_JOB_FAILED', `the proxy did not see ${routeId} in ${mode} mode within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** GETs a path and reads the whole answer; the status is not checked (a 404 is traffic too). */
+async function get(base: string, path: string, token?: string): Promise<number> {
+  const response = await fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function post(base: string, path: string, body: unknown, token?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Non-JSON answers still count as traffic; the report compares them by bytes.
+  }
+  return { status: response.status, json };
+}
+
+export async function runMainJob(stack: CutoverStack, options: MainJobOptions): Promise<MainJobOutcome> {
+  const { log } = options;
+  for (const pattern of options.shadow) {
+    const changed = await stack.flagStore.set({
+      pattern,
+      mode: 'shadow',
+      actor: 'cutover-main-job',
+      reason: 'main job: compare the TypeScript reimplementation with legacy on real traffic before any cut-over',
+    });
+    log(`flags: ${pattern} -> shadow (${changed.length} routes changed)`);
+  }
+  await waitForMode(stack, 'sync.gis-export.run', 'shadow');
+
+  const gateway = stack.proxy.urls.gateway!;
+  const sync = stack.proxy.urls.sync!;
+  let requests = 0;
+  const count = <T>(value: T) => {
+    requests += 1;
+    return value;
+  };
+
+  const token = count(await loginForToken(gateway, 'admin', 'admin123'));
+  const areaOfInterest = await centralAreaOfInterest(stack.databaseUrl, options.countyId);
+  log(`running a ${options.format} export of ${options.countyId} through the gateway door...`);
+  const outcome = await runGisExport(gateway, token, { countyId: options.countyId, format: options.format, layers: ['parcels', 'zoning', 'roads'], areaOfInterest });
+  requests += outcome.requests;
+  if (outcome.status !== 'COMPLETED' || !outcome.result) {
+    throw new CutoverError('CUTOVER_ERR_MAIN_JOB_FAILED', `export job ${outcome.jobId} ended ${outcome.status}: ${outcome.message}`);
+  }
+  count(await get(sync, outcome.result.file_location));
+
+  log('driving read traffic and the job plugins through the proxy...');
+  for (const path of ['/health', '/counties', `/counties/${options.countyId}`, `/plugins/v1/gis-export/formats/${options.countyId}`, `/plugins/v1/gis-export/defaults/${options.countyId}`, '/plugins/v1/gis-export/health']) {
+    count(await get(sync, path));
+  }
+  for (let offset = 0; offset < 500; offset += 50) count(await get(sync, `/properties?county_id=${options.countyId}&limit=50&offset=${offset}`));
+  for (const status of ['COMPLETED', 'FAILED', 'PENDING']) count(await get(sync, `/plugins/v1/gis-export/list?county_id=${options.countyId}&status=${status}&limit=20`));
+  count(await get(sync, `/plugins/v1/gis-export/status/${outcome.jobId}`));
+  count(await get(sync, `/plugins/v1/gis-export/results/${outcome.jobId}`));
+  count(await get(sync, '/properties/no-such-property'));
+  count(await post(sync, '/plugins/v1/gis-export/run', { county_id: options.countyId }));
+
+  const report = count(await post(gateway, '/api/v1/reporting/run', { report_type: 'assessment_roll_summary', county_id: options.countyId }, token));
+  if (typeof report.json.report_id === 'string') count(await get(gateway, `/api/v1/reporting/status/${report.json.report_id}`, token));
+  const market = count(await post(gateway, '/api/v1/market-analysis/run', { analysis_type: 'price_trend_by_zip', county_id: options.countyId }, token));
+  if (typeof market.json.job_id === 'string') count(await get(gateway, `/api/v1/market-analysis/status/${market.json.job_id}`, token));
+  const firstProperty = await fetch(`${sync}/properties?county_id=${options.countyId}&property_type=residential&limit=1`).then((r) => r.json() as Promise<Array<{ property_id: string }>>);
+  requests += 1;
+  if (firstProperty[0]) count(await post(gateway, '/api/v1/valuation/run', { county_id: options.countyId, property_id: firstProperty[0].property_id }, token));
+  for (const task of ['summarize', 'classify', 'explain']) {
+    count(await post(gateway, `/api/v1/ai/${task}`, { text: `Parcel ${firstProperty[0]?.property_id ?? ''} in ${options.countyId}: assessed value rose 7% after the 2024 revaluation.` }, token));
+  }
+
+  await stack.proxy.flushObservations();
+  const now = new Date();
+  const collected = await collectReport(
+    { observations: stack.observations, unknownTraffic: stack.unknownTraffic, catalogue: stack.catalogue, flags: () => stack.flagStore.snapshot() },
+    { since: new Date(now.getTime() - 24 * 3_600_000), now },
+  );
+  const reportPaths = writeReport(collected, options.reportDir ?? join('reports', reportStamp(now)));
+  const folder = join(stack.legacy.exportDir, outcome.jobId);
+  return {
+    export: outcome,
+    exportFiles: existsSync(folder) ? readdirSync(folder).map((file) => join(folder, file)) : [],
+    requests,
+    report: collected,
+    reportPaths,
+  };
+}

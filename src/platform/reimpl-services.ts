@@ -1,0 +1,99 @@
+/**
+ * How the reimplemented TypeScript services are started: `node dist/reimpl/<build>/<x>.mjs`
+ * (bundled by reimpl-build.ts; `node --import tsx reimpl/<x>/main.ts` when no build can be made)
+ * child processes with the legacy services' env contract (HOST, PORT, DATABASE_URL,
+ * DB_SCHEMA, COUNTY_CONFIGS_DIR, EXPORT_DIR, ENVIRONMENT). See
+ * docs/decisions/0004-gis-export-plugin-mounting.md for why sync may mount the GIS export.
+ */
+import type { CutoverConfig, Endpoint } from '../config/schema.js';
+import { legacyServiceSpecs, type LegacyEnvironment } from './legacy-services.js';
+import { countyConfigsDir, repoRoot } from './paths.js';
+import { ensureReimplBuild, REIMPL_ENTRIES, type ReimplEntry } from './reimpl-build.js';
+import type { ServiceSpec } from './service-spec.js';
+
+export interface ReimplEnvironment {
+  databaseUrl: string;
+  /** search_path, e.g. `shadow_reimpl,public` for a shadow instance. */
+  dbSchema?: string;
+  exportDir: string;
+  /** Serve /plugins/v1/gis-export/* from the sync process too (one base URL for every sync route). */
+  mountGisExport?: boolean;
+  /** Declared differences to apply (parity/accepted-differences.yaml ids); default all, [] = exact legacy. */
+  fixes?: readonly string[];
+}
+
+export interface ReimplPorts {
+  sync: Endpoint;
+  gisExport: Endpoint;
+}
+
+function env(config: CutoverConfig, e: ReimplEnvironment): Record<string, string> {
+  return {
+    DATABASE_URL: e.databaseUrl,
+    ...(e.dbSchema ? { DB_SCHEMA: e.dbSchema } : {}),
+    COUNTY_CONFIGS_DIR: countyConfigsDir,
+    EXPORT_DIR: e.exportDir,
+    ENVIRONMENT: config.environment,
+    SYNC_MOUNT_GIS_EXPORT: e.mountGisExport === false ? '0' : '1',
+    ...(e.fixes ? { REIMPL_FIXES: e.fixes.length ? e.fixes.join(',') : 'none' } : {}),
+  };
+}
+
+function nodeService(id: string, entry: ReimplEntry, endpoint: Endpoint, serviceEnv: Record<string, string>, healthPath: string): ServiceSpec {
+  const built = ensureReimplBuild((line) => console.error(line));
+  return {
+    id,
+    command: process.execPath,
+    args: built ? [`${built}/${entry}.mjs`] : ['--import', 'tsx', REIMPL_ENTRIES[entry]],
+    cwd: repoRoot,
+    env: serviceEnv,
+    host: endpoint.host,
+    port: endpoint.port,
+    healthPath,
+  };
+}
+
+/** reimpl.sync and, unless `only` says otherwise, reimpl.gis-export, in start order. */
+export function reimplServiceSpecs(
+  config: CutoverConfig,
+  e: ReimplEnvironment,
+  ports: ReimplPorts = config.reimpl,
+  options: { idPrefix?: string; only?: ReadonlyArray<'sync' | 'gis-export'> } = {},
+): ServiceSpec[] {
+  const prefix = options.idPrefix ?? 'reimpl';
+  const only = options.only ?? ['sync', 'gis-export'];
+  const shared = env(config, e);
+  const specs: ServiceSpec[] = [];
+  if (only.includes('sync')) specs.push(nodeService(`${prefix}.sync`, 'sync', ports.sync, shared, '/health'));
+  if (only.includes('gis-export')) {
+    specs.push(nodeService(`${prefix}.gis-export`, 'gis-export', ports.gisExport, shared, '/plugins/v1/gis-export/health'));
+  }
+  return specs;
+}
+
+export interface ReimplEdgePorts {
+  gateway: Endpoint;
+  narrator: Endpoint;
+}
+
+/**
+ * reimpl.narrator and reimpl.gateway (in start order), with exactly the environment the legacy
+ * gateway and narrator get (legacy-services.ts: DATABASE_URL, SYNC_SERVICE_URL, NARRATOR_URL,
+ * OLLAMA_URL, JWT_SECRET_KEY, SECRET_KEY, COUNTY_CONFIGS_DIR, AI_*...), so either side can
+ * stand in for the other.
+ */
+export function reimplEdgeServiceSpecs(
+  config: CutoverConfig,
+  e: LegacyEnvironment,
+  ports: ReimplEdgePorts = config.reimpl,
+  options: { idPrefix?: string; only?: ReadonlyArray<'gateway' | 'narrator'> } = {},
+): ServiceSpec[] {
+  const prefix = options.idPrefix ?? 'reimpl';
+  const only = options.only ?? ['narrator', 'gateway'];
+  const legacy = legacyServiceSpecs(config, e, { sync: ports.gateway, ...ports }, prefix);
+  const envOf = (suffix: string) => legacy.find((spec) => spec.id === `${prefix}.${suffix}`)!.env;
+  const specs: ServiceSpec[] = [];
+  if (only.includes('narrator')) specs.push(nodeService(`${prefix}.narrator`, 'narrator', ports.narrator, envOf('narrator'), '/api/v1/health'));
+  if (only.includes('gateway')) specs.push(nodeService(`${prefix}.gateway`, 'gateway', ports.gateway, envOf('gateway'), '/health/live'));
+  return specs;
+}

@@ -1,0 +1,53 @@
+/** Gathers what a report needs from the stores and writes report.json, report.md and report.html. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FlagSnapshot } from '../../flags/flag.js';
+import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import type { ObservationStore } from '../../proxy/observation.js';
+import type { LearnedRoute } from '../../parity/runner/calibrate-learn.js';
+import { learnedNoiseHtml, learnedNoiseMarkdown } from './learned-noise.js';
+import { renderHtml } from './render-html.js';
+import { renderMarkdown } from './render-markdown.js';
+import { buildReport, type Report } from './report.js';
+import type { UnknownTrafficStore } from './unknown-traffic.js';
+
+export interface ReportSources {
+  observations: Pick<ObservationStore, 'list'>;
+  catalogue: RouteCatalogue;
+  /** The current flags, for each route's mode; without it the observed modes are shown. */
+  flags?: () => Promise<FlagSnapshot>;
+  unknownTraffic?: Pick<UnknownTrafficStore, 'list'>;
+}
+
+/** Most observations read into one report; beyond it the report covers the newest and says so. */
+export const maxObservationsPerReport = 500_000;
+
+export async function collectReport(sources: ReportSources, options: { since?: Date; now?: Date; include?: 'all' | 'observed' } = {}): Promise<Report> {
+  const [observations, flags, unknownTraffic] = await Promise.all([
+    sources.observations.list({ since: options.since, limit: maxObservationsPerReport }),
+    sources.flags?.(),
+    sources.unknownTraffic?.list({ since: options.since }),
+  ]);
+  return buildReport({
+    observations,
+    routes: sources.catalogue.routes,
+    flags,
+    unknownTraffic,
+    since: options.since,
+    generatedAt: options.now,
+    truncated: observations.length >= maxObservationsPerReport,
+    include: options.include,
+  });
+}
+
+/** Writes the three files into `dir` (created when missing); returns their paths. `learnedNoise`: calibrations to show (cutover calibrate). */
+export function writeReport(report: Report, dir: string, learnedNoise?: readonly LearnedRoute[]): { json: string; markdown: string; html: string } {
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true });
+  const paths = { json: join(out, 'report.json'), markdown: join(out, 'report.md'), html: join(out, 'report.html') };
+  writeFileSync(paths.json, `${JSON.stringify(learnedNoise ? { ...report, learnedNoise } : report, null, 2)}\n`);
+  writeFileSync(paths.markdown, learnedNoise ? `${renderMarkdown(report).trimEnd()}\n\n${learnedNoiseMarkdown(learnedNoise)}` : renderMarkdown(report));
+  const html = renderHtml(report);
+  writeFileSync(paths.html, learnedNoise ? html.replace(/<\/body>/, `${learnedNoiseHtml(learnedNoise)}\n</body>`) : html);
+  return paths;
+}

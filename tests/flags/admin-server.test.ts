@@ -1,0 +1,101 @@
+import { Gauge, Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdminServer, type AdminServer } from '../../flags/admin-server.js';
+import { createFakeFlagStore, type FakeFlagStore } from '../../flags/fake-flag-store.js';
+import { loadConfig } from '../../src/config/load.js';
+import { contractCatalogue } from './flag-store.contract.js';
+
+const token = 'admin-token-for-tests-0123456789';
+
+describe('the admin API', () => {
+  let admin: AdminServer;
+  let store: FakeFlagStore;
+  let base: string;
+  const call = (method: string, path: string, body?: unknown, bearer: string | null = token) =>
+    fetch(`${base}${path}`, {
+      method,
+      headers: { ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    store = createFakeFlagStore({ catalogue: contractCatalogue });
+    const registry = new Registry();
+    new Gauge({ name: 'cutover_test_gauge', help: 'a metric the proxy would register', registers: [registry] }).set(7);
+    const config = loadConfig({ overrides: { proxy: { admin: { host: '127.0.0.1', port: 0 }, adminToken: token } } });
+    admin = createAdminServer({ config, flagStore: store, flagSource: store.source(), metricsRegistry: registry, catalogue: contractCatalogue, health: () => ({ proxy: 'up' }) });
+    base = (await admin.listen()).url;
+  });
+  afterAll(() => admin?.close());
+
+  it('answers 401 without a token, with a wrong one and with one of another length', async () => {
+    for (const bearer of [null, 'admin-token-for-tests-0123456780', 'short', '']) {
+      const response = await call('GET', '/flags', undefined, bearer);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'CUTOVER_ERR_ADMIN_UNAUTHORIZED' });
+    }
+    const basic = await fetch(`${base}/flags`, { headers: { authorization: `Basic ${token}` } });
+    expect(basic.status).toBe(401);
+    expect((await call('PUT', '/kill-switch', { engaged: true, reason: 'x' }, 'wrong')).status).toBe(401);
+    expect((await store.snapshot()).killSwitch).toBe(false);
+  });
+
+  it('sets a glob through PUT /flags/:pattern and reads it back', async () => {
+    const response = await call('PUT', '/flags/sync.gis-export.*', { mode: 'canary', percent: 20, reason: 'canary the export', actor: 'ana' });
+    expect(response.status).toBe(200);
+    const { changed } = (await response.json()) as { changed: Array<{ routeId: string; percent: number }> };
+    expect(changed.map((flag) => flag.routeId)).toContain('sync.gis-export.run');
+    const one = await (await call('GET', '/flags/sync.gis-export.run')).json();
+    expect(one).toMatchObject({ routeId: 'sync.gis-export.run', mode: 'canary', percent: 20, owner: 'team-gis', updatedBy: 'ana' });
+    const all = (await (await call('GET', '/flags')).json()) as { killSwitch: boolean; flagSource: string; routes: Array<{ routeId: string; mode: string }> };
+    expect(all.flagSource).toBe('live');
+    expect(all.routes).toHaveLength(contractCatalogue.routes.length);
+    expect(all.routes.find((row) => row.routeId === 'sync.health')?.mode).toBe('legacy');
+  });
+
+  it('records API changes in the history, as the caller when no actor is given', async () => {
+    await call('PUT', '/flags/narrator.summarize', { mode: 'shadow', reason: 'compare the narrator' });
+    const { entries } = (await (await call('GET', '/history?route=narrator.summarize')).json()) as { entries: Array<Record<string, unknown>> };
+    expect(entries).toMatchObject([{ routeId: 'narrator.summarize', from: 'legacy', to: 'shadow', reason: 'compare the narrator', actor: 'admin-api@127.0.0.1' }]);
+    const limited = (await (await call('GET', '/history?limit=1')).json()) as { entries: unknown[] };
+    expect(limited.entries).toHaveLength(1);
+  });
+
+  it('engages and releases the kill switch', async () => {
+    expect(await (await call('PUT', '/kill-switch', { engaged: true, reason: 'parity collapsed' })).json()).toEqual({ engaged: true, changed: true });
+    expect(await (await call('GET', '/kill-switch')).json()).toEqual({ engaged: true });
+    expect(store.source().current().killSwitch).toBe(true);
+    expect(await (await call('PUT', '/kill-switch', { engaged: false, reason: 'fixed' })).json()).toEqual({ engaged: false, changed: true });
+  });
+
+  it('refuses a change without a reason, a bad mode or percent and an unknown route with named errors', async () => {
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['PUT', '/flags/sync.health', { mode: 'shadow' }, 400, 'CUTOVER_ERR_FLAG_REASON_REQUIRED'],
+      ['PUT', '/kill-switch', { engaged: true, reason: '  ' }, 400, 'CUTOVER_ERR_FLAG_REASON_REQUIRED'],
+      ['PUT', '/flags/sync.health', { mode: 'sideways', reason: 'x' }, 400, 'CUTOVER_ERR_FLAG_INVALID'],
+      ['PUT', '/flags/sync.health', { mode: 'canary', percent: 150, reason: 'x' }, 400, 'CUTOVER_ERR_FLAG_INVALID'],
+      ['PUT', '/flags/sync.nothing', { mode: 'shadow', reason: 'x' }, 404, 'CUTOVER_ERR_FLAG_ROUTE_UNKNOWN'],
+      ['GET', '/flags/sync.nothing', undefined, 404, 'CUTOVER_ERR_FLAG_ROUTE_UNKNOWN'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const response = await call(method, path, body);
+      expect({ path, status: response.status, body: await response.json() }).toMatchObject({ path, status, body: { error: code } });
+    }
+  });
+
+  it('serves health with the flag store state and the metrics registry without a token', async () => {
+    const health = await call('GET', '/health', undefined, null);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', flagStore: { state: 'live' }, proxy: 'up' });
+    const metrics = await call('GET', '/metrics', undefined, null);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(await metrics.text()).toContain('cutover_test_gauge 7');
+  });
+
+  it('generates a token when the config has none', () => {
+    const config = loadConfig({ overrides: { proxy: { admin: { port: 0 }, adminToken: '' } } });
+    const other = createAdminServer({ config, flagStore: store, flagSource: store.source(), metricsRegistry: new Registry(), catalogue: contractCatalogue });
+    expect(other.generatedToken).toBe(true);
+    expect(other.adminToken.length).toBeGreaterThanOrEqual(32);
+  });
+});
