@@ -130,7 +130,10 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
     }
     try {
       // A list shows every job so far: let the ones replay started finish first, as they had when it was recorded.
-      if (route.id.endsWith('.list')) await settleJobs(all, produced, options);
+      if (route.id.endsWith('.list')) await settleJobs(all, produced, produced.keys(), options);
+      // An answer recorded about a finished job (the narrator's analysis of an export) was asked after
+      // the job finished: ask it again only once the job it needs has finished too.
+      else if (recordsTerminalJob(fixture)) await settleJobs(all, produced, (fixture.sequence?.needs ?? []).map((need) => need.from), options);
       report(await replayOne(key, file, fixture, route, produced, logins, update, options));
     } catch (error) {
       report({ id: key, outcome: 'errored', detail: (error as Error).message });
@@ -139,13 +142,23 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
   return { items, counts };
 }
 
+/** A recorded answer, other than a job read (which waits by itself), naming a job in a terminal state. */
+function recordsTerminalJob(fixture: Fixture): boolean {
+  if ((fixture.sequence?.needs?.length ?? 0) === 0 || fixture.request.method === 'GET') return false;
+  const json = fixture.response?.body && 'json' in fixture.response.body ? fixture.response.body.json : undefined;
+  const state = valueAt(json, '$.job_status') ?? valueAt(json, '$.status');
+  return state !== undefined && terminalStates.has(state);
+}
+
 /**
- * Waits (within the deadline) until every job a replayed `*.run` fixture created answers a
- * terminal state on its sync status route — read on sync directly, which needs no login.
+ * Waits (within the deadline) until every job the given replayed `*.run` fixtures created
+ * answers a terminal state on its sync status route — read on sync directly, which needs no login.
  */
-async function settleJobs(all: Map<string, { fixture: Fixture }>, produced: Map<string, Map<string, string>>, options: ReplayOptions): Promise<void> {
+async function settleJobs(all: Map<string, { fixture: Fixture }>, produced: Map<string, Map<string, string>>, runKeys: Iterable<string>, options: ReplayOptions): Promise<void> {
   const deadline = Date.now() + (options.stateDeadlineMs ?? 60_000);
-  for (const [key, ids] of produced) {
+  for (const key of [...runKeys]) {
+    const ids = produced.get(key);
+    if (!ids) continue;
     const runRoute = all.get(key)?.fixture.routeId ?? '';
     if (!runRoute.endsWith('.run')) continue;
     const status = options.catalogue.byId(runRoute.replace(/^gateway\./, 'sync.').replace(/\.run$/, '.status'));
