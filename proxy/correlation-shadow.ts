@@ -85,7 +85,7 @@ export class StatefulShadowing {
         this.polling++;
         const readBoth = () => this.readBoth(service, route, decision, plan);
         this.track(
-          pollToTerminal(readBoth, observed, poll)
+          pollToTerminal(route, readBoth, observed, poll)
             .then((polled) => submit({ ...observed, serving: polled.serving, shadow: polled.shadow }))
             .finally(() => this.polling--),
         );

@@ -75,19 +75,27 @@ const fileNotYetWritten = /^Export file for GIS export job \S+ not found$/;
 /**
  * The job state a download answer shows: its file served means COMPLETED; "Export file ... not
  * found" means not finished (yet, or ever). Calling the latter RUNNING makes a download read
- * while the other side's run is still going a race (ignored, never matched); a run that really
- * failed is still caught, by the job's own terminal status reads and the state parity of its row.
+ * while the other side's run is still going a race (polled, or ignored, never matched); a run
+ * that really failed is still caught, by the job's own terminal status reads and the state
+ * parity of its row.
  */
 function downloadStateOf(route: Route, result: SideResult): JobState | undefined {
-  if (!route.id.endsWith('.download') || result.failure || result.truncated) return undefined;
+  if (!route.id.endsWith('.download') || result.failure) return undefined;
+  // A served file is COMPLETED however much of it was captured: exports above the capture limit
+  // (a county's GeoJSON is ~5 MB) are the usual case, and must still be seen racing a 404.
   if (result.status === 200) return 'COMPLETED';
-  if (result.status !== 404) return undefined;
+  if (result.status !== 404 || result.truncated) return undefined;
   try {
     const body = JSON.parse(result.body.toString('utf8')) as { detail?: unknown };
     return typeof body.detail === 'string' && fileNotYetWritten.test(body.detail) ? 'RUNNING' : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The job state an answer of `route` shows: a job body's or refusal's, else a download's; undefined for any other answer. */
+export function answerStateOf(route: Route, result: SideResult): JobState | undefined {
+  return jobStateOf(result) ?? downloadStateOf(route, result);
 }
 
 /** A job route: one whose requests or answers carry a correlated job id. */
@@ -107,8 +115,8 @@ export interface Race {
  */
 export function raceBetween(route: Route, serving: SideResult, shadow: SideResult): Race | undefined {
   if (!isJobRoute(route)) return undefined;
-  const a = jobStateOf(serving) ?? downloadStateOf(route, serving);
-  const b = jobStateOf(shadow) ?? downloadStateOf(route, shadow);
+  const a = answerStateOf(route, serving);
+  const b = answerStateOf(route, shadow);
   if (!a || !b || a === b) return undefined;
   if (isTerminal(a) && isTerminal(b)) return undefined;
   if (!reachable(a, b) && !reachable(b, a)) return undefined;
@@ -142,10 +150,11 @@ export interface Polled {
 
 /**
  * Reads both sides again (`readBoth`, GETs of the same job on each side) until both show a
- * terminal state or the deadline passes. Runs off the request path; the caller bounds how
- * many polls run at once.
+ * terminal state (as `route`'s answers show it: a download's file counts) or the deadline
+ * passes. Runs off the request path; the caller bounds how many polls run at once.
  */
 export async function pollToTerminal(
+  route: Route,
   readBoth: () => Promise<[SideResult, SideResult]>,
   first: { serving: SideResult; shadow: SideResult },
   rule: PollRule,
@@ -155,8 +164,8 @@ export async function pollToTerminal(
   let { serving, shadow } = first;
   let rounds = 0;
   const done = () => {
-    const a = jobStateOf(serving);
-    const b = jobStateOf(shadow);
+    const a = answerStateOf(route, serving);
+    const b = answerStateOf(route, shadow);
     return !a || !b || (isTerminal(a) && isTerminal(b));
   };
   while (!done()) {
