@@ -97,7 +97,7 @@ class ServingHandler implements Dispatcher.DispatchHandler {
     const failure = classifyFailure(error);
     if (!this.res.headersSent && !this.res.destroyed) {
       const code = failure.code as ErrorCode;
-      const body = upstreamErrorBody(code, `${this.options.side} upstream ${this.upstream.origin} ${describe(code)}: ${failure.message}`, this.options.routeId, this.options.side);
+      const body = upstreamErrorBody(code, `${this.options.side} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.options.routeId, this.options.side);
       this.res.writeHead(errorCodes[code].status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       this.res.end(body);
     } else {
@@ -121,7 +121,8 @@ class ServingHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-function describe(code: ErrorCode): string {
+/** How an upstream failure reads in the error message a client gets. */
+export function describeFailure(code: ErrorCode): string {
   if (code === 'CUTOVER_ERR_UPSTREAM_TIMEOUT') return 'timed out';
   if (code === 'CUTOVER_ERR_UPSTREAM_UNREACHABLE') return 'is unreachable';
   return 'failed';

@@ -4,11 +4,12 @@
  * metrics. `cutover up` and the tests start it the same way.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import type { FlagSource } from '../flags/flag.js';
 import type { RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
+import { createFastLane, type FastLane } from './fast-lane.js';
 import { createFrontDoor, type RecordingTap } from './front-door.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { StatefulShadowing } from './correlation-shadow.js';
@@ -62,7 +63,10 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-function listen(server: Server, host: string, port: number, service: Service): Promise<AddressInfo> {
+/** node:http's keep-alive timeout for client connections, and the fast lane's. */
+const keepAliveTimeoutMs = 65_000;
+
+function listen(server: Server | NetServer, host: string, port: number, service: Service): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
@@ -102,15 +106,22 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     stateParity,
     limits: { timeoutMs: proxyOptions.shadow.timeoutMs, captureLimit: proxyOptions.shadow.maxCompareBodyBytes },
   });
-  const servers: Server[] = [];
+  const listeners: (Server | NetServer)[] = [];
+  const httpServers: Server[] = [];
+  const lanes: FastLane[] = [];
   const urls: RunningProxy['urls'] = {};
   const close = async () => {
     await Promise.all(
-      servers.map(
+      listeners.map(
         (server) =>
           new Promise<void>((resolve) => {
             server.close(() => resolve());
-            server.closeAllConnections();
+            for (const lane of lanes) lane.closeAll();
+            for (const http of httpServers) {
+              // A node:http server behind a fast lane never listened itself: its close only stops its connection checks.
+              if (http !== server) http.close(() => undefined);
+              http.closeAllConnections();
+            }
           }),
       ),
     );
@@ -122,16 +133,27 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   };
   try {
     for (const service of options.services ?? (['gateway', 'sync', 'narrator'] as const)) {
-      const handler = createFrontDoor({ service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap });
-      const server = createServer({ keepAliveTimeout: 65_000 }, handler);
+      const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap };
+      const handler = createFrontDoor(parts);
+      const server = createServer({ keepAliveTimeout: keepAliveTimeoutMs }, handler);
       // A malformed request line or header costs that connection only.
       server.on('clientError', (_error, socket) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
         else socket.destroy();
       });
-      servers.push(server);
+      httpServers.push(server);
+      // With the fast lane, a plain TCP server takes connections and hands node:http what the lane does not relay.
+      let listener: Server | NetServer = server;
+      if (proxyOptions.fastLane) {
+        const lane = createFastLane(parts, server, { keepAliveTimeoutMs });
+        lanes.push(lane);
+        listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => lane.accept(socket));
+        // node:http tracks its connections (closeAllConnections, headers and request timeouts) from its 'listening' event on.
+        listener.once('listening', () => server.emit('listening'));
+      }
+      listeners.push(listener);
       const { host, port } = proxyOptions[service];
-      const address = await listen(server, host, port, service);
+      const address = await listen(listener, host, port, service);
       urls[service] = `http://${host}:${address.port}`;
     }
   } catch (error) {

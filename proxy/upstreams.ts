@@ -5,6 +5,7 @@
  * in a shadow schema (docs/decisions/0002-shadow-writes.md).
  */
 import { Pool } from 'undici';
+import { SocketPool } from './socket-pool.js';
 import type { CutoverConfig, Endpoint } from '../src/config/schema.js';
 import type { Route, Service } from '../flags/route-catalogue.js';
 import type { Side } from './decide.js';
@@ -15,7 +16,15 @@ export type Role = 'serving' | 'shadow';
 export interface Upstream {
   origin: string;
   pool: Pool;
+  /** Raw keep-alive connections for the fast lane (fast-lane.ts), beside undici's pool for everything else. */
+  sockets: SocketPool;
 }
+
+/**
+ * Idle fast-lane connections are closed before the upstreams would close them (uvicorn keeps
+ * an idle connection 5 s), so a reused connection is rarely one the upstream is closing.
+ */
+const socketIdleMs = 4_000;
 
 type EndpointTable = Readonly<Record<string, Endpoint>>;
 
@@ -41,10 +50,11 @@ export class Upstreams {
     const named = side === 'reimpl' && route?.upstream ? table[route.upstream] : undefined;
     const endpoint = named ?? table[service];
     if (!endpoint) throw new Error(`no ${side} upstream configured for service ${service}`);
-    return this.pool(`http://${endpoint.host}:${endpoint.port}`);
+    return this.pool(endpoint);
   }
 
-  private pool(origin: string): Upstream {
+  private pool(endpoint: Endpoint): Upstream {
+    const origin = `http://${endpoint.host}:${endpoint.port}`;
     let upstream = this.pools.get(origin);
     if (!upstream) {
       upstream = {
@@ -56,6 +66,7 @@ export class Upstreams {
           keepAliveMaxTimeout: 600_000,
           connectTimeout: 5_000,
         }),
+        sockets: new SocketPool({ host: endpoint.host, port: endpoint.port, max: this.connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000 }),
       };
       this.pools.set(origin, upstream);
     }
@@ -63,6 +74,7 @@ export class Upstreams {
   }
 
   async close(): Promise<void> {
+    for (const upstream of this.pools.values()) upstream.sockets.close();
     await Promise.all([...this.pools.values()].map((upstream) => upstream.pool.destroy().catch(() => undefined)));
     this.pools.clear();
   }

@@ -70,6 +70,11 @@ export const configSchema = z.object({
       adminToken: z.string().default(''),
       /** Add x-cutover-route / x-cutover-served-by to proxied answers; off leaves the headers untouched. */
       exposeHeaders: z.boolean().default(true),
+      /**
+       * Relay requests no second side looks at (legacy/retired mode, unknown routes, kill switch) at the socket
+       * level (proxy/fast-lane.ts, decision 0016); off sends every request through node:http and undici.
+       */
+      fastLane: z.boolean().default(true),
       /** Time the serving upstream has to send its headers (then between body chunks) before the client gets 504. */
       upstreamTimeoutMs: z.number().int().positive().default(30_000),
       /** Keep-alive connections the proxy keeps per upstream. */

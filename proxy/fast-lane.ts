@@ -1,0 +1,545 @@
+/**
+ * The fast lane of a front door: requests that nothing but their serving side will see — a
+ * route in `legacy` or `retired` mode, an unknown route, everything under the kill switch —
+ * are relayed at the socket level: the request head is parsed once (http1.ts), its
+ * hop-by-hop headers dropped and `x-forwarded-for` added, and then head and body bytes go to
+ * a keep-alive upstream connection (socket-pool.ts) and the answer's bytes come back as they
+ * are, chunk framing included, with the `x-cutover-*` headers added to its head. node:http
+ * and undici cost ~80 µs of CPU per request on this path; this lane ~20 (decision 0016).
+ *
+ * Whatever the lane does not take — a shadowed, canary or reimpl-mode route (they need the
+ * body and a second answer), a recording tap, and any head it declines (HTTP/1.0, Upgrade,
+ * Expect, odd framing, malformed) — it hands over, with the connection, to the front door's
+ * node:http server, at a request boundary, with the bytes it has read put back. From then on
+ * that connection is served by node:http, exactly as without the lane.
+ */
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FlagSnapshot } from '../flags/flag.js';
+import type { Route } from '../flags/route-catalogue.js';
+import { errorCodes, type ErrorCode } from '../src/errors.js';
+import { classifyFailure, type SideResult, type UpstreamFailure } from './capture.js';
+import { decide, needsBody, type Decision } from './decide.js';
+import { describeFailure, upstreamErrorBody } from './forward.js';
+import { unknownRouteId, type FrontDoorParts } from './front-door.js';
+import { BodyEnd, declined, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import type { Upstream } from './upstreams.js';
+
+/** Bigger heads go to node:http, which refuses them (431) by its own limit. */
+const maxRequestHeadBytes = 16 * 1024;
+const maxResponseHeadBytes = 64 * 1024;
+/** Request bytes held while the upstream connection is being opened, before the client is paused. */
+const maxQueuedRequestBytes = 64 * 1024;
+const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const empty = Buffer.alloc(0);
+
+export interface FastLaneOptions {
+  /** Closes a client connection idle this long between requests (as node:http's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+}
+
+export interface FastLane {
+  /** The front door's net.Server `connection` listener. */
+  accept(socket: Socket): void;
+  /** Ends every connection the lane still holds (those handed over belong to node:http). */
+  closeAll(): void;
+}
+
+function hasDate(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'date') return true;
+  return false;
+}
+
+const noKey = () => {
+  throw new Error('a canary decision needs the body: canary routes never take the fast lane');
+};
+
+/** The lane of one front door; `server` is its node:http server, which gets what the lane does not take. */
+export function createFastLane(parts: FrontDoorParts, server: Server, options: FastLaneOptions): FastLane {
+  const connections = new Set<ClientConnection>();
+  const lane: Lane = {
+    parts,
+    options,
+    server,
+    forget: (connection) => connections.delete(connection),
+  };
+  return {
+    accept(socket) {
+      connections.add(new ClientConnection(socket, lane));
+    },
+    closeAll() {
+      for (const connection of connections) connection.destroy();
+      connections.clear();
+    },
+  };
+}
+
+interface Lane {
+  parts: FrontDoorParts;
+  options: FastLaneOptions;
+  server: Server;
+  forget(connection: ClientConnection): void;
+}
+
+/** Whether the lane takes a request of `route`: only when no second side and no tap will look at it. */
+function takes(parts: FrontDoorParts, route: Route | undefined, snapshot: FlagSnapshot): boolean {
+  if (!route) return true;
+  if (needsBody(route, snapshot)) return false;
+  return !parts.tap?.wants(route);
+}
+
+class ClientConnection {
+  private pending: Buffer = empty;
+  private exchange: Exchange | undefined;
+  private gone = false;
+  /** The client half-closed: it sends no more requests; the one in flight is still answered. */
+  private ended = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly lane: Lane,
+  ) {
+    socket.setNoDelay(true);
+    socket.setTimeout(lane.options.keepAliveTimeoutMs);
+    socket.on('data', this.onData);
+    socket.on('timeout', this.onTimeout);
+    socket.on('error', this.onError);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  get keepAliveTimeoutMs(): number {
+    return this.lane.options.keepAliveTimeoutMs;
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.exchange?.wantsRequestBytes) {
+      const rest = this.exchange.feedRequest(chunk);
+      if (rest.length > 0) this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, rest]) : rest;
+      return;
+    }
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (!this.exchange) this.next();
+  };
+
+  private readonly onTimeout = (): void => {
+    // Idle between requests for keepAliveTimeout: close, as node:http does. In flight, the upstream's timeout rules.
+    if (!this.exchange) this.socket.destroy();
+  };
+
+  private readonly onError = (): void => {
+    this.socket.destroy();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (!this.exchange) this.socket.end();
+  };
+
+  private readonly onClose = (): void => {
+    this.gone = true;
+    this.lane.forget(this);
+    this.exchange?.clientGone();
+  };
+
+  /** Takes the next complete request head off `pending`, if there is one. */
+  private next(): void {
+    if (this.gone || this.pending.length === 0) return;
+    const head = parseRequestHead(this.pending, maxRequestHeadBytes);
+    if (head === incomplete) return;
+    if (head === declined) {
+      this.handOver();
+      return;
+    }
+    const { parts } = this.lane;
+    const route = parts.catalogue.match(parts.service, head.method, head.target);
+    const snapshot = parts.flags.current();
+    if (!takes(parts, route, snapshot)) {
+      this.handOver();
+      return;
+    }
+    const decision = decide(route, snapshot, noKey);
+    let exchange: Exchange;
+    try {
+      exchange = new Exchange(this, parts, route, decision, head);
+    } catch {
+      // No upstream for this side (a configuration gap): node:http's path answers it with its 502, as before.
+      this.handOver();
+      return;
+    }
+    if (!route) parts.unknownTraffic.count(parts.service, head.method, head.target);
+    const body = this.pending.subarray(head.size);
+    this.pending = empty;
+    this.socket.setTimeout(0);
+    this.exchange = exchange;
+    const rest = exchange.feedRequest(body);
+    if (rest.length > 0) this.pending = rest;
+    exchange.start();
+  }
+
+  /** The exchange answered; the connection goes on (or closes, when it must). */
+  done(exchange: Exchange, closeAfter: boolean): void {
+    if (this.exchange !== exchange) return;
+    this.exchange = undefined;
+    if (closeAfter || this.gone || this.ended) {
+      this.socket.end();
+      return;
+    }
+    this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
+    this.next();
+  }
+
+  /** node:http takes the connection over, with every byte the lane read and did not use. */
+  private handOver(): void {
+    const { socket } = this;
+    socket.off('data', this.onData);
+    socket.off('timeout', this.onTimeout);
+    socket.off('error', this.onError);
+    socket.off('end', this.onEnd);
+    socket.off('close', this.onClose);
+    socket.setTimeout(0);
+    this.lane.forget(this);
+    socket.pause();
+    if (this.pending.length > 0) socket.unshift(this.pending);
+    this.pending = empty;
+    this.lane.server.emit('connection', socket);
+    socket.resume();
+  }
+}
+
+/** One request relayed on the lane, and its answer. */
+class Exchange {
+  private upstream: Upstream;
+  private upstreamSocket: Socket | undefined;
+  private reused = false;
+  private retried = false;
+  private readonly requestEnd: BodyEnd;
+  private readonly outgoingHead: Buffer;
+  /** Request bytes read before the upstream connection was ready. */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private response: ResponseHead | undefined;
+  private responseEnd: BodyEnd | undefined;
+  private responseHeadBytes: Buffer = empty;
+  private answered = false;
+  private finished = false;
+  private clientPaused = false;
+  private upstreamPaused = false;
+  private readonly started = performance.now();
+  private readonly routeId: string;
+  private readonly keepAlive: string;
+
+  constructor(
+    private readonly client: ClientConnection,
+    private readonly parts: FrontDoorParts,
+    route: Route | undefined,
+    private readonly decision: Decision,
+    private readonly head: RequestHead,
+  ) {
+    this.routeId = route?.id ?? unknownRouteId;
+    this.keepAlive = `timeout=${Math.floor(client.keepAliveTimeoutMs / 1000)}`;
+    this.upstream = parts.upstreams.for(parts.service, route, decision.serving, 'serving');
+    this.requestEnd = new BodyEnd(head.framing);
+    const headers = endToEndHeaders(head.rawHeaders);
+    // Chunks pass through as the client framed them, so their framing header does too.
+    if (head.framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
+    const address = client.socket.remoteAddress;
+    if (address) headers.push('x-forwarded-for', address);
+    this.outgoingHead = serializeHead(`${head.method} ${head.target} HTTP/1.1`, headers);
+    parts.metrics.request(parts.service, this.routeId, decision.mode, decision.serving);
+  }
+
+  /** Still reading the request body from the client. */
+  get wantsRequestBytes(): boolean {
+    return !this.requestEnd.complete && !this.finished;
+  }
+
+  /** Takes the request body's bytes from `chunk` (sent, or queued until connected); returns the bytes after the body. */
+  feedRequest(chunk: Buffer): Buffer {
+    if (chunk.length === 0) return empty;
+    let taken: number;
+    try {
+      taken = this.requestEnd.take(chunk);
+    } catch {
+      this.refuseRequest();
+      return empty;
+    }
+    const body = taken === chunk.length ? chunk : chunk.subarray(0, taken);
+    if (body.length > 0 && !this.finished) this.send(body);
+    return taken === chunk.length ? empty : chunk.subarray(taken);
+  }
+
+  start(): void {
+    this.upstream.sockets.acquire((error, pooled) => {
+      if (this.finished) {
+        if (pooled) this.upstream.sockets.release(pooled.socket);
+        return;
+      }
+      if (error || !pooled) {
+        this.fail(classifyFailure(error));
+        return;
+      }
+      this.attach(pooled.socket, pooled.reused);
+    });
+  }
+
+  private attach(socket: Socket, reused: boolean): void {
+    this.upstreamSocket = socket;
+    this.reused = reused;
+    socket.setTimeout(this.parts.options.upstreamTimeoutMs);
+    socket.on('data', this.onUpstreamData);
+    socket.on('end', this.onUpstreamEnd);
+    socket.on('close', this.onUpstreamClose);
+    socket.on('error', this.onUpstreamError);
+    socket.on('timeout', this.onUpstreamTimeout);
+    socket.on('drain', this.onUpstreamDrain);
+    socket.cork();
+    socket.write(this.outgoingHead);
+    for (const chunk of this.queued) socket.write(chunk);
+    socket.uncork();
+    this.queued = [];
+    this.queuedBytes = 0;
+    if (this.clientPaused && socket.writableLength === 0) this.resumeClient();
+  }
+
+  private detach(socket: Socket): void {
+    socket.off('data', this.onUpstreamData);
+    socket.off('end', this.onUpstreamEnd);
+    socket.off('close', this.onUpstreamClose);
+    socket.off('error', this.onUpstreamError);
+    socket.off('timeout', this.onUpstreamTimeout);
+    socket.off('drain', this.onUpstreamDrain);
+    socket.setTimeout(0);
+    if (this.upstreamPaused) socket.resume();
+  }
+
+  private send(body: Buffer): void {
+    const socket = this.upstreamSocket;
+    if (!socket) {
+      this.queued.push(body);
+      this.queuedBytes += body.length;
+      if (this.queuedBytes > maxQueuedRequestBytes) this.pauseClient();
+      return;
+    }
+    if (!socket.write(body)) this.pauseClient();
+  }
+
+  private pauseClient(): void {
+    if (this.clientPaused) return;
+    this.clientPaused = true;
+    this.client.socket.pause();
+  }
+
+  private resumeClient(): void {
+    if (!this.clientPaused) return;
+    this.clientPaused = false;
+    this.client.socket.resume();
+  }
+
+  private readonly onUpstreamDrain = (): void => this.resumeClient();
+
+  private readonly onClientDrain = (): void => {
+    this.upstreamPaused = false;
+    this.upstreamSocket?.resume();
+  };
+
+  private readonly onUpstreamData = (chunk: Buffer): void => {
+    if (this.finished) return;
+    let offset = 0;
+    if (!this.response) {
+      const buffer = this.responseHeadBytes.length > 0 ? Buffer.concat([this.responseHeadBytes, chunk]) : chunk;
+      let start = 0;
+      for (;;) {
+        const head = parseResponseHead(start === 0 ? buffer : buffer.subarray(start), this.head.method, maxResponseHeadBytes);
+        if (head === incomplete) {
+          this.responseHeadBytes = start === 0 ? buffer : buffer.subarray(start);
+          return;
+        }
+        if (head === declined) {
+          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: `the ${this.decision.serving} upstream sent a malformed answer head` });
+          return;
+        }
+        start += head.size;
+        // 1xx interim answers are not relayed (node:http answers 100-continue itself; Expect never takes the lane).
+        if (head.status >= 200) {
+          this.response = head;
+          break;
+        }
+      }
+      this.responseHeadBytes = empty;
+      this.writeClientHead(this.response);
+      chunk = buffer;
+      offset = start;
+    }
+    const end = this.responseEnd!;
+    let taken: number;
+    try {
+      taken = end.take(chunk, offset);
+    } catch (error) {
+      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: `the ${this.decision.serving} upstream's chunk framing is broken: ${(error as Error).message}` });
+      return;
+    }
+    if (taken > 0) {
+      const body = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
+      if (!this.client.socket.write(body) && !this.upstreamPaused) {
+        this.upstreamPaused = true;
+        this.upstreamSocket?.pause();
+        this.client.socket.once('drain', this.onClientDrain);
+      }
+    }
+    // Bytes after the answer's end are not ours to relay: the connection is not used again.
+    if (end.complete) this.succeed(offset + taken < chunk.length);
+  };
+
+  /**
+   * The answer's head as node:http writes it on the other path, so a route's answers look the
+   * same whichever path served them: the upstream's end-to-end headers in order, the x-cutover
+   * headers, then what node:http adds — Date when absent, Connection, Keep-Alive, and the
+   * chunked framing the body keeps.
+   */
+  private writeClientHead(response: ResponseHead): void {
+    const headers = endToEndHeaders(response.rawHeaders);
+    if (this.parts.options.exposeHeaders) headers.push('x-cutover-route', this.routeId, 'x-cutover-served-by', this.decision.serving);
+    if (!hasDate(response.rawHeaders)) headers.push('Date', new Date().toUTCString());
+    if (this.closesClient(response)) headers.push('Connection', 'close');
+    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.keepAlive);
+    if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');
+    this.answered = true;
+    this.responseEnd = new BodyEnd(response.framing);
+    this.client.socket.write(serializeHead(response.reason ? `HTTP/1.1 ${response.status} ${response.reason}` : `HTTP/1.1 ${response.status}`, headers));
+  }
+
+  /** The client connection ends after this answer: it asked to, or the answer's end is the connection's close. */
+  private closesClient(response: ResponseHead | undefined): boolean {
+    return this.head.close || response?.framing.kind === 'until-close';
+  }
+
+  private readonly onUpstreamEnd = (): void => {
+    if (this.response?.framing.kind === 'until-close' && !this.finished) this.succeed(true);
+  };
+
+  private readonly onUpstreamClose = (): void => {
+    if (this.finished) return;
+    if (this.response?.framing.kind === 'until-close') {
+      this.succeed(true);
+      return;
+    }
+    this.failOrRetry(Object.assign(new Error(`the ${this.decision.serving} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
+  };
+
+  private readonly onUpstreamError = (error: Error): void => {
+    if (!this.finished) this.failOrRetry(error);
+  };
+
+  private readonly onUpstreamTimeout = (): void => {
+    if (this.finished) return;
+    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.decision.serving} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
+  };
+
+  /**
+   * A kept-alive connection the upstream closed just as it was reused fails before any answer
+   * byte: an idempotent request without a body is sent once more on a new connection, as
+   * undici does; anything else is a failure the client hears about.
+   */
+  private failOrRetry(error: Error): void {
+    const socket = this.upstreamSocket;
+    const untouched = !this.response && this.responseHeadBytes.length === 0;
+    if (this.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none' && socket) {
+      this.retried = true;
+      this.detach(socket);
+      this.upstream.sockets.discard(socket);
+      this.upstreamSocket = undefined;
+      this.start();
+      return;
+    }
+    this.fail(classifyFailure(error));
+  }
+
+  /** The client went away mid-exchange: the upstream answer is not read for no one. */
+  clientGone(): void {
+    if (this.finished) return;
+    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: 'client closed the connection' });
+  }
+
+  private succeed(extraBytes: boolean): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.client.socket.off('drain', this.onClientDrain);
+    const socket = this.upstreamSocket!;
+    this.detach(socket);
+    // A request whose body the upstream did not wait for leaves the client's stream mid-body: that connection ends too.
+    const requestComplete = this.requestEnd.complete;
+    if (this.response!.reusable && requestComplete && !extraBytes) this.upstream.sockets.release(socket);
+    else this.upstream.sockets.discard(socket);
+    this.resumeClient();
+    this.report(undefined);
+    this.client.done(this, this.closesClient(this.response) || !requestComplete);
+  }
+
+  /**
+   * Broken chunk framing from the client: the upstream gets no more of it (its connection is
+   * dropped), the client gets node:http's answer to the same — a bare 400 — and the connection ends.
+   */
+  private refuseRequest(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.upstreamSocket) {
+      this.detach(this.upstreamSocket);
+      this.upstream.sockets.discard(this.upstreamSocket);
+    }
+    this.resumeClient();
+    if (!this.answered) this.client.socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else this.client.socket.destroy();
+    this.client.done(this, true);
+  }
+
+  /** Ends the exchange on a failure: a JSON error when nothing was answered yet, else a cut connection. */
+  private fail(failure: UpstreamFailure): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.client.socket.off('drain', this.onClientDrain);
+    const socket = this.upstreamSocket;
+    if (socket) {
+      this.detach(socket);
+      this.upstream.sockets.discard(socket);
+    }
+    this.resumeClient();
+    this.report(failure);
+    const client = this.client.socket;
+    if (this.answered || client.destroyed) {
+      client.destroy();
+      return;
+    }
+    const code = failure.code as ErrorCode;
+    const body = upstreamErrorBody(code, `${this.decision.serving} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.routeId, this.decision.serving);
+    const answerStatus = errorCodes[code].status;
+    const closeAfter = this.head.close || !this.requestEnd.complete;
+    const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', new Date().toUTCString()];
+    if (closeAfter) headers.push('Connection', 'close');
+    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.keepAlive);
+    client.write(serializeHead(`HTTP/1.1 ${answerStatus} ${STATUS_CODES[answerStatus] ?? 'Error'}`, headers));
+    client.write(body);
+    this.client.done(this, closeAfter);
+  }
+
+  private report(failure: UpstreamFailure | undefined): void {
+    const result: SideResult = {
+      side: this.decision.serving,
+      status: failure ? undefined : this.response?.status,
+      headers: {},
+      body: empty,
+      truncated: false,
+      latencyMs: performance.now() - this.started,
+      failure,
+    };
+    const { metrics, service } = this.parts;
+    metrics.upstreamLatency(service, result.side, 'serving', result.latencyMs / 1000);
+    if (failure) metrics.upstreamError(service, result.side, 'serving', failure.code);
+  }
+}
+
