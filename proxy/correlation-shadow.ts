@@ -12,13 +12,13 @@ import { learnPairs, requestIds, rewriteForShadow, type Correlation } from './co
 import type { Correlations } from './correlation-store.js';
 import type { Decision } from './decide.js';
 import { pollToTerminal, raceBetween } from './eventual-state.js';
-import type { OutgoingRequest } from './forward.js';
+import type { OutgoingRequest, ReplayableRequest } from './forward.js';
 import type { Exchange } from './observation-recorder.js';
 import { sendShadow } from './shadow.js';
 import type { StateParity } from './state-parity.js';
 import type { Upstream, Upstreams } from './upstreams.js';
 
-type Replayable = OutgoingRequest & { body: Buffer | null };
+type Replayable = ReplayableRequest;
 
 /** The shadow copy to send: the request (ids rewritten) and where it goes. */
 export interface ShadowPlan {

@@ -7,22 +7,29 @@
  * are, chunk framing included, with the `x-cutover-*` headers added to its head. node:http
  * and undici cost ~80 µs of CPU per request on this path; this lane ~20 (decision 0016).
  *
- * Whatever the lane does not take — a shadowed, canary or reimpl-mode route (they need the
- * body and a second answer), a recording tap, and any head it declines (HTTP/1.0, Upgrade,
- * Expect, odd framing, malformed) — it hands over, with the connection, to the front door's
- * node:http server, at a request boundary, with the bytes it has read put back. From then on
- * that connection is served by node:http, exactly as without the lane.
+ * A shadowed, canary or reimpl-mode route takes the lane too when its body has a length
+ * within the shadow limit: the body is read whole first (the copy and a canary's county_id
+ * need it), the serving answer is relayed and captured, and the copy and the comparison are
+ * those of every shadowed exchange (shadow-exchange.ts).
+ *
+ * Whatever the lane does not take — a chunked or too large body on a shadowed route, a
+ * recording tap, and any head it declines (HTTP/1.0, Upgrade, Expect, odd framing,
+ * malformed) — it hands over, with the connection, to the front door's node:http server, at a
+ * request boundary, with the bytes it has read put back. From then on that connection is
+ * served by node:http, exactly as without the lane.
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FlagSnapshot } from '../flags/flag.js';
 import type { Route } from '../flags/route-catalogue.js';
 import { errorCodes, type ErrorCode } from '../src/errors.js';
-import { classifyFailure, type SideResult, type UpstreamFailure } from './capture.js';
+import { stickyKey } from './canary.js';
+import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
-import { describeFailure, upstreamErrorBody } from './forward.js';
-import { unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { BodyEnd, declined, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { describeFailure, upstreamErrorBody, type ReplayableRequest } from './forward.js';
+import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
+import { BodyEnd, decodeChunked, declined, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
 
@@ -60,6 +67,7 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
   const connections = new Set<ClientConnection>();
   const lane: Lane = {
     parts,
+    shadow: shadowPartsOf(parts),
     options,
     server,
     forget: (connection) => connections.delete(connection),
@@ -77,16 +85,31 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
 
 interface Lane {
   parts: FrontDoorParts;
+  shadow: ShadowParts;
   options: FastLaneOptions;
   server: Server;
   forget(connection: ClientConnection): void;
 }
 
-/** Whether the lane takes a request of `route`: only when no second side and no tap will look at it. */
-function takes(parts: FrontDoorParts, route: Route | undefined, snapshot: FlagSnapshot): boolean {
-  if (!route) return true;
-  if (needsBody(route, snapshot)) return false;
-  return !parts.tap?.wants(route);
+/**
+ * How the lane takes a request: `relay` when nothing but its serving side sees it, `shadow`
+ * when its body (none, or a length within the shadow limit) is read first, `hand-over` otherwise.
+ */
+function laneFor(parts: FrontDoorParts, route: Route | undefined, snapshot: FlagSnapshot, head: RequestHead): 'relay' | 'shadow' | 'hand-over' {
+  if (!route) return 'relay';
+  if (parts.tap?.wants(route)) return 'hand-over';
+  if (!needsBody(route, snapshot)) return 'relay';
+  if (head.framing.kind === 'none') return 'shadow';
+  return head.framing.kind === 'length' && head.framing.length <= parts.options.shadow.maxRequestBodyBytes ? 'shadow' : 'hand-over';
+}
+
+/** The request's end-to-end headers as the upstreams get them: hop-by-hop ones dropped, the client's address added. */
+function forwardedHeaders(head: RequestHead, address: string | undefined): string[] {
+  const headers = endToEndHeaders(head.rawHeaders);
+  // Chunks pass through as the client framed them, so their framing header does too.
+  if (head.framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
+  if (address) headers.push('x-forwarded-for', address);
+  return headers;
 }
 
 class ClientConnection {
@@ -159,27 +182,61 @@ class ClientConnection {
     const { parts } = this.lane;
     const route = parts.catalogue.match(parts.service, head.method, head.target);
     const snapshot = parts.flags.current();
-    if (!takes(parts, route, snapshot)) {
+    const how = laneFor(parts, route, snapshot, head);
+    if (how === 'hand-over') {
       this.handOver();
+      return;
+    }
+    if (how === 'shadow') {
+      this.shadowed(route!, snapshot, head);
       return;
     }
     const decision = decide(route, snapshot, noKey);
-    let exchange: Exchange;
-    try {
-      exchange = new Exchange(this, parts, route, decision, head);
-    } catch {
-      // No upstream for this side (a configuration gap): node:http's path answers it with its 502, as before.
-      this.handOver();
-      return;
-    }
+    const upstream = this.upstreamFor(route, decision);
+    if (!upstream) return;
     if (!route) parts.unknownTraffic.count(parts.service, head.method, head.target);
-    const body = this.pending.subarray(head.size);
-    this.pending = empty;
+    const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, forwardedHeaders(head, this.socket.remoteAddress), undefined));
+    const rest = exchange.feedRequest(this.pending.subarray(head.size));
+    this.pending = rest;
+    exchange.start();
+  }
+
+  /** A request of a shadowed route: once its whole body is here, served with a copy to the other side. */
+  private shadowed(route: Route, snapshot: FlagSnapshot, head: RequestHead): void {
+    const end = head.size + (head.framing.kind === 'length' ? head.framing.length : 0);
+    // Not all of the body yet: `next` runs again when more bytes come.
+    if (this.pending.length < end) return;
+    const body = this.pending.subarray(head.size, end);
+    const { parts } = this.lane;
+    const decision = decide(route, snapshot, () =>
+      stickyKey({ headers: headerMap(head.rawHeaders), url: head.target, remoteAddress: this.socket.remoteAddress, body }, parts.options.canaryKeyHeader),
+    );
+    const upstream = this.upstreamFor(route, decision);
+    if (!upstream) return;
+    this.pending = this.pending.subarray(end);
+    const headers = forwardedHeaders(head, this.socket.remoteAddress);
+    const request: ReplayableRequest = { method: head.method, path: head.target, headers, body: body.length > 0 ? body : null };
+    serveWithShadow(this.lane.shadow, route, decision, request, (captureLimit, onDone) => {
+      const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, headers, { ...(captureLimit === undefined ? {} : { limit: captureLimit }), onDone }));
+      exchange.feedRequest(body);
+      exchange.start();
+    });
+  }
+
+  /** The serving upstream, or undefined when none is configured for that side: then node:http's path answers the request, as before. */
+  private upstreamFor(route: Route | undefined, decision: Decision): Upstream | undefined {
+    try {
+      return this.lane.parts.upstreams.for(this.lane.parts.service, route, decision.serving, 'serving');
+    } catch {
+      this.handOver();
+      return undefined;
+    }
+  }
+
+  private begin(exchange: Exchange): Exchange {
     this.socket.setTimeout(0);
     this.exchange = exchange;
-    const rest = exchange.feedRequest(body);
-    if (rest.length > 0) this.pending = rest;
-    exchange.start();
+    return exchange;
   }
 
   /** The exchange answered; the connection goes on (or closes, when it must). */
@@ -212,9 +269,16 @@ class ClientConnection {
   }
 }
 
+/** What the exchange keeps of the serving answer for a comparison, and who gets it (without `limit`: the outcome alone). */
+interface Capture {
+  limit?: number;
+  onDone: (result: SideResult) => void;
+}
+
 /** One request relayed on the lane, and its answer. */
 class Exchange {
-  private upstream: Upstream;
+  private bodyCapture: BodyCapture | undefined;
+  private capturedHeaders: Record<string, string> = {};
   private upstreamSocket: Socket | undefined;
   private reused = false;
   private retried = false;
@@ -237,19 +301,16 @@ class Exchange {
   constructor(
     private readonly client: ClientConnection,
     private readonly parts: FrontDoorParts,
+    private readonly upstream: Upstream,
     route: Route | undefined,
     private readonly decision: Decision,
     private readonly head: RequestHead,
+    headers: readonly string[],
+    private readonly capture: Capture | undefined,
   ) {
     this.routeId = route?.id ?? unknownRouteId;
     this.keepAlive = `timeout=${Math.floor(client.keepAliveTimeoutMs / 1000)}`;
-    this.upstream = parts.upstreams.for(parts.service, route, decision.serving, 'serving');
     this.requestEnd = new BodyEnd(head.framing);
-    const headers = endToEndHeaders(head.rawHeaders);
-    // Chunks pass through as the client framed them, so their framing header does too.
-    if (head.framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
-    const address = client.socket.remoteAddress;
-    if (address) headers.push('x-forwarded-for', address);
     this.outgoingHead = serializeHead(`${head.method} ${head.target} HTTP/1.1`, headers);
     parts.metrics.request(parts.service, this.routeId, decision.mode, decision.serving);
   }
@@ -386,6 +447,7 @@ class Exchange {
     }
     if (taken > 0) {
       const body = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
+      this.bodyCapture?.add(body);
       if (!this.client.socket.write(body) && !this.upstreamPaused) {
         this.upstreamPaused = true;
         this.upstreamSocket?.pause();
@@ -411,6 +473,10 @@ class Exchange {
     if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');
     this.answered = true;
     this.responseEnd = new BodyEnd(response.framing);
+    if (this.capture?.limit !== undefined) {
+      this.capturedHeaders = headerMap(response.rawHeaders);
+      this.bodyCapture = new BodyCapture(this.capture.limit);
+    }
     this.client.socket.write(serializeHead(response.reason ? `HTTP/1.1 ${response.status} ${response.reason}` : `HTTP/1.1 ${response.status}`, headers));
   }
 
@@ -528,18 +594,19 @@ class Exchange {
   }
 
   private report(failure: UpstreamFailure | undefined): void {
+    const captured = this.bodyCapture?.bytes() ?? empty;
     const result: SideResult = {
       side: this.decision.serving,
       status: failure ? undefined : this.response?.status,
-      headers: {},
-      body: empty,
-      truncated: false,
+      headers: this.capturedHeaders,
+      // The comparison reads payloads: a chunked answer was captured as relayed, framing included.
+      body: this.response?.framing.kind === 'chunked' && captured.length > 0 ? decodeChunked(captured) : captured,
+      truncated: this.bodyCapture?.truncated ?? false,
       latencyMs: performance.now() - this.started,
       failure,
     };
-    const { metrics, service } = this.parts;
-    metrics.upstreamLatency(service, result.side, 'serving', result.latencyMs / 1000);
-    if (failure) metrics.upstreamError(service, result.side, 'serving', failure.code);
+    if (this.capture) this.capture.onDone(result);
+    else recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
   }
 }
 

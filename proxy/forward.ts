@@ -23,6 +23,9 @@ export interface OutgoingRequest {
   body: Buffer | IncomingMessage | AsyncIterable<Buffer> | null;
 }
 
+/** A request whose body is buffered (or absent), so it can be sent twice: to the serving side and as the shadow copy. */
+export type ReplayableRequest = OutgoingRequest & { body: Buffer | null };
+
 export interface ForwardOptions {
   side: Side;
   routeId: string;

@@ -16,10 +16,11 @@ import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
 import { hasBody, readRequestBody } from './request-body.js';
-import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
-import { sendShadow, type ShadowBudget } from './shadow.js';
+import type { StatefulShadowing } from './correlation-shadow.js';
+import type { ShadowBudget } from './shadow.js';
+import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import type { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
-import type { Role, Upstreams } from './upstreams.js';
+import type { Upstreams } from './upstreams.js';
 
 export interface FrontDoorParts {
   service: Service;
@@ -61,6 +62,12 @@ export interface RecordingTap {
   submit(exchange: TappedExchange): void;
 }
 
+/** The shadowing parts of a front door, shared by its node:http path and its fast lane. */
+export function shadowPartsOf(parts: FrontDoorParts): ShadowParts {
+  const { service, upstreams, metrics, recorder, budget, stateful, options } = parts;
+  return { service, upstreams, metrics, recorder, budget, stateful, limits: { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes } };
+}
+
 /** Route id used in metrics and headers for requests that match no route. */
 export const unknownRouteId = 'unknown';
 
@@ -77,14 +84,8 @@ function failRequest(res: ServerResponse, route: Route | undefined, error: unkno
 
 export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
   const { service, catalogue, flags, upstreams, metrics, recorder, unknownTraffic, budget, options, tap } = parts;
-  const { stateful } = parts;
-  const shadowLimits = { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes };
-
-  const recordLatency = (side: SideResult, role: Role) => {
-    metrics.upstreamLatency(service, side.side, role, side.latencyMs / 1000);
-    if (side.failure) metrics.upstreamError(service, side.side, role, side.failure.code);
-  };
-  const recordServing = (result: SideResult) => recordLatency(result, 'serving');
+  const shadowParts = shadowPartsOf(parts);
+  const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
 
   function serve(
     route: Route | undefined,
@@ -136,42 +137,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
         return;
       }
       const replayable = { ...request, body: bytes ?? null };
-      const shadowSide = decision.shadow;
-      const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
-      if (denied !== undefined) {
-        if (denied !== 'none') metrics.dropped(route.id, denied);
-        serve(route, decision, replayable, res, undefined, recordServing);
-        return;
-      }
-      const at = new Date();
-      let serving: SideResult | undefined;
-      let shadow: SideResult | undefined;
-      let plan: ShadowPlan | undefined;
-      const settle = () => {
-        if (!serving || !shadow) return;
-        const exchange = { at, route, service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
-        if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => recorder.submit(observed));
-        else recorder.submit(exchange);
-      };
-      // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
-      serve(route, decision, replayable, res, shadowLimits.captureLimit, (result) => {
-        recordServing(result);
-        serving = result;
-        settle();
-      });
-      const sendCopy = (planned: ShadowPlan | undefined) => {
-        plan = planned;
-        sendShadow(planned?.upstream ?? upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? replayable, shadowLimits, (result) => {
-          budget.release(route.id);
-          recordLatency(result, 'shadow');
-          shadow = result;
-          settle();
-        });
-      };
-      // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
-      const planned = stateful?.plan(service, route, decision, replayable);
-      if (planned instanceof Promise) void planned.then(sendCopy, () => sendCopy(undefined));
-      else sendCopy(planned);
+      serveWithShadow(shadowParts, route, decision, replayable, (captureLimit, onDone) => serve(route, decision, replayable, res, captureLimit, onDone));
     }).catch((error: unknown) => failRequest(res, route, error));
   }
 

@@ -318,6 +318,26 @@ export class BodyEnd {
   }
 }
 
+/**
+ * The payload of a chunked body (chunk sizes, extensions and trailers removed), for comparing
+ * what was relayed framed. A body cut short (a capture bound) yields what its whole chunks and
+ * the started one hold.
+ */
+export function decodeChunked(framed: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < framed.length) {
+    const lineEnd = framed.indexOf('\r\n', at);
+    if (lineEnd < 0) break;
+    const size = Number.parseInt(framed.toString('latin1', at, lineEnd).split(';')[0]!.trim(), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    const start = lineEnd + 2;
+    parts.push(framed.subarray(start, Math.min(start + size, framed.length)));
+    at = start + size + 2;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
 /** Serialises a head: start line, then the flat header list, then the empty line. */
 export function serializeHead(startLine: string, rawHeaders: readonly string[]): Buffer {
   let text = `${startLine}\r\n`;

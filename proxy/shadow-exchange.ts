@@ -1,0 +1,81 @@
+/**
+ * One shadowed exchange, whichever path serves it (node:http in front-door.ts, the socket
+ * relay in fast-lane.ts): the serving request goes out first and its answer is captured as it
+ * streams to the client; the shadow copy goes out in the same tick (to the correlated shadow
+ * instance when stateful shadowing plans one), within the shadow budget; when both answers
+ * are in, the pair goes to the recorder, off the request path. The serving answer never waits
+ * for the copy.
+ */
+import type { Route, Service } from '../flags/route-catalogue.js';
+import type { SideResult } from './capture.js';
+import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
+import type { Decision } from './decide.js';
+import type { ReplayableRequest } from './forward.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ObservationRecorder } from './observation-recorder.js';
+import { sendShadow, type ShadowBudget } from './shadow.js';
+import type { Role, Upstreams } from './upstreams.js';
+
+export interface ShadowParts {
+  service: Service;
+  upstreams: Upstreams;
+  metrics: ProxyMetrics;
+  recorder: ObservationRecorder;
+  budget: ShadowBudget;
+  stateful?: StatefulShadowing | undefined;
+  limits: { timeoutMs: number; captureLimit: number };
+}
+
+/** Serves the request: the path's own forwarding, capturing the answer up to `captureLimit` when one is given. */
+export type Serve = (captureLimit: number | undefined, onDone: (result: SideResult) => void) => void;
+
+/** Upstream latency and errors by side and role, for every answer either path gets. */
+export function recordLatency(metrics: ProxyMetrics, service: Service, side: SideResult, role: Role): void {
+  metrics.upstreamLatency(service, side.side, role, side.latencyMs / 1000);
+  if (side.failure) metrics.upstreamError(service, side.side, role, side.failure.code);
+}
+
+/**
+ * Serves `request` (its body buffered) and, when the decision names a shadow side and the
+ * budget allows, sends the copy and records the pair. Over budget, the copy is dropped and counted.
+ */
+export function serveWithShadow(parts: ShadowParts, route: Route, decision: Decision, request: ReplayableRequest, serve: Serve): void {
+  const { service, metrics, budget, stateful } = parts;
+  const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
+  const shadowSide = decision.shadow;
+  const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
+  if (denied !== undefined) {
+    if (denied !== 'none') metrics.dropped(route.id, denied);
+    serve(undefined, recordServing);
+    return;
+  }
+  const at = new Date();
+  let serving: SideResult | undefined;
+  let shadow: SideResult | undefined;
+  let plan: ShadowPlan | undefined;
+  const settle = () => {
+    if (!serving || !shadow) return;
+    const exchange = { at, route, service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
+    if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => parts.recorder.submit(observed));
+    else parts.recorder.submit(exchange);
+  };
+  // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
+  serve(parts.limits.captureLimit, (result) => {
+    recordServing(result);
+    serving = result;
+    settle();
+  });
+  const sendCopy = (planned: ShadowPlan | undefined) => {
+    plan = planned;
+    sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, parts.limits, (result) => {
+      budget.release(route.id);
+      recordLatency(metrics, service, result, 'shadow');
+      shadow = result;
+      settle();
+    });
+  };
+  // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
+  const planned = stateful?.plan(service, route, decision, request);
+  if (planned instanceof Promise) void planned.then(sendCopy, () => sendCopy(undefined));
+  else sendCopy(planned);
+}
