@@ -107,3 +107,67 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await pool.close();
   }
 }
+
+export interface FixedRateOptions {
+  origin: string;
+  path: string;
+  /** Requests per second, sent on schedule whether or not earlier answers are in (open loop). */
+  rate: number;
+  durationMs: number;
+  warmupMs?: number;
+  /** Keep-alive connections; a request finding all busy waits, and its wait counts. */
+  connections: number;
+}
+
+/**
+ * An open-loop load at a fixed rate: request i is due at start + i/rate and its latency is
+ * measured from when it was due, not from when it left, so a stall shows in the percentiles
+ * instead of slowing the load down (no coordinated omission). Below saturation this measures
+ * what a closed loop cannot: whether extra work (shadow copies) delays the answers.
+ */
+export async function runFixedRate(options: FixedRateOptions): Promise<LoadResult> {
+  const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const tally = { errors: 0, non2xx: 0 };
+  const send = async (due: number, histogram: Histogram | undefined) => {
+    try {
+      const response = await pool.request({ path: options.path, method: 'GET' });
+      await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      if (response.statusCode >= 400 && histogram) tally.non2xx += 1;
+      histogram?.record(performance.now() - due);
+    } catch {
+      if (histogram) tally.errors += 1;
+    }
+  };
+  const phase = (durationMs: number, histogram: Histogram | undefined) =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const total = Math.floor((durationMs / 1000) * options.rate);
+      const inFlight: Promise<void>[] = [];
+      let sent = 0;
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1);
+        for (; sent < due; sent++) inFlight.push(send(start + (sent * 1000) / options.rate, histogram));
+        if (sent < total) setTimeout(tick, 1);
+        else void Promise.all(inFlight).then(() => resolve());
+      };
+      tick();
+    });
+  try {
+    if (options.warmupMs) await phase(options.warmupMs, undefined);
+    const histogram = new Histogram();
+    const started = performance.now();
+    await phase(options.durationMs, histogram);
+    const elapsedS = (performance.now() - started) / 1000;
+    return {
+      requests: histogram.count,
+      errors: tally.errors,
+      non2xx: tally.non2xx,
+      rps: histogram.count / elapsedS,
+      p50Ms: histogram.percentile(50),
+      p99Ms: histogram.percentile(99),
+      meanMs: histogram.count ? histogram.sumMs / histogram.count : 0,
+    };
+  } finally {
+    await pool.close();
+  }
+}
