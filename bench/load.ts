@@ -58,6 +58,18 @@ class Histogram {
   }
 }
 
+function resultOf(histogram: Histogram, tally: { errors: number; non2xx: number }, elapsedS: number): LoadResult {
+  return {
+    requests: histogram.count,
+    errors: tally.errors,
+    non2xx: tally.non2xx,
+    rps: histogram.count / elapsedS,
+    p50Ms: histogram.percentile(50),
+    p99Ms: histogram.percentile(99),
+    meanMs: histogram.count ? histogram.sumMs / histogram.count : 0,
+  };
+}
+
 async function drive(pool: Pool, options: LoadOptions, until: number, histogram: Histogram | undefined, tally: { errors: number; non2xx: number }, offset: number): Promise<void> {
   let index = offset;
   while (performance.now() < until) {
@@ -93,16 +105,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const started = performance.now();
     const until = started + options.durationMs;
     await Promise.all(Array.from({ length: options.concurrency }, (_, i) => drive(pool, options, until, histogram, tally, i)));
-    const elapsedS = (performance.now() - started) / 1000;
-    return {
-      requests: histogram.count,
-      errors: tally.errors,
-      non2xx: tally.non2xx,
-      rps: histogram.count / elapsedS,
-      p50Ms: histogram.percentile(50),
-      p99Ms: histogram.percentile(99),
-      meanMs: histogram.count ? histogram.sumMs / histogram.count : 0,
-    };
+    return resultOf(histogram, tally, (performance.now() - started) / 1000);
   } finally {
     await pool.close();
   }
@@ -157,16 +160,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<LoadResul
     const histogram = new Histogram();
     const started = performance.now();
     await phase(options.durationMs, histogram);
-    const elapsedS = (performance.now() - started) / 1000;
-    return {
-      requests: histogram.count,
-      errors: tally.errors,
-      non2xx: tally.non2xx,
-      rps: histogram.count / elapsedS,
-      p50Ms: histogram.percentile(50),
-      p99Ms: histogram.percentile(99),
-      meanMs: histogram.count ? histogram.sumMs / histogram.count : 0,
-    };
+    return resultOf(histogram, tally, (performance.now() - started) / 1000);
   } finally {
     await pool.close();
   }
