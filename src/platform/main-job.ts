@@ -64,6 +64,8 @@ async function post(base: string, path: string, body: unknown, token?: string): 
 
 export async function runMainJob(stack: CutoverStack, options: MainJobOptions): Promise<MainJobOutcome> {
   const { log } = options;
+  // The report covers this run's traffic only: an earlier run's observations stay in the store but are not this run's parity.
+  const started = new Date();
   for (const pattern of options.shadow) {
     const changed = await stack.flagStore.set({
       pattern,
@@ -119,7 +121,7 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
   const now = new Date();
   const collected = await collectReport(
     { observations: stack.observations, unknownTraffic: stack.unknownTraffic, catalogue: stack.catalogue, flags: () => stack.flagStore.snapshot() },
-    { since: new Date(now.getTime() - 24 * 3_600_000), now },
+    { since: started, now },
   );
   const reportPaths = writeReport(collected, options.reportDir ?? join('reports', reportStamp(now)));
   const folder = join(stack.legacy.exportDir, outcome.jobId);
