@@ -47,6 +47,13 @@ export interface Route {
    * within the deadline; without, a racing observation is `ignored` with rule `eventual-state`.
    */
   eventual?: { poll?: { deadlineMs: number; intervalMs: number } };
+  /**
+   * Bytes of each side's answer body kept for the comparison on this route, instead of
+   * proxy.shadow.maxCompareBodyBytes: exported files are larger than any JSON answer, and a
+   * body past the bound is not compared (`compare.max-body`). Memory: up to twice this per
+   * shadow copy in flight on the route.
+   */
+  captureBytes?: number;
   compare: {
     /**
      * JSON paths left out of the body comparison: `$` root, `.key`, `[*]` every array item,
@@ -87,6 +94,7 @@ const routeSchema = z
     eventual: z
       .strictObject({ poll: z.strictObject({ deadlineMs: z.number().int().positive().max(600_000), intervalMs: z.number().int().min(10) }).optional() })
       .optional(),
+    captureBytes: z.number().int().positive().max(256 * 1024 * 1024).optional(),
     compare: compareRulesSchema,
   })
   .strict()

@@ -14,6 +14,7 @@ import type { Decision } from './decide.js';
 import { pollToTerminal, raceBetween } from './eventual-state.js';
 import type { OutgoingRequest, ReplayableRequest } from './forward.js';
 import type { Exchange } from './observation-recorder.js';
+import { limitsFor } from './shadow-exchange.js';
 import { sendShadow } from './shadow.js';
 import type { StateParity } from './state-parity.js';
 import type { Upstream, Upstreams } from './upstreams.js';
@@ -117,7 +118,7 @@ export class StatefulShadowing {
   /** The same job read again on both sides: the serving request to the serving upstream, the shadow copy where it went. */
   private readBoth(service: Service, route: Route, decision: Decision, plan: ShadowPlan): Promise<[SideResult, SideResult]> {
     const read = (upstream: Upstream, side: Exchange['serving']['side'], request: Replayable) =>
-      new Promise<SideResult>((resolve) => sendShadow(upstream, side, { ...request, body: null }, this.parts.limits, resolve));
+      new Promise<SideResult>((resolve) => sendShadow(upstream, side, { ...request, body: null }, limitsFor(route, this.parts.limits), resolve));
     return Promise.all([
       read(this.parts.upstreams.for(service, route, decision.serving, 'serving'), decision.serving, plan.original),
       read(plan.upstream, decision.shadow!, plan.request),

@@ -29,6 +29,11 @@ export interface ShadowParts {
 /** Serves the request: the path's own forwarding, capturing the answer up to `captureLimit` when one is given. */
 export type Serve = (captureLimit: number | undefined, onDone: (result: SideResult) => void) => void;
 
+/** The capture bound of a route's shadowed answers: its own when the catalogue gives one, the proxy's otherwise. */
+export function limitsFor(route: Route, limits: ShadowParts['limits']): ShadowParts['limits'] {
+  return route.captureBytes === undefined ? limits : { ...limits, captureLimit: route.captureBytes };
+}
+
 /** Upstream latency and errors by side and role, for every answer either path gets. */
 export function recordLatency(metrics: ProxyMetrics, service: Service, side: SideResult, role: Role): void {
   metrics.upstreamLatency(service, side.side, role, side.latencyMs / 1000);
@@ -41,6 +46,7 @@ export function recordLatency(metrics: ProxyMetrics, service: Service, side: Sid
  */
 export function serveWithShadow(parts: ShadowParts, route: Route, decision: Decision, request: ReplayableRequest, serve: Serve): void {
   const { service, metrics, budget, stateful } = parts;
+  const limits = limitsFor(route, parts.limits);
   const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
   const shadowSide = decision.shadow;
   const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
@@ -60,14 +66,14 @@ export function serveWithShadow(parts: ShadowParts, route: Route, decision: Deci
     else parts.recorder.submit(exchange);
   };
   // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
-  serve(parts.limits.captureLimit, (result) => {
+  serve(limits.captureLimit, (result) => {
     recordServing(result);
     serving = result;
     settle();
   });
   const sendCopy = (planned: ShadowPlan | undefined) => {
     plan = planned;
-    sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, parts.limits, (result) => {
+    sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, limits, (result) => {
       budget.release(route.id);
       recordLatency(metrics, service, result, 'shadow');
       shadow = result;

@@ -1,7 +1,8 @@
 // A client downloads its GIS export the moment the serving side says COMPLETED; the shadow side's
 // run, started apart, may not have written its file yet. The proxy sees that race even when the
-// served file is larger than it captures (a county's GeoJSON is ~5 MB against a 4 MiB limit),
-// waits for the shadow's file when the route asks, and never records the race as a mismatch.
+// served file is larger than it captures (a route without its own capture bound keeps 4 MiB; a
+// county's GeoJSON is ~5 MB), waits for the shadow's file when the route asks, compares the two
+// files when both fit the bound, and never records the race as a mismatch.
 // A shadow that does not know the job at all is still one.
 import type { ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -27,11 +28,15 @@ interface ProxyUnderTest {
   url: string;
 }
 
-/** The real catalogue, or (`withoutPoll`) one whose download route does not ask to be polled. */
-function catalogue(withoutPoll: boolean): RouteCatalogue {
-  if (!withoutPoll) return loadRouteCatalogue();
+/** The real catalogue, or one whose download route does not ask to be polled, or keeps no more than the proxy's capture bound. */
+function catalogue(without: { poll?: boolean; captureBytes?: boolean } = {}): RouteCatalogue {
+  if (!without.poll && !without.captureBytes) return loadRouteCatalogue();
   const raw = parseYaml(readFileSync(defaultRoutesFile, 'utf8')) as { routes: Array<Record<string, unknown>> };
-  for (const route of raw.routes) if (route.id === 'sync.gis-export.download') delete route.eventual;
+  for (const route of raw.routes) {
+    if (route.id !== 'sync.gis-export.download') continue;
+    if (without.poll) delete route.eventual;
+    if (without.captureBytes) delete route.captureBytes;
+  }
   return parseRouteCatalogue(raw);
 }
 
@@ -103,12 +108,14 @@ async function runThenDownload(subject: ProxyUnderTest, a: string): Promise<Obse
 const shadowDownloads = (b: string) => upstreams.shadowGisExport.seen.filter((seen) => seen.url === `${gis}/download/${b}`).length;
 
 let polling: ProxyUnderTest;
+let pollingTruncated: ProxyUnderTest;
 let plain: ProxyUnderTest;
 
 beforeAll(async () => {
   upstreams = await startUpstreams();
-  polling = await startShadowProxy(catalogue(false));
-  plain = await startShadowProxy(catalogue(true));
+  polling = await startShadowProxy(catalogue());
+  pollingTruncated = await startShadowProxy(catalogue({ captureBytes: true }));
+  plain = await startShadowProxy(catalogue({ poll: true, captureBytes: true }));
 });
 
 afterEach(() => {
@@ -117,19 +124,27 @@ afterEach(() => {
 
 afterAll(async () => {
   await polling?.proxy.close();
+  await pollingTruncated?.proxy.close();
   await plain?.proxy.close();
   await Promise.all(Object.values(upstreams ?? {}).map((upstream) => upstream.close()));
 });
 
 describe('a GIS export download that races the shadow side’s run', () => {
-  it('is read again on both sides until the shadow serves its file too, and is then not a mismatch', async () => {
+  it('is read again on both sides until the shadow serves its file too, and then both files are compared whole, within the route’s capture bound', async () => {
     // The shadow's file is written once the proxy has read it missing once.
     const { a, b } = exportJobs((shadowId) => shadowDownloads(shadowId) > 1);
     const observed = await runThenDownload(polling, a);
     expect(shadowDownloads(b)).toBeGreaterThanOrEqual(2);
     expect(observed.shadow.status).toBe(200);
-    expect(observed.verdict).not.toBe('mismatched');
-    // Both files were served; too large to capture whole, so said to be not compared, by that rule alone.
+    expect(observed.verdict).toBe('matched');
+  });
+
+  it('is not a mismatch either when the file is larger than the capture bound, and is said not to be compared, by that rule alone', async () => {
+    const { a, b } = exportJobs((shadowId) => shadowDownloads(shadowId) > 1);
+    const observed = await runThenDownload(pollingTruncated, a);
+    expect(shadowDownloads(b)).toBeGreaterThanOrEqual(2);
+    expect(observed.shadow.status).toBe(200);
+    expect(observed.verdict).toBe('ignored');
     expect(observed.ignoredBy).toEqual(['compare.max-body']);
   });
 
