@@ -1,9 +1,52 @@
-/** Port helpers: free ephemeral ports for tests, and a clear error when a configured port is taken. */
+/** Port helpers: free ports for services started on ephemeral ports, and a clear error when a configured port is taken. */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { CutoverError } from '../errors.js';
 
-/** Asks the OS for a free port on host. The port is released before returning, so a race is possible but rare. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * Ports handed out for services started later (tests, stacks on ephemeral ports) come from
+ * below the kernel's ephemeral range: a port the OS hands out for `listen(0)` is released
+ * before the service binds it, and in that window any outgoing connection may take it as
+ * its source port. Below the range only explicit binds compete. Each vitest worker
+ * (VITEST_POOL_ID) walks its own slice, so concurrent workers never hand out the same port;
+ * other processes start at an offset from their pid.
+ */
+const slices = 8;
+let cursor: { next: number; base: number; size: number } | undefined | null;
+
+function ephemeralRangeLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function portCursor(): { next: number; base: number; size: number } | null {
+  if (cursor !== undefined) return cursor;
+  const low = 10_000;
+  const high = ephemeralRangeLow() - 1;
+  const size = Math.floor((high - low + 1) / slices);
+  // Too narrow a range below the ephemeral one (a tuned kernel): let the OS choose.
+  if (size < 500) return (cursor = null);
+  const pool = Number(process.env.VITEST_POOL_ID ?? 0);
+  const slice = pool > 0 ? (pool - 1) % slices : process.pid % slices;
+  const base = low + slice * size;
+  cursor = { base, size, next: (process.pid * 7919) % size };
+  return cursor;
+}
+
+function bindable(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Asks the OS for a free port on host (from the kernel's range). */
+function osPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -14,6 +57,18 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A free port on host for a service to bind soon; never the same one twice in a process until its slice wraps. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const slice = portCursor();
+  if (!slice) return osPort(host);
+  for (let tried = 0; tried < slice.size; tried++) {
+    const port = slice.base + slice.next;
+    slice.next = (slice.next + 1) % slice.size;
+    if (await bindable(port, host)) return port;
+  }
+  return osPort(host);
 }
 
 /** Throws CUTOVER_ERR_PORT_IN_USE naming the service when host:port cannot be bound. */

@@ -83,6 +83,13 @@ describe('the main job on the whole stack', () => {
     );
   });
 
+  it('finds the reimplementation at parity on everything it drove, the exported file compared whole and matched', () => {
+    const mismatched = outcome.report.routes.filter((route) => route.mismatched > 0).map((route) => `${route.routeId}: ${route.mismatchPaths.map((path) => path.path).join(', ')}`);
+    expect(mismatched).toEqual([]);
+    const download = outcome.report.routes.find((route) => route.routeId === 'sync.gis-export.download');
+    expect(download).toMatchObject({ observations: 1, matched: 1 });
+  });
+
   it('keeps every shadowed write out of the serving tables: one serving job per export run, its twin in the shadow schema', async () => {
     // The main job's export plus its one refused run (a 422 creates nothing).
     expect(await count(database.url, 'SELECT count(*) AS n FROM public.gis_export_jobs')).toBe(1);
