@@ -14,7 +14,8 @@ import { plainNumber, PyDecimal, PyFloat, type PyValue } from '../shared/py-json
 import type { GisJobStore } from './job-store.js';
 import type { ExportRequest, ExportResult } from './export/run-export.js';
 import { runShapefileExport } from './export/shapefile-export.js';
-import { FastPathUnavailable, runTextExport, textFastPathApplies } from './export/text-export.js';
+import { FastPathUnavailable, runTextExport, textFastPathApplies, type Shaped } from './export/text-export.js';
+import type { BoundaryShaping } from './export/boundary-shaping.js';
 
 const SIMULATED_FAILURE_FORMAT = 'FAIL_FORMAT_SIM';
 // A bundle (src/platform/reimpl-build.ts) defines the worker's bundle, a sibling run on bare
@@ -47,17 +48,21 @@ function plain(value: PyValue | undefined): unknown {
   return value;
 }
 
+/** What the worker answers: an export's outcome, or a batch of shaped boundary features. */
+type WorkerReply = Outcome | { ok: true; geometries: (Shaped | null)[] };
+
 class ExportWorker {
   private child: ChildProcess | undefined;
-  /** Jobs sent and not yet answered, with the process each was sent to. */
-  private readonly pending = new Map<string, { child: ChildProcess; settle: (outcome: Outcome) => void }>();
+  /** Jobs and shape batches sent and not yet answered, with the process each was sent to. */
+  private readonly pending = new Map<string, { child: ChildProcess; settle: (reply: WorkerReply) => void }>();
+  private batches = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   busy = 0;
 
   private ensure(): ChildProcess {
     if (this.child && this.child.connected) return this.child;
     const child = fork(workerScript, [], { execArgv: workerExecArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (message: { jobId: string } & Outcome) => {
+    child.on('message', (message: { jobId: string } & WorkerReply) => {
       this.pending.get(message.jobId)?.settle(message);
       this.pending.delete(message.jobId);
     });
@@ -80,10 +85,29 @@ class ExportWorker {
     clearTimeout(this.idleTimer);
     return new Promise<Outcome>((resolve) => {
       const child = this.ensure();
-      this.pending.set(request.jobId, { child, settle: resolve });
+      this.pending.set(request.jobId, { child, settle: (reply) => resolve('geometries' in reply ? { ok: false, error: 'the export worker answered an export with shapes', errorType: 'Error' } : reply) });
       child.send({ type: 'export', request });
     }).finally(() => this.retireWhenIdle());
   }
+
+  /** The boundary features of an export this process writes, shaped by GDAL in the worker (boundary-shaping.ts). */
+  readonly shaping: BoundaryShaping = (areaOfInterest, tolerance) => ({
+    shapeMany: (features) => {
+      clearTimeout(this.idleTimer);
+      const jobId = `shape-${++this.batches}`;
+      return new Promise<(Shaped | null)[]>((resolve, reject) => {
+        const child = this.ensure();
+        this.pending.set(jobId, {
+          child,
+          settle: (reply) => {
+            if ('geometries' in reply) resolve(reply.geometries);
+            else reject(new Error(reply.ok ? 'the export worker answered a shape batch with an export result' : reply.error));
+          },
+        });
+        child.send({ type: 'shape', jobId, areaOfInterest, tolerance, features });
+      }).finally(() => this.retireWhenIdle());
+    },
+  });
 
   // A worker holds GDAL (~150 MiB); one left idle is let go, and the next job forks another
   // (a plain-node fork with GDAL costs ~0.2 s against exports of seconds).
@@ -175,11 +199,11 @@ export class ExportRunner {
    * GeoJSON, CSV and Shapefile of the common case, written in this process by the TypeScript writers
    * (no GDAL worker to fork); undefined when the job needs the worker.
    */
-  private async inProcess(request: ExportRequest): Promise<Outcome | undefined> {
+  private async inProcess(request: ExportRequest, worker: ExportWorker): Promise<Outcome | undefined> {
     if (!textFastPathApplies(request.format, request.areaOfInterest, request.parameters)) return undefined;
     try {
       const run = request.format === 'Shapefile' ? runShapefileExport : runTextExport;
-      return { ok: true, result: await run(request, () => this.cancelledInProcess.has(request.jobId)) };
+      return { ok: true, result: await run(request, () => this.cancelledInProcess.has(request.jobId), worker.shaping) };
     } catch (error) {
       if (error instanceof FastPathUnavailable) return undefined;
       return { ok: false, error: error instanceof Error ? error.message : String(error), errorType: error instanceof Error ? error.constructor.name : 'Error' };
@@ -203,7 +227,7 @@ export class ExportRunner {
         layers: (plain(job.layers_json) as string[] | null) ?? [], parameters: (plain(job.parameters_json) as Record<string, unknown> | null) ?? {},
         databaseUrl: this.options.databaseUrl, schema: this.options.schema, exportDir: this.options.exportDir,
       };
-      outcome = (await this.inProcess(request)) ?? (await worker.run(request));
+      outcome = (await this.inProcess(request, worker)) ?? (await worker.run(request));
       this.cancelledInProcess.delete(jobId);
     }
     if (!outcome.ok) {

@@ -13,6 +13,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveLayers, type FieldSpec, type LayerSource } from './formats.js';
+import type { BoundaryShaping } from './boundary-shaping.js';
 import type { ExportRequest, ExportResult } from './run-export.js';
 import { FastPathUnavailable, includeAttributesOf, jobDirectory, shapeFeatures, type Cell, type Shaped } from './text-export.js';
 import { writeZip } from './zip.js';
@@ -277,7 +278,7 @@ class ShapefileLayer {
 }
 
 /** Writes the zipped Shapefile of a job; throws FastPathUnavailable when GDAL must do it. */
-export async function runShapefileExport(request: ExportRequest, isCancelled: () => boolean = () => false): Promise<ExportResult | 'cancelled'> {
+export async function runShapefileExport(request: ExportRequest, isCancelled: () => boolean = () => false, shaping?: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
   const sources = resolveLayers(request.layers);
   const includeAttributes = includeAttributesOf(request.parameters);
   const directory = jobDirectory(request);
@@ -303,7 +304,7 @@ export async function runShapefileExport(request: ExportRequest, isCancelled: ()
         await Promise.all(openings);
         for (const layer of layers.values()) await layer.flush();
       },
-    }, isCancelled);
+    }, isCancelled, shaping);
     await Promise.all(openings);
     for (const layer of layers.values()) await layer.close();
     if (count === 'cancelled') {

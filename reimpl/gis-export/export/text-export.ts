@@ -17,7 +17,7 @@ import { exportClient, streamRows } from './layer-rows.js';
 import { geoJsonCoordinate, geoJsonReal, ogrRealText, wktCoordinate } from './gdal-number-text.js';
 import type { ExportRequest, ExportResult } from './run-export.js';
 import { simplifyLine, type Point } from './simplify.js';
-import { readWkb } from './wkb.js';
+import { inProcessShaping, type BoundaryFeature, type BoundaryShaper, type BoundaryShaping } from './boundary-shaping.js';
 
 /** The job needs the GDAL worker; nothing it wrote is kept. */
 export class FastPathUnavailable extends Error {}
@@ -192,23 +192,6 @@ function shapeInside(text: string, tolerance: number): Shaped | undefined {
   return { type, coordinates: (coordinates as Point[][][]).map((polygon) => polygon.map(() => results[at++]!)) } as Shaped;
 }
 
-interface GdalShaping {
-  shape(text: string, dimension: number, bbox: readonly (number | null)[]): Shaped | null;
-}
-
-async function loadGdalShaping(areaOfInterest: unknown, tolerance: number): Promise<GdalShaping> {
-  const { FeatureShaper, parseAreaOfInterest, WGS84 } = await import('./geometry.js');
-  const shaper = new FeatureShaper(parseAreaOfInterest(areaOfInterest), tolerance, WGS84);
-  return {
-    shape(text, dimension, bbox) {
-      const geometry = shaper.shape(text, dimension, bbox);
-      if (!geometry) return null;
-      // Exact doubles through WKB; any other geometry type as GDAL's JSON has it.
-      return readWkb(geometry.toWKB()) ?? (geometry.toObject() as Shaped);
-    },
-  };
-}
-
 /** Where the shaped features of a job go: one call per layer, then one per feature. */
 export interface FeatureSink {
   layer(source: LayerSource): void;
@@ -228,7 +211,13 @@ export const includeAttributesOf = (parameters: Record<string, unknown>): boolea
  * FeatureShaper would (TypeScript inside the rectangle, GDAL across its edge) and hands it to
  * `sink`; resolves to the count written, or 'cancelled'.
  */
-export async function shapeFeatures(request: ExportRequest, sources: readonly LayerSource[], sink: FeatureSink, isCancelled: () => boolean): Promise<number | 'cancelled'> {
+export async function shapeFeatures(
+  request: ExportRequest,
+  sources: readonly LayerSource[],
+  sink: FeatureSink,
+  isCancelled: () => boolean,
+  shaping: BoundaryShaping = inProcessShaping,
+): Promise<number | 'cancelled'> {
   const rect = rectangleOf(request.areaOfInterest) ?? fail();
   // Only a plain number takes the fast path; anything Python's float() must read goes to runExport.
   const given = request.parameters.simplify_tolerance;
@@ -236,7 +225,7 @@ export async function shapeFeatures(request: ExportRequest, sources: readonly La
   const tolerance = Number(given ?? 0);
   if (!Number.isFinite(tolerance)) fail();
   const client = exportClient(request.databaseUrl, request.schema);
-  let gdal: GdalShaping | undefined;
+  let boundary: BoundaryShaper | undefined;
   try {
     await client.connect();
     let count = 0;
@@ -245,16 +234,29 @@ export async function shapeFeatures(request: ExportRequest, sources: readonly La
       const at = source.fields.length;
       for await (const batch of streamRows(client, source, request.countyId, rect, BATCH_SIZE)) {
         if (isCancelled()) return 'cancelled';
-        for (const row of batch) {
+        // Features inside the rectangle are shaped here; those across its edge go to GDAL as one batch, order kept.
+        const shaped = new Array<Shaped | null | undefined>(batch.length);
+        const crossing: number[] = [];
+        const features: BoundaryFeature[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const row = batch[i]!;
           const text = row[at] as string;
           const [minx, miny, maxx, maxy] = row.slice(at + 1) as (number | null)[];
           const inside = minx !== null && minx! >= rect[0] && maxx! <= rect[2] && miny! >= rect[1] && maxy! <= rect[3];
-          let geometry: Shaped | null | undefined = inside ? shapeInside(text, tolerance) : undefined;
-          if (geometry === undefined) {
-            gdal ??= await loadGdalShaping(request.areaOfInterest, tolerance);
-            geometry = gdal.shape(text, source.dimension, [minx!, miny!, maxx!, maxy!]);
+          shaped[i] = inside ? shapeInside(text, tolerance) : undefined;
+          if (shaped[i] === undefined) {
+            crossing.push(i);
+            features.push({ text, dimension: source.dimension, bbox: [minx!, miny!, maxx!, maxy!] });
           }
-          if (geometry && sink.feature(source, row as Cell[], geometry)) count++;
+        }
+        if (features.length > 0) {
+          boundary ??= shaping(request.areaOfInterest, tolerance);
+          const results = await boundary.shapeMany(features);
+          for (let k = 0; k < crossing.length; k++) shaped[crossing[k]!] = results[k]!;
+        }
+        for (let i = 0; i < batch.length; i++) {
+          const geometry = shaped[i];
+          if (geometry && sink.feature(source, batch[i] as Cell[], geometry)) count++;
         }
         await sink.flush();
       }
@@ -274,7 +276,7 @@ export function jobDirectory(request: ExportRequest): string {
 }
 
 /** Writes the GeoJSON or CSV file of a job; throws FastPathUnavailable when GDAL must do it. */
-export async function runTextExport(request: ExportRequest, isCancelled: () => boolean = () => false): Promise<ExportResult | 'cancelled'> {
+export async function runTextExport(request: ExportRequest, isCancelled: () => boolean = () => false, shaping?: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
   const sources = resolveLayers(request.layers);
   const includeAttributes = includeAttributesOf(request.parameters);
   const writer = request.format === 'CSV' ? csvWriter : geoJsonWriter;
@@ -309,7 +311,7 @@ export async function runTextExport(request: ExportRequest, isCancelled: () => b
         if (chunk) await out.write(chunk);
         chunk = '';
       },
-    }, isCancelled);
+    }, isCancelled, shaping);
     if (count === 'cancelled') {
       await file.close();
       file = undefined;

@@ -1,17 +1,45 @@
 /**
  * The export worker process: runs GIS exports with gdal-async's synchronous API, one at a
  * time, off the HTTP service's event loop (gdal-async does not support worker_threads, and
- * its per-call async API would pay a thread-pool hop per feature). Messages over IPC:
- * in {type:'export', request} | {type:'cancel', jobId}; out {jobId, ok, result} | {jobId, ok:false, error}.
+ * its per-call async API would pay a thread-pool hop per feature), and shapes the boundary
+ * features of the exports the service writes itself (boundary-shaping.ts), so that only this
+ * transient process ever loads GDAL. Messages over IPC:
+ * in  {type:'export', request} | {type:'cancel', jobId} | {type:'shape', jobId, areaOfInterest, tolerance, features};
+ * out {jobId, ok, result} | {jobId, ok:false, error} | {jobId, ok, geometries}.
  */
+import { gdalShaper, type BoundaryFeature } from './boundary-shaping.js';
 import { runExport, type ExportRequest } from './run-export.js';
+import type { Shaped } from './text-export.js';
+
+type Message =
+  | { type: 'export'; request: ExportRequest }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'shape'; jobId: string; areaOfInterest: unknown; tolerance: number; features: BoundaryFeature[] };
 
 const cancelled = new Set<string>();
 let queue = Promise.resolve();
+/** The shaper of the last area and tolerance asked for: an export sends many batches with the same. */
+let shaper: { key: string; shape: Promise<(feature: BoundaryFeature) => Shaped | null> } | undefined;
 
-process.on('message', (message: { type: 'export'; request: ExportRequest } | { type: 'cancel'; jobId: string }) => {
+const failure = (jobId: string, error: unknown) => ({
+  jobId,
+  ok: false,
+  error: error instanceof Error ? error.message : String(error),
+  errorType: error instanceof Error ? error.constructor.name : 'Error',
+});
+
+process.on('message', (message: Message) => {
   if (message.type === 'cancel') {
     cancelled.add(message.jobId);
+    return;
+  }
+  if (message.type === 'shape') {
+    const key = JSON.stringify([message.areaOfInterest, message.tolerance]);
+    if (shaper?.key !== key) shaper = { key, shape: gdalShaper(message.areaOfInterest, message.tolerance) };
+    shaper.shape.then(
+      (shape) => process.send!({ jobId: message.jobId, ok: true, geometries: message.features.map(shape) }),
+      (error: unknown) => process.send!(failure(message.jobId, error)),
+    ).catch((error: unknown) => process.send!(failure(message.jobId, error)));
     return;
   }
   const { request } = message;
@@ -20,7 +48,7 @@ process.on('message', (message: { type: 'export'; request: ExportRequest } | { t
       const result = await runExport(request, () => cancelled.has(request.jobId));
       process.send!({ jobId: request.jobId, ok: true, result });
     } catch (error) {
-      process.send!({ jobId: request.jobId, ok: false, error: error instanceof Error ? error.message : String(error), errorType: error instanceof Error ? error.constructor.name : 'Error' });
+      process.send!(failure(request.jobId, error));
     } finally {
       cancelled.delete(request.jobId);
     }
