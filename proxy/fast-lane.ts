@@ -196,9 +196,9 @@ class ClientConnection {
     if (!upstream) return;
     if (!route) parts.unknownTraffic.count(parts.service, head.method, head.target);
     const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, forwardedHeaders(head, this.socket.remoteAddress), undefined));
-    const rest = exchange.feedRequest(this.pending.subarray(head.size));
-    this.pending = rest;
-    exchange.start();
+    this.pending = exchange.feedRequest(this.pending.subarray(head.size));
+    // A request refused while its body was read (broken chunk framing) is already answered.
+    if (exchange.wantsUpstream) exchange.start();
   }
 
   /** A request of a shadowed route: once its whole body is here, served with a copy to the other side. */
@@ -315,6 +315,11 @@ class Exchange {
     parts.metrics.request(parts.service, this.routeId, decision.mode, decision.serving);
   }
 
+  /** Not finished: the request still goes upstream. */
+  get wantsUpstream(): boolean {
+    return !this.finished;
+  }
+
   /** Still reading the request body from the client. */
   get wantsRequestBytes(): boolean {
     return !this.requestEnd.complete && !this.finished;
@@ -406,6 +411,7 @@ class Exchange {
 
   private readonly onClientDrain = (): void => {
     this.upstreamPaused = false;
+    this.upstreamSocket?.setTimeout(this.parts.options.upstreamTimeoutMs);
     this.upstreamSocket?.resume();
   };
 
@@ -460,8 +466,10 @@ class Exchange {
       const body = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
       this.bodyCapture?.add(body);
       if (!this.client.socket.write(body) && !this.upstreamPaused) {
+        // A slow client is not a slow upstream: the upstream's timeout waits while the client drains.
         this.upstreamPaused = true;
         this.upstreamSocket?.pause();
+        this.upstreamSocket?.setTimeout(0);
         this.client.socket.once('drain', this.onClientDrain);
       }
     }
