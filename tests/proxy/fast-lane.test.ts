@@ -293,3 +293,41 @@ describe('the fast lane against an upstream that misbehaves', () => {
     expect(text.endsWith('\r\n\r\nuntil the end')).toBe(true);
   });
 });
+
+describe('the fast lane and a client slower than the upstream timeout', () => {
+  it('keeps relaying to a client that stops reading for longer than the upstream timeout: the upstream is not the slow one', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 0x61);
+    upstreams.legacy.behave((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': big.length });
+      res.end(big);
+    });
+    const slow = await startTestProxy(upstreams, { proxy: { upstreamTimeoutMs: 300 } });
+    try {
+      const { port } = new URL(slow.url);
+      const received = await new Promise<number>((resolve, reject) => {
+        let bytes = 0;
+        let paused = false;
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(get('/health', 'Connection: close\r\n')));
+        socket.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (!paused) {
+            paused = true;
+            socket.pause();
+            setTimeout(() => socket.resume(), 900);
+          }
+        });
+        socket.on('end', () => resolve(bytes));
+        socket.on('error', reject);
+      });
+      expect(received).toBeGreaterThan(big.length);
+    } finally {
+      await slow.proxy.close();
+      upstreams.legacy.behave((req, res, body) => {
+        const answer = JSON.stringify({ side: 'legacy', method: req.method, url: req.url, body: body.toString('utf8') });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+        res.end(answer);
+      });
+    }
+  });
+});
+
