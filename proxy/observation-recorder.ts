@@ -7,6 +7,7 @@ import type { FlagMode } from '../flags/flag.js';
 import type { Route } from '../flags/route-catalogue.js';
 import type { SideResult } from './capture.js';
 import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
+import type { NoiseProfile } from '../parity/compare/noise.js';
 import { compareAnswers } from './compare.js';
 import { servingToShadow, type Correlation } from './correlation.js';
 import { settleEventualState } from './eventual-state.js';
@@ -41,9 +42,12 @@ export interface RecorderOptions {
    * id (and the report lists it apart), so live observations and replay judge alike.
    */
   accepted?: AcceptedRegistry;
+  /** Calibrated noise per route (live-noise.ts): a difference within legacy-vs-legacy variation, kind kept, is `noise`. */
+  noise?: (routeId: string) => NoiseProfile | undefined;
 }
 
 const compareSlice = 50;
+const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
 const pruneEveryMs = 60_000;
 
 export class ObservationRecorder {
@@ -99,6 +103,7 @@ export class ObservationRecorder {
     const compared = compareAnswers(exchange.serving, exchange.shadow, exchange.route.compare, undefined, servingToShadow(exchange.correlations ?? []), {
       routeId: exchange.route.id,
       ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
+      ...noiseOf(this.options.noise?.(exchange.route.id)),
     });
     const comparison = settleEventualState(exchange.route, exchange.serving, exchange.shadow, compared);
     this.metrics.verdict(exchange.route.id, comparison.verdict);

@@ -20,6 +20,8 @@ import type { ObservationStore } from './observation.js';
 import type { UnknownTrafficStore } from '../src/report/unknown-traffic.js';
 import { loadAcceptedDifferences, type AcceptedRegistry } from '../parity/compare/accepted-registry.js';
 import { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
+import { LiveNoise } from './live-noise.js';
+import type { NoiseProfile } from '../parity/compare/noise.js';
 import { ShadowBudget } from './shadow.js';
 import { Upstreams } from './upstreams.js';
 
@@ -48,6 +50,8 @@ export interface StartProxyOptions {
   };
   /** `cutover record`'s tap: exchanges of unshadowed routes it wants are handed to it (off the request path). */
   tap?: RecordingTap;
+  /** Calibrated noise per route (live-noise.ts with the NoiseStore); the routes' pinned noise alone when absent. */
+  noise?: (routeId: string) => NoiseProfile | undefined;
 }
 
 export interface RunningProxy {
@@ -89,6 +93,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const proxyOptions = config.proxy;
   const budget = new ShadowBudget(proxyOptions.shadow.perRouteConcurrency, proxyOptions.shadow.totalConcurrency);
   const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight);
+  const pinnedOnly = new LiveNoise(catalogue);
   const recorder = new ObservationRecorder(options.observationStore, metrics, {
     ...proxyOptions.observations,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,
@@ -96,6 +101,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     ...(options.random ? { random: options.random } : {}),
     // Entries are checked against the real catalogue by their own test; a test catalogue may lack their routes.
     accepted: options.accepted ?? loadAcceptedDifferences(),
+    noise: options.noise ?? ((routeId) => pinnedOnly.forRoute(routeId)),
   });
   const unknownTraffic = new UnknownTrafficRecorder(options.unknownTrafficStore, proxyOptions.observations.flushIntervalMs);
   const upstreams = new Upstreams(config);

@@ -63,6 +63,21 @@ export const pathRuleSchema = z.discriminatedUnion('as', [numberRule, timestampR
 export type PathRule = z.output<typeof pathRuleSchema>;
 export type PathRuleInput = z.input<typeof pathRuleSchema>;
 
+/**
+ * A path's noise as a person states it in the route's rules: how legacy-vs-legacy varies there
+ * (what `cutover calibrate` would learn), kept whatever a calibration learns.
+ */
+const pinnedNoiseSchema = z.strictObject({
+  varies: z.enum(['always', 'sometimes']).default('always'),
+  rate: z.number().gt(0).max(1).default(1),
+  kind: z.enum(['uuid', 'timestamp', 'integer', 'number', 'string', 'boolean', 'null', 'array', 'object']),
+  format: z.string().min(1).optional(),
+  range: z.strictObject({ min: z.number(), max: z.number() }).optional(),
+  maxDelta: z.number().nonnegative().optional(),
+});
+
+export type PinnedNoise = z.infer<typeof pinnedNoiseSchema>;
+
 export const compareRulesSchema = z
   .strictObject({
     /** Paths left out of the body comparison; `$` alone ignores the whole body (e.g. Prometheus text). */
@@ -71,6 +86,12 @@ export const compareRulesSchema = z
     headers: z.array(z.string().regex(/^[a-z0-9-]+$/, 'a lower-case header name')).default([]),
     /** Per-path comparators; `$` names the whole body (e.g. `{ as: file }` for a download). */
     paths: z.record(jsonPath, pathRuleSchema).default({}),
+    /**
+     * Calibrated noise pinned or overruled here: a path's stated variation (applied with or
+     * without a calibration, never overwritten by one), or `off` (whatever calibrate learnt at
+     * that path is not applied: any difference there is a mismatch).
+     */
+    noise: z.record(jsonPath, z.union([z.literal('off'), pinnedNoiseSchema])).default({}),
   })
   .prefault({});
 
@@ -79,6 +100,7 @@ export interface RouteCompareRules {
   ignore: readonly string[];
   headers: readonly string[];
   paths?: Readonly<Record<string, PathRule>>;
+  noise?: Readonly<Record<string, 'off' | PinnedNoise>>;
 }
 
 /** Validates hand-written rules (tests, tools), filling defaults as routes.yaml loading does. */

@@ -8,6 +8,7 @@
 import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
 import { generalisePath, type PathStep } from '../compare/json-path.js';
 import type { NoiseProfile, NoisyPath } from '../compare/noise.js';
+import type { PinnedNoise, RouteCompareRules } from '../compare/rules.js';
 import { canonical, parseTimestamp, valueKind, type ValueKind } from '../compare/values.js';
 
 /** One path's calibration: a NoisyPath when it varied, or a stable one (rate 0). */
@@ -167,6 +168,22 @@ export function toNoiseProfile(learned: LearnedRoute, overruled: ReadonlySet<str
     };
   }
   return { id: `${learned.routeId}@${learned.learnedAt}`, routeId: learned.routeId, samples: learned.samples, paths };
+}
+
+/**
+ * A route's noise for the engine: what calibrate learnt (paths its rules compare or ignore
+ * themselves, and those its rules turn `off`, left out) and what its rules pin. Undefined when
+ * there is neither.
+ */
+export function routeNoise(routeId: string, learned: LearnedRoute | undefined, rules: RouteCompareRules | undefined): NoiseProfile | undefined {
+  const stated = rules?.noise ?? {};
+  const overruled = new Set([...(rules ? rulePaths(rules) : []), ...Object.keys(stated)]);
+  const profile = learned ? toNoiseProfile(learned, overruled) : undefined;
+  const pinned = Object.entries(stated).filter((entry): entry is [string, PinnedNoise] => entry[1] !== 'off');
+  if (pinned.length === 0) return profile;
+  const paths: Record<string, NoisyPath> = { ...profile?.paths };
+  for (const [path, noise] of pinned) paths[path] = { ...noise, pinned: true };
+  return { id: profile ? `${profile.id}+routes.yaml` : `${routeId}@routes.yaml`, routeId, samples: profile?.samples ?? 0, paths };
 }
 
 /** The paths a route's compare rules name exactly (per-path comparators and ignore rules). */

@@ -13,7 +13,9 @@ import type { FlagStore } from '../../flags/flag-store.js';
 import { createLiveFlagSource, type LiveFlagSource } from '../../flags/live-flag-source.js';
 import { createPgFlagStore } from '../../flags/pg-flag-store.js';
 import { loadRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
+import { PgNoiseStore } from '../../parity/runner/noise-store.js';
 import { PgCorrelationStore } from '../../proxy/correlation-store-pg.js';
+import { LiveNoise } from '../../proxy/live-noise.js';
 import { PgObservationStore } from '../../proxy/pg-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import type { CutoverConfig, Endpoint } from '../config/schema.js';
@@ -122,7 +124,13 @@ export async function startCutoverStack(config: CutoverConfig, log: (line: strin
     undo.push(() => correlations.close());
     // Job ids correlated across the shadow (kept in cutover.correlations); job rows compared in public against the shadow schemas.
     const stateful = { correlationStore: correlations, stateParity: { databaseUrl, servingSchema: 'public', shadowSchemas } };
-    const proxy = await startProxy({ config, catalogue, flagSource, observationStore: observations, unknownTrafficStore: unknownTraffic, stateful });
+    // What `cutover calibrate` learnt applies to live comparisons too, re-read every minute.
+    const noiseStore = new PgNoiseStore(databaseUrl);
+    undo.push(() => noiseStore.close());
+    const noise = new LiveNoise(catalogue, noiseStore);
+    await noise.start();
+    undo.push(async () => noise.close());
+    const proxy = await startProxy({ config, catalogue, flagSource, observationStore: observations, unknownTrafficStore: unknownTraffic, stateful, noise: (routeId) => noise.forRoute(routeId) });
     undo.push(() => proxy.close());
     const admin = createAdminServer({ config, flagStore, flagSource, metricsRegistry: proxy.metrics.registry, catalogue, health: proxy.health });
     const adminAddress = await admin.listen();

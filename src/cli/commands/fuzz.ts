@@ -6,7 +6,7 @@ import { runDatabase, startSides } from '../../../parity/runner/fuzz-sides.js';
 import { fuzzRoute, type FuzzResult } from '../../../parity/runner/fuzz.js';
 import { JobRows } from '../../../parity/runner/fuzz-rows.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
-import { rulePaths, toNoiseProfile } from '../../../parity/runner/calibrate-learn.js';
+import { routeNoise } from '../../../parity/runner/calibrate-learn.js';
 import { RunProgress } from '../../../parity/runner/progress.js';
 import { loadConfig } from '../../config/load.js';
 import { ensureDatabase, openDatabaseServer } from '../../db/server.js';
@@ -51,9 +51,11 @@ export const fuzzCommand: Command = {
       // Calibrated noise, when there is any: differences within legacy-vs-legacy spread are not mismatches.
       // Calibrations live in the configured database, also when the sides run on an isolated one.
       const store = new PgNoiseStore(values.isolated ? config.database.url ?? (await ensureDatabase(server, config.database.name)) : databaseUrl);
-      for (const learned of await store.list().catch(() => [])) {
-        const rules = catalogue.byId(learned.routeId)?.compare;
-        noise.set(learned.routeId, toNoiseProfile(learned, rules ? rulePaths(rules) : undefined));
+      const calibrated = new Map((await store.list().catch(() => [])).map((learned) => [learned.routeId, learned]));
+      // Every route's noise: its calibration, as its rules pin or overrule it (a pinned path applies without one).
+      for (const route of catalogue.routes) {
+        const profile = routeNoise(route.id, calibrated.get(route.id), route.compare);
+        if (profile) noise.set(route.id, profile);
       }
       await store.close();
       const space = await loadInputSpace(databaseUrl);

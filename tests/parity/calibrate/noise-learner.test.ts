@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseJsonText } from '../../../proxy/json-text.js';
-import { NoiseLearner, rulePaths, toNoiseProfile } from '../../../parity/runner/calibrate-learn.js';
+import { NoiseLearner, routeNoise, rulePaths, toNoiseProfile } from '../../../parity/runner/calibrate-learn.js';
+import { compareRules } from '../../../parity/compare/rules.js';
 import { FakeNoiseStore } from '../../../parity/runner/noise-store.js';
 
 const json = (text: string) => parseJsonText(text);
@@ -42,6 +43,31 @@ describe('learned noise against the route\'s own rules', () => {
     learner.observe(json('{"a":1,"b":"x","c":true}'), json('{"a":2,"b":"y","c":false}'));
     const overruled = rulePaths({ ignore: ['$.b'], paths: { '$.a': { as: 'exact' } } });
     expect(Object.keys(toNoiseProfile(learner.learned(), overruled).paths)).toEqual(['$.c']);
+  });
+});
+
+describe('noise pinned or overruled in the route\'s rules', () => {
+  const learner = new NoiseLearner('r');
+  learner.observe(json('{"a":1,"b":"x","c":true}'), json('{"a":2,"b":"y","c":false}'));
+  const learned = learner.learned('2024-01-02T00:00:00.000Z');
+
+  it('applies a pinned path with or without a calibration, and marks it pinned', () => {
+    const rules = compareRules({ noise: { '$.request_id': { kind: 'uuid' } } });
+    expect(routeNoise('r', undefined, rules)).toEqual({ id: 'r@routes.yaml', routeId: 'r', samples: 0, paths: { '$.request_id': { varies: 'always', rate: 1, kind: 'uuid', pinned: true } } });
+    const both = routeNoise('r', learned, rules)!;
+    expect(both.id).toBe('r@2024-01-02T00:00:00.000Z+routes.yaml');
+    expect(Object.keys(both.paths).sort()).toEqual(['$.a', '$.b', '$.c', '$.request_id']);
+  });
+
+  it('drops what calibrate learnt at a path the rules turn off, and at the paths the rules compare themselves', () => {
+    const rules = compareRules({ ignore: ['$.b'], noise: { '$.a': 'off' } });
+    expect(Object.keys(routeNoise('r', learned, rules)!.paths)).toEqual(['$.c']);
+    expect(routeNoise('r', undefined, compareRules({ noise: { '$.a': 'off' } }))).toBeUndefined();
+  });
+
+  it('refuses a pinned path without a kind, or with a rate outside (0, 1]', () => {
+    expect(() => compareRules({ noise: { '$.a': { varies: 'always' } as never } })).toThrow();
+    expect(() => compareRules({ noise: { '$.a': { kind: 'uuid', rate: 0 } } })).toThrow();
   });
 });
 
