@@ -27,8 +27,9 @@ describe('cutover calibrate against two real legacy sync instances on one databa
     });
     expect(learned.map((entry) => entry.routeId)).toEqual(['sync.gis-export.run', 'sync.gis-export.status', 'sync.gis-export.results']);
     expect(pathOf(learned, 'sync.gis-export.run', '$.job_id')).toMatchObject({ varies: 'always', rate: 1, kind: 'uuid' });
-    // Two instances asked at once can stamp the same microsecond where the clock steps coarsely (it
-    // does on this VM, under load): then the learner rightly says `sometimes`. Never is a bug.
+    // The two instances are asked at the same moment and stamp utcnow() to the microsecond; under
+    // load a pair has been seen to stamp the same one, and then the learner rightly says
+    // `sometimes`. `never` would be a bug.
     expect(pathOf(learned, 'sync.gis-export.run', '$.created_at')).toMatchObject({ varies: expect.stringMatching(/^(always|sometimes)$/), kind: 'timestamp', format: '9999-99-99T99:99:99.999999' });
     expect(pathOf(learned, 'sync.gis-export.run', '$.created_at')!.rate).toBeGreaterThan(0);
     expect(pathOf(learned, 'sync.gis-export.run', '$.status')).toMatchObject({ varies: 'never', differed: 0 });
