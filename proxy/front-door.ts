@@ -83,7 +83,7 @@ function failRequest(res: ServerResponse, route: Route | undefined, error: unkno
 }
 
 export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
-  const { service, catalogue, flags, upstreams, metrics, recorder, unknownTraffic, budget, options, tap } = parts;
+  const { service, catalogue, flags, upstreams, metrics, unknownTraffic, options, tap } = parts;
   const shadowParts = shadowPartsOf(parts);
   const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
 
