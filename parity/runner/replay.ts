@@ -21,6 +21,7 @@ import type { RunItem, RunProgress } from './progress.js';
 import { redactBody, valueAt } from './record-tap.js';
 import { redacted, type Redactor } from './redact.js';
 import { ReplayLogins } from './replay-login.js';
+import { routeNoise } from './calibrate-learn.js';
 
 export type UpdateMode = 'none' | 'new' | 'all';
 export const updateModes: readonly UpdateMode[] = ['none', 'new', 'all'];
@@ -235,7 +236,8 @@ async function replayOne(
   const comparison = await compareExchanges(
     toExchange(fixture.response),
     toExchange({ status: live.status, headers: liveHeaders, body: bodyBytes(liveBody) }),
-    { routeId: route.id, rules: route.compare, correlations },
+    // Noise the route's rules pin applies here as in live comparisons (a golden has no calibration of its own).
+    { routeId: route.id, rules: route.compare, correlations, ...pinnedNoise(route) },
   );
   const mismatches = comparison.differences.filter((difference) => difference.disposition.as === 'mismatch');
   if (comparison.verdict === 'mismatched' && update === 'all') {
@@ -249,6 +251,11 @@ async function replayOne(
         ? `ignored by ${comparison.ignoredBy.join(', ')}`
         : undefined;
   return { id: key, outcome: comparison.verdict, ...(detail ? { detail } : {}), comparison, data: { file, differences: comparison.differences } };
+}
+
+function pinnedNoise(route: Route) {
+  const noise = routeNoise(route.id, undefined, route.compare);
+  return noise ? { noise } : {};
 }
 
 function truncate(value: unknown): string {

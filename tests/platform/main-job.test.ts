@@ -88,6 +88,10 @@ describe('the main job on the whole stack', () => {
     expect(mismatched).toEqual([]);
     const download = outcome.report.routes.find((route) => route.routeId === 'sync.gis-export.download');
     expect(download).toMatchObject({ observations: 1, matched: 1 });
+    // A narrator answer's fresh id and duration are pinned noise (kind checked), so an equal answer is matched, not ignored.
+    for (const task of ['summarize', 'classify', 'explain']) {
+      expect(outcome.report.routes.find((route) => route.routeId === `narrator.${task}`)).toMatchObject({ observations: 1, matched: 1, ignored: 0 });
+    }
   });
 
   it('keeps every shadowed write out of the serving tables: one serving job per export run, its twin in the shadow schema', async () => {
