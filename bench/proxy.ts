@@ -8,12 +8,15 @@
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePort } from '../src/platform/ports.js';
 import { formatBench, type BenchResult, type BenchRow } from './bench-report.js';
+
+// The benches' free ports come from the project's allocator (below the kernel's ephemeral range).
+export { freePort };
 import { runFixedRate, runLoad, type LoadResult } from './load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,14 +38,6 @@ export interface ProxyBenchOptions {
   proxyWorkers?: number;
   /** nginx worker_processes. */
   nginxWorkers?: number;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export function startChild(file: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {

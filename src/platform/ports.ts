@@ -36,27 +36,25 @@ function portCursor(): { next: number; base: number; size: number } | null {
   return cursor;
 }
 
-function bindable(port: number, host: string): Promise<boolean> {
+/** Binds host:port (0: a port the OS picks) and releases it: the port bound, or why it could not be. */
+function bindAndRelease(port: number, host: string): Promise<{ port: number } | { error: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
+    server.once('error', (error: NodeJS.ErrnoException) => resolve({ error }));
+    server.listen(port, host, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address ? address.port : port;
+      server.close(() => resolve({ port: bound }));
+    });
   });
 }
 
 /** Asks the OS for a free port on host (from the kernel's range). */
-function osPort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+async function osPort(host: string): Promise<number> {
+  const bound = await bindAndRelease(0, host);
+  if ('error' in bound) throw bound.error;
+  return bound.port;
 }
 
 /** A free port on host for a service to bind soon; never the same one twice in a process until its slice wraps. */
@@ -66,23 +64,15 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let tried = 0; tried < slice.size; tried++) {
     const port = slice.base + slice.next;
     slice.next = (slice.next + 1) % slice.size;
-    if (await bindable(port, host)) return port;
+    if ('port' in (await bindAndRelease(port, host))) return port;
   }
   return osPort(host);
 }
 
 /** Throws CUTOVER_ERR_PORT_IN_USE naming the service when host:port cannot be bound. */
-export function assertPortFree(host: string, port: number, owner: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(
-        new CutoverError(
-          'CUTOVER_ERR_PORT_IN_USE',
-          `${owner} cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`,
-        ),
-      );
-    });
-    server.listen(port, host, () => server.close(() => resolve()));
-  });
+export async function assertPortFree(host: string, port: number, owner: string): Promise<void> {
+  const bound = await bindAndRelease(port, host);
+  if (!('error' in bound)) return;
+  const { error } = bound;
+  throw new CutoverError('CUTOVER_ERR_PORT_IN_USE', `${owner} cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`);
 }
