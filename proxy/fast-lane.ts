@@ -28,7 +28,7 @@ import { BodyCapture, classifyFailure, headerMap, type SideResult, type Upstream
 import { decide, needsBody, type Decision } from './decide.js';
 import { describeFailure, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { BodyEnd, decodeChunked, declined, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
@@ -51,11 +51,6 @@ export interface FastLane {
   accept(socket: Socket): void;
   /** Ends every connection the lane still holds (those handed over belong to node:http). */
   closeAll(): void;
-}
-
-function hasDate(rawHeaders: readonly string[]): boolean {
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'date') return true;
-  return false;
 }
 
 const noKey = () => {
@@ -486,7 +481,7 @@ class Exchange {
   private writeClientHead(response: ResponseHead): void {
     const headers = endToEndHeaders(response.rawHeaders);
     if (this.parts.options.exposeHeaders) headers.push('x-cutover-route', this.routeId, 'x-cutover-served-by', this.decision.serving);
-    if (!hasDate(response.rawHeaders)) headers.push('Date', new Date().toUTCString());
+    if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', new Date().toUTCString());
     if (this.closesClient(response)) headers.push('Connection', 'close');
     else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.keepAlive);
     if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');

@@ -17,7 +17,7 @@ const hopByHop = new Set([
 ]);
 
 /** Names listed in `Connection` headers of a raw header list (`connection: close, x-private`). */
-function connectionListed(raw: readonly string[]): Set<string> | undefined {
+export function connectionListed(raw: readonly string[]): Set<string> | undefined {
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') {

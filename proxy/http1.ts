@@ -7,6 +7,8 @@
  * always safe; guessing is not (request smuggling lives in lenient parsers).
  */
 
+import { connectionListed } from './hop-by-hop.js';
+
 const crlfcrlf = Buffer.from('\r\n\r\n');
 /** RFC 9110 token characters, for method and header names. */
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -96,16 +98,8 @@ function transferCodings(rawHeaders: readonly string[]): string[] | undefined {
   return codings;
 }
 
-function connectionTokens(rawHeaders: readonly string[]): string[] {
-  const tokens: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 10 || rawHeaders[i]!.toLowerCase() !== 'connection') continue;
-    for (const item of rawHeaders[i + 1]!.split(',')) tokens.push(item.trim().toLowerCase());
-  }
-  return tokens;
-}
-
-function has(rawHeaders: readonly string[], lowerName: string): boolean {
+/** True when the flat raw list holds a header of this (lower-case) name. */
+export function hasHeader(rawHeaders: readonly string[], lowerName: string): boolean {
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) return true;
   return false;
 }
@@ -119,7 +113,7 @@ export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead 
   const target = match[2]!;
   if (target[0] !== '/') return declined;
   const { rawHeaders } = lines;
-  if (has(rawHeaders, 'upgrade') || has(rawHeaders, 'expect')) return declined;
+  if (hasHeader(rawHeaders, 'upgrade') || hasHeader(rawHeaders, 'expect')) return declined;
   const length = contentLength(rawHeaders);
   const codings = transferCodings(rawHeaders);
   let framing: BodyFraming;
@@ -132,7 +126,7 @@ export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead 
   } else {
     framing = length ? { kind: 'length', length } : { kind: 'none' };
   }
-  return { method: match[1]!, target, rawHeaders, framing, close: connectionTokens(rawHeaders).includes('close'), size: lines.size };
+  return { method: match[1]!, target, rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
 }
 
 /**
@@ -146,8 +140,8 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
   if (!match) return declined;
   const status = Number(match[2]);
   const { rawHeaders } = lines;
-  const tokens = connectionTokens(rawHeaders);
-  let reusable = match[1] === '1' ? !tokens.includes('close') : tokens.includes('keep-alive');
+  const tokens = connectionListed(rawHeaders);
+  let reusable = match[1] === '1' ? !tokens?.has('close') : tokens?.has('keep-alive') === true;
   let framing: BodyFraming;
   const codings = transferCodings(rawHeaders);
   const length = contentLength(rawHeaders);
