@@ -28,7 +28,7 @@ import { BodyCapture, classifyFailure, headerMap, type SideResult, type Upstream
 import { decide, needsBody, type Decision } from './decide.js';
 import { describeFailure, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { badRequestAnswer, BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
@@ -62,6 +62,7 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
   const connections = new Set<ClientConnection>();
   const lane: Lane = {
     parts,
+    keepAliveHeader: `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`,
     shadow: shadowPartsOf(parts),
     options,
     server,
@@ -80,6 +81,8 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
 
 interface Lane {
   parts: FrontDoorParts;
+  /** The Keep-Alive header value of kept-alive answers, as node:http writes it. */
+  keepAliveHeader: string;
   shadow: ShadowParts;
   options: FastLaneOptions;
   server: Server;
@@ -131,8 +134,8 @@ class ClientConnection {
     this.socket.destroy();
   }
 
-  get keepAliveTimeoutMs(): number {
-    return this.lane.options.keepAliveTimeoutMs;
+  get keepAliveHeader(): string {
+    return this.lane.keepAliveHeader;
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -291,7 +294,6 @@ class Exchange {
   private upstreamPaused = false;
   private readonly started = performance.now();
   private readonly routeId: string;
-  private readonly keepAlive: string;
 
   constructor(
     private readonly client: ClientConnection,
@@ -304,7 +306,6 @@ class Exchange {
     private readonly capture: Capture | undefined,
   ) {
     this.routeId = route?.id ?? unknownRouteId;
-    this.keepAlive = `timeout=${Math.floor(client.keepAliveTimeoutMs / 1000)}`;
     this.requestEnd = new BodyEnd(head.framing);
     this.outgoingHead = serializeHead(`${head.method} ${head.target} HTTP/1.1`, headers);
     parts.metrics.request(parts.service, this.routeId, decision.mode, decision.serving);
@@ -483,7 +484,7 @@ class Exchange {
     if (this.parts.options.exposeHeaders) headers.push('x-cutover-route', this.routeId, 'x-cutover-served-by', this.decision.serving);
     if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', new Date().toUTCString());
     if (this.closesClient(response)) headers.push('Connection', 'close');
-    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.keepAlive);
+    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
     if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');
     this.answered = true;
     this.responseEnd = new BodyEnd(response.framing);
@@ -546,17 +547,27 @@ class Exchange {
     this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: 'client closed the connection' });
   }
 
-  private succeed(extraBytes: boolean): void {
-    if (this.finished) return;
+  /**
+   * Lets go of both sockets: no more upstream events, the upstream connection back to its pool
+   * (`reuse`) or dropped, the client read again.
+   */
+  private letGo(reuse: boolean): void {
     this.finished = true;
     this.client.socket.off('drain', this.onClientDrain);
-    const socket = this.upstreamSocket!;
-    this.detach(socket);
+    const socket = this.upstreamSocket;
+    if (socket) {
+      this.detach(socket);
+      if (reuse) this.upstream.sockets.release(socket);
+      else this.upstream.sockets.discard(socket);
+    }
+    this.resumeClient();
+  }
+
+  private succeed(extraBytes: boolean): void {
+    if (this.finished) return;
     // A request whose body the upstream did not wait for leaves the client's stream mid-body: that connection ends too.
     const requestComplete = this.requestEnd.complete;
-    if (this.response!.reusable && requestComplete && !extraBytes) this.upstream.sockets.release(socket);
-    else this.upstream.sockets.discard(socket);
-    this.resumeClient();
+    this.letGo(this.response!.reusable && requestComplete && !extraBytes);
     this.report(undefined);
     this.client.done(this, this.closesClient(this.response) || !requestComplete);
   }
@@ -567,13 +578,8 @@ class Exchange {
    */
   private refuseRequest(): void {
     if (this.finished) return;
-    this.finished = true;
-    if (this.upstreamSocket) {
-      this.detach(this.upstreamSocket);
-      this.upstream.sockets.discard(this.upstreamSocket);
-    }
-    this.resumeClient();
-    if (!this.answered) this.client.socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    this.letGo(false);
+    if (!this.answered) this.client.socket.end(badRequestAnswer);
     else this.client.socket.destroy();
     this.client.done(this, true);
   }
@@ -581,14 +587,7 @@ class Exchange {
   /** Ends the exchange on a failure: a JSON error when nothing was answered yet, else a cut connection. */
   private fail(failure: UpstreamFailure): void {
     if (this.finished) return;
-    this.finished = true;
-    this.client.socket.off('drain', this.onClientDrain);
-    const socket = this.upstreamSocket;
-    if (socket) {
-      this.detach(socket);
-      this.upstream.sockets.discard(socket);
-    }
-    this.resumeClient();
+    this.letGo(false);
     this.report(failure);
     const client = this.client.socket;
     if (this.answered || client.destroyed) {
@@ -601,7 +600,7 @@ class Exchange {
     const closeAfter = this.head.close || !this.requestEnd.complete;
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', new Date().toUTCString()];
     if (closeAfter) headers.push('Connection', 'close');
-    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.keepAlive);
+    else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
     client.write(serializeHead(`HTTP/1.1 ${answerStatus} ${STATUS_CODES[answerStatus] ?? 'Error'}`, headers));
     client.write(body);
     this.client.done(this, closeAfter);

@@ -40,6 +40,9 @@ export interface ResponseHead {
   size: number;
 }
 
+/** node:http's answer to a request it cannot parse, which the lane gives for the same. */
+export const badRequestAnswer = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
+
 /** Not a complete head yet (more bytes may complete it). */
 export const incomplete = 'incomplete' as const;
 /** A head this module does not take: node:http gets it. */

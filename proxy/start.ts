@@ -10,6 +10,7 @@ import type { RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './fast-lane.js';
+import { badRequestAnswer } from './http1.js';
 import { createFrontDoor, type RecordingTap } from './front-door.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { StatefulShadowing } from './correlation-shadow.js';
@@ -144,7 +145,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       const server = createServer({ keepAliveTimeout: keepAliveTimeoutMs }, handler);
       // A malformed request line or header costs that connection only.
       server.on('clientError', (_error, socket) => {
-        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        if (socket.writable) socket.end(badRequestAnswer);
         else socket.destroy();
       });
       httpServers.push(server);
