@@ -68,6 +68,12 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** Without a noise store, the routes' pinned noise alone. */
+function pinnedNoise(catalogue: RouteCatalogue): (routeId: string) => NoiseProfile | undefined {
+  const pinned = new LiveNoise(catalogue);
+  return (routeId) => pinned.forRoute(routeId);
+}
+
 /** node:http's keep-alive timeout for client connections, and the fast lane's. */
 const keepAliveTimeoutMs = 65_000;
 
@@ -94,7 +100,6 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const proxyOptions = config.proxy;
   const budget = new ShadowBudget(proxyOptions.shadow.perRouteConcurrency, proxyOptions.shadow.totalConcurrency);
   const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight);
-  const pinnedOnly = new LiveNoise(catalogue);
   const recorder = new ObservationRecorder(options.observationStore, metrics, {
     ...proxyOptions.observations,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,
@@ -102,7 +107,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     ...(options.random ? { random: options.random } : {}),
     // Entries are checked against the real catalogue by their own test; a test catalogue may lack their routes.
     accepted: options.accepted ?? loadAcceptedDifferences(),
-    noise: options.noise ?? ((routeId) => pinnedOnly.forRoute(routeId)),
+    noise: options.noise ?? pinnedNoise(catalogue),
   });
   const unknownTraffic = new UnknownTrafficRecorder(options.unknownTrafficStore, proxyOptions.observations.flushIntervalMs);
   const upstreams = new Upstreams(config);
@@ -118,20 +123,14 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const lanes: FastLane[] = [];
   const urls: RunningProxy['urls'] = {};
   const close = async () => {
-    await Promise.all(
-      listeners.map(
-        (server) =>
-          new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            for (const lane of lanes) lane.closeAll();
-            for (const http of httpServers) {
-              // A node:http server behind a fast lane never listened itself: its close only stops its connection checks.
-              if (http !== server) http.close(() => undefined);
-              http.closeAllConnections();
-            }
-          }),
-      ),
-    );
+    const stopped = Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    for (const lane of lanes) lane.closeAll();
+    for (const http of httpServers) {
+      // A node:http server behind a fast lane never listened itself: its close only stops its connection checks.
+      if (!listeners.includes(http)) http.close(() => undefined);
+      http.closeAllConnections();
+    }
+    await stopped;
     await stateful.drain();
     await recorder.close();
     await stateParity?.close();
