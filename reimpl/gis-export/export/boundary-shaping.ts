@@ -24,7 +24,7 @@ export interface BoundaryShaper {
 /** The boundary shaper of one export: its area of interest and tolerance. */
 export type BoundaryShaping = (areaOfInterest: unknown, tolerance: number) => BoundaryShaper;
 
-/** GDAL's shaping in this process (loads GDAL): what the worker runs, and the fallback without a worker. */
+/** GDAL's shaping in this process (loads GDAL): what the export worker runs for a batch. */
 export async function gdalShaper(areaOfInterest: unknown, tolerance: number): Promise<(feature: BoundaryFeature) => Shaped | null> {
   const { FeatureShaper, parseAreaOfInterest, WGS84 } = await import('./geometry.js');
   const shaper = new FeatureShaper(parseAreaOfInterest(areaOfInterest), tolerance, WGS84);
@@ -35,15 +35,3 @@ export async function gdalShaper(areaOfInterest: unknown, tolerance: number): Pr
     return readWkb(geometry.toWKB()) ?? (geometry.toObject() as Shaped);
   };
 }
-
-/** Shaping in this process, GDAL loaded on the first boundary feature. */
-export const inProcessShaping: BoundaryShaping = (areaOfInterest, tolerance) => {
-  let shape: Promise<(feature: BoundaryFeature) => Shaped | null> | undefined;
-  return {
-    async shapeMany(features) {
-      shape ??= gdalShaper(areaOfInterest, tolerance);
-      const one = await shape;
-      return features.map(one);
-    },
-  };
-};

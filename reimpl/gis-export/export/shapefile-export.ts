@@ -278,7 +278,7 @@ class ShapefileLayer {
 }
 
 /** Writes the zipped Shapefile of a job; throws FastPathUnavailable when GDAL must do it. */
-export async function runShapefileExport(request: ExportRequest, isCancelled: () => boolean = () => false, shaping?: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
+export async function runShapefileExport(request: ExportRequest, isCancelled: () => boolean, shaping: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
   const sources = resolveLayers(request.layers);
   const includeAttributes = includeAttributesOf(request.parameters);
   const directory = jobDirectory(request);

@@ -17,7 +17,7 @@ import { exportClient, streamRows } from './layer-rows.js';
 import { geoJsonCoordinate, geoJsonReal, ogrRealText, wktCoordinate } from './gdal-number-text.js';
 import type { ExportRequest, ExportResult } from './run-export.js';
 import { simplifyLine, type Point } from './simplify.js';
-import { inProcessShaping, type BoundaryFeature, type BoundaryShaper, type BoundaryShaping } from './boundary-shaping.js';
+import type { BoundaryFeature, BoundaryShaper, BoundaryShaping } from './boundary-shaping.js';
 
 /** The job needs the GDAL worker; nothing it wrote is kept. */
 export class FastPathUnavailable extends Error {}
@@ -216,7 +216,7 @@ export async function shapeFeatures(
   sources: readonly LayerSource[],
   sink: FeatureSink,
   isCancelled: () => boolean,
-  shaping: BoundaryShaping = inProcessShaping,
+  shaping: BoundaryShaping,
 ): Promise<number | 'cancelled'> {
   const rect = rectangleOf(request.areaOfInterest) ?? fail();
   // Only a plain number takes the fast path; anything Python's float() must read goes to runExport.
@@ -276,7 +276,7 @@ export function jobDirectory(request: ExportRequest): string {
 }
 
 /** Writes the GeoJSON or CSV file of a job; throws FastPathUnavailable when GDAL must do it. */
-export async function runTextExport(request: ExportRequest, isCancelled: () => boolean = () => false, shaping?: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
+export async function runTextExport(request: ExportRequest, isCancelled: () => boolean, shaping: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
   const sources = resolveLayers(request.layers);
   const includeAttributes = includeAttributesOf(request.parameters);
   const writer = request.format === 'CSV' ? csvWriter : geoJsonWriter;

@@ -36,10 +36,10 @@ process.on('message', (message: Message) => {
   if (message.type === 'shape') {
     const key = JSON.stringify([message.areaOfInterest, message.tolerance]);
     if (shaper?.key !== key) shaper = { key, shape: gdalShaper(message.areaOfInterest, message.tolerance) };
-    shaper.shape.then(
-      (shape) => process.send!({ jobId: message.jobId, ok: true, geometries: message.features.map(shape) }),
-      (error: unknown) => process.send!(failure(message.jobId, error)),
-    ).catch((error: unknown) => process.send!(failure(message.jobId, error)));
+    // GDAL failing to load and a feature failing to shape both come back as the batch's failure.
+    shaper.shape
+      .then((shape) => process.send!({ jobId: message.jobId, ok: true, geometries: message.features.map(shape) }))
+      .catch((error: unknown) => process.send!(failure(message.jobId, error)));
     return;
   }
   const { request } = message;
