@@ -2,7 +2,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
-import { configFor, eventually, ManualFlags, startTestProxy, startUpstreams, testCatalogue, type ProxyUnderTest, type TestUpstream, type Upstreams } from './harness.js';
+import { configFor, eventually, ManualFlags, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams } from './harness.js';
 
 let upstreams: Upstreams;
 let subject: ProxyUnderTest;
@@ -11,14 +11,8 @@ beforeAll(async () => {
   upstreams = await startUpstreams();
   subject = await startTestProxy(upstreams);
 });
-afterAll(async () => {
-  await subject.proxy.close();
-  await Promise.all((Object.values(upstreams) as TestUpstream[]).map((upstream) => upstream.close()));
-});
-afterEach(() => {
-  for (const upstream of Object.values(upstreams) as TestUpstream[]) upstream.seen.length = 0;
-  for (const route of testCatalogue.routes) subject.flags.set(route.id, 'legacy');
-});
+afterAll(() => stopTestProxy(subject, upstreams));
+afterEach(() => resetSeenAndFlags(subject, upstreams));
 
 interface RawAnswer {
   status: number;
@@ -157,11 +151,7 @@ describe('the fast lane', () => {
       expect((await client.answer()).status).toBe(200);
       client.socket.destroy();
     } finally {
-      upstreams.legacy.behave((req, res, body) => {
-        const answer = JSON.stringify({ side: 'legacy', method: req.method, url: req.url, body: body.toString('utf8') });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-        res.end(answer);
-      });
+      upstreams.legacy.restore();
     }
   });
 
@@ -322,11 +312,7 @@ describe('the fast lane and a client slower than the upstream timeout', () => {
       expect(received).toBeGreaterThan(big.length);
     } finally {
       await slow.proxy.close();
-      upstreams.legacy.behave((req, res, body) => {
-        const answer = JSON.stringify({ side: 'legacy', method: req.method, url: req.url, body: body.toString('utf8') });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
-        res.end(answer);
-      });
+      upstreams.legacy.restore();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { get } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { call, rawRequest, closedPort, configFor, eventually, startTestProxy, startUpstreams, testCatalogue, type ProxyUnderTest, type TestUpstream, type Upstreams } from './harness.js';
+import { call, rawRequest, closedPort, configFor, eventually, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type TestUpstream, type Upstreams } from './harness.js';
 import { startProxy } from '../../proxy/start.js';
 import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
 import { ManualFlags } from './harness.js';
@@ -13,10 +13,7 @@ beforeAll(async () => {
   upstreams = await startUpstreams();
   subject = await startTestProxy(upstreams);
 });
-afterAll(async () => {
-  await subject.proxy.close();
-  await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
-});
+afterAll(() => stopTestProxy(subject, upstreams));
 afterEach(() => {
   for (const upstream of Object.values(upstreams) as TestUpstream[]) {
     upstream.seen.length = 0;

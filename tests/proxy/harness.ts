@@ -32,17 +32,20 @@ export interface TestUpstream {
   seen: SeenRequest[];
   /** Replaces what the upstream answers. */
   behave(behaviour: Behaviour): void;
+  /** Answers again as it did when started (the echo below). */
+  restore(): void;
   close(): Promise<void>;
 }
 
 /** An upstream answering `{"side": name, "method", "url", "body"}` unless told otherwise. */
 export async function startUpstream(name: string): Promise<TestUpstream> {
   const seen: SeenRequest[] = [];
-  let behaviour: Behaviour = (req, res, body) => {
+  const echo: Behaviour = (req, res, body) => {
     const answer = JSON.stringify({ side: name, method: req.method, url: req.url, body: body.toString('utf8') });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
     res.end(answer);
   };
+  let behaviour = echo;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -60,6 +63,9 @@ export async function startUpstream(name: string): Promise<TestUpstream> {
     seen,
     behave: (next) => {
       behaviour = next;
+    },
+    restore: () => {
+      behaviour = echo;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -143,6 +149,18 @@ export function configFor(upstreams: Upstreams, overrides: { proxy?: ConfigInput
       },
     },
   });
+}
+
+/** Stops a test proxy and then its upstreams. */
+export async function stopTestProxy(subject: ProxyUnderTest, upstreams: Upstreams): Promise<void> {
+  await subject.proxy.close();
+  await Promise.all(Object.values(upstreams).map((upstream: TestUpstream) => upstream.close()));
+}
+
+/** Between tests: what the upstreams saw forgotten, every test route back to legacy. */
+export function resetSeenAndFlags(subject: ProxyUnderTest, upstreams: Upstreams): void {
+  for (const upstream of Object.values(upstreams) as TestUpstream[]) upstream.seen.length = 0;
+  for (const route of testCatalogue.routes) subject.flags.set(route.id, 'legacy');
 }
 
 export interface ProxyUnderTest {

@@ -8,13 +8,14 @@ import {
   configFor,
   eventually,
   ManualFlags,
+  resetSeenAndFlags,
   startTestProxy,
   startUpstreams,
+  stopTestProxy,
   testCatalogue,
   type Answer,
   type Behaviour,
   type ProxyUnderTest,
-  type TestUpstream,
   type Upstreams,
 } from './harness.js';
 
@@ -32,14 +33,8 @@ beforeAll(async () => {
   upstreams = await startUpstreams();
   subject = await startTestProxy(upstreams);
 });
-afterAll(async () => {
-  await subject.proxy.close();
-  await Promise.all((Object.values(upstreams) as TestUpstream[]).map((upstream) => upstream.close()));
-});
-afterEach(() => {
-  for (const upstream of Object.values(upstreams) as TestUpstream[]) upstream.seen.length = 0;
-  for (const route of testCatalogue.routes) subject.flags.set(route.id, 'legacy');
-});
+afterAll(() => stopTestProxy(subject, upstreams));
+afterEach(() => resetSeenAndFlags(subject, upstreams));
 
 /** What the client sees, minus the Date header (which differs by the second). */
 const visible = (answer: Answer) => {
