@@ -81,31 +81,30 @@ class ExportWorker {
     return child;
   }
 
-  run(request: ExportRequest): Promise<Outcome> {
+  /** Sends one message to the worker (forked if need be) and settles with its answer to `id`; the idle timer waits meanwhile. */
+  private ask<T>(id: string, message: object, settle: (reply: WorkerReply, resolve: (value: T) => void, reject: (error: Error) => void) => void): Promise<T> {
     clearTimeout(this.idleTimer);
-    return new Promise<Outcome>((resolve) => {
+    return new Promise<T>((resolve, reject) => {
       const child = this.ensure();
-      this.pending.set(request.jobId, { child, settle: (reply) => resolve('geometries' in reply ? { ok: false, error: 'the export worker answered an export with shapes', errorType: 'Error' } : reply) });
-      child.send({ type: 'export', request });
+      this.pending.set(id, { child, settle: (reply) => settle(reply, resolve, reject) });
+      child.send(message);
     }).finally(() => this.retireWhenIdle());
+  }
+
+  run(request: ExportRequest): Promise<Outcome> {
+    return this.ask<Outcome>(request.jobId, { type: 'export', request }, (reply, resolve) =>
+      resolve('geometries' in reply ? { ok: false, error: 'the export worker answered an export with shapes', errorType: 'Error' } : reply),
+    );
   }
 
   /** The boundary features of an export this process writes, shaped by GDAL in the worker (boundary-shaping.ts). */
   readonly shaping: BoundaryShaping = (areaOfInterest, tolerance) => ({
     shapeMany: (features) => {
-      clearTimeout(this.idleTimer);
       const jobId = `shape-${++this.batches}`;
-      return new Promise<(Shaped | null)[]>((resolve, reject) => {
-        const child = this.ensure();
-        this.pending.set(jobId, {
-          child,
-          settle: (reply) => {
-            if ('geometries' in reply) resolve(reply.geometries);
-            else reject(new Error(reply.ok ? 'the export worker answered a shape batch with an export result' : reply.error));
-          },
-        });
-        child.send({ type: 'shape', jobId, areaOfInterest, tolerance, features });
-      }).finally(() => this.retireWhenIdle());
+      return this.ask<(Shaped | null)[]>(jobId, { type: 'shape', jobId, areaOfInterest, tolerance, features }, (reply, resolve, reject) => {
+        if ('geometries' in reply) resolve(reply.geometries);
+        else reject(new Error(reply.ok ? 'the export worker answered a shape batch with an export result' : reply.error));
+      });
     },
   });
 
@@ -197,7 +196,8 @@ export class ExportRunner {
 
   /**
    * GeoJSON, CSV and Shapefile of the common case, written in this process by the TypeScript writers
-   * (no GDAL worker to fork); undefined when the job needs the worker.
+   * (the worker is asked only to shape features that cross the area's edge); undefined when the
+   * job needs the worker whole.
    */
   private async inProcess(request: ExportRequest, worker: ExportWorker): Promise<Outcome | undefined> {
     if (!textFastPathApplies(request.format, request.areaOfInterest, request.parameters)) return undefined;
