@@ -18,7 +18,7 @@ import type { ObservationRecorder } from './observation-recorder.js';
 import { hasBody, readRequestBody } from './request-body.js';
 import type { StatefulShadowing } from './correlation-shadow.js';
 import type { ShadowBudget } from './shadow.js';
-import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
+import { recordLatency, serveWithShadow, shadowLimits, type ShadowParts } from './shadow-exchange.js';
 import type { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
 import type { Upstreams } from './upstreams.js';
 
@@ -65,7 +65,7 @@ export interface RecordingTap {
 /** The shadowing parts of a front door, shared by its node:http path and its fast lane. */
 export function shadowPartsOf(parts: FrontDoorParts): ShadowParts {
   const { service, upstreams, metrics, recorder, budget, stateful, options } = parts;
-  return { service, upstreams, metrics, recorder, budget, stateful, limits: { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes } };
+  return { service, upstreams, metrics, recorder, budget, stateful, limits: shadowLimits(options) };
 }
 
 /** Route id used in metrics and headers for requests that match no route. */

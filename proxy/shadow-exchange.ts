@@ -7,6 +7,7 @@
  * for the copy.
  */
 import type { Route, Service } from '../flags/route-catalogue.js';
+import type { CutoverConfig } from '../src/config/schema.js';
 import type { SideResult } from './capture.js';
 import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
 import type { Decision } from './decide.js';
@@ -24,6 +25,11 @@ export interface ShadowParts {
   budget: ShadowBudget;
   stateful?: StatefulShadowing | undefined;
   limits: { timeoutMs: number; captureLimit: number };
+}
+
+/** The proxy's bounds on a shadow copy: its timeout, and the answer bytes each side keeps for the comparison. */
+export function shadowLimits(options: CutoverConfig['proxy']): ShadowParts['limits'] {
+  return { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes };
 }
 
 /** Serves the request: the path's own forwarding, capturing the answer up to `captureLimit` when one is given. */

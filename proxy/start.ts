@@ -24,6 +24,7 @@ import { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
 import { LiveNoise } from './live-noise.js';
 import type { NoiseProfile } from '../parity/compare/noise.js';
 import { ShadowBudget } from './shadow.js';
+import { shadowLimits } from './shadow-exchange.js';
 import { Upstreams } from './upstreams.js';
 
 export interface StartProxyOptions {
@@ -116,7 +117,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     correlations: new Correlations(options.stateful?.correlationStore, { ...defaultCorrelationOptions, ...options.stateful?.correlation }),
     upstreams,
     stateParity,
-    limits: { timeoutMs: proxyOptions.shadow.timeoutMs, captureLimit: proxyOptions.shadow.maxCompareBodyBytes },
+    limits: shadowLimits(proxyOptions),
   });
   const listeners: (Server | NetServer)[] = [];
   const httpServers: Server[] = [];
