@@ -8,6 +8,7 @@
 import type { FlagMode, FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import type { Observation } from '../../proxy/observation.js';
+import { percentile } from '../../gate/statistics/percentile.js';
 import type { UnknownTrafficSummary } from './unknown-traffic.js';
 
 export interface LatencySummary {
@@ -86,12 +87,7 @@ export interface ReportInput {
   include?: 'all' | 'observed';
 }
 
-/** Nearest-rank percentile of sorted values. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1]!;
-}
+export { percentile };
 
 function latency(values: number[]): LatencySummary {
   const sorted = values.sort((a, b) => a - b);
