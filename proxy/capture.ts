@@ -6,7 +6,7 @@
 import type { Side } from './decide.js';
 
 export interface UpstreamFailure {
-  /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED, or SHADOW_ABORTED when the proxy gave up. */
+  /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED, or CUTOVER_ERR_SHADOW_TIMEOUT when the proxy aborted a shadow copy. */
   code: string;
   message: string;
 }
@@ -66,6 +66,7 @@ export function headerMap(raw: readonly Buffer[] | readonly string[]): Record<st
 export function classifyFailure(error: unknown): UpstreamFailure {
   const code = (error as { code?: string }).code ?? '';
   const message = (error as Error).message ?? String(error);
+  if (code === 'CUTOVER_ERR_SHADOW_TIMEOUT') return { code, message };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
     return { code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message };
   }

@@ -11,11 +11,12 @@ import type { SideResult } from './capture.js';
 import { learnPairs, requestIds, rewriteForShadow, type Correlation } from './correlation.js';
 import type { Correlations } from './correlation-store.js';
 import type { Decision } from './decide.js';
-import { pollToTerminal, raceBetween } from './eventual-state.js';
+import { pollToTerminal, raceBetween, type PollTarget } from './eventual-state.js';
 import type { OutgoingRequest, ReplayableRequest } from './forward.js';
 import type { Exchange } from './observation-recorder.js';
 import { limitsFor } from './shadow-exchange.js';
-import { sendShadow } from './shadow.js';
+import type { ProxyMetrics } from './metrics.js';
+import { sendShadow, type ShadowLimits } from './shadow.js';
 import type { StateParity } from './state-parity.js';
 import type { Upstream, Upstreams } from './upstreams.js';
 
@@ -36,7 +37,9 @@ export interface StatefulShadowingParts {
   upstreams: Upstreams;
   /** Compares job rows after shadowed writes; absent when the proxy has no database to read them from. */
   stateParity?: StateParity | undefined;
-  limits: { timeoutMs: number; captureLimit: number };
+  limits: ShadowLimits;
+  /** Where poll reads aborted at their timeout are counted. */
+  metrics: ProxyMetrics;
   /** Racing reads polled at once; more are recorded as they are (ignored: eventual-state). */
   maxPolls?: number;
 }
@@ -84,9 +87,9 @@ export class StatefulShadowing {
         submit(observed);
       } else {
         this.polling++;
-        const readBoth = () => this.readBoth(service, route, decision, plan);
+        const readAgain = (target: PollTarget) => this.readAgain(target, service, route, decision, plan);
         this.track(
-          pollToTerminal(route, readBoth, observed, poll)
+          pollToTerminal(route, readAgain, observed, poll)
             .then((polled) => submit({ ...observed, serving: polled.serving, shadow: polled.shadow }))
             .finally(() => this.polling--),
         );
@@ -115,14 +118,19 @@ export class StatefulShadowing {
     }
   }
 
-  /** The same job read again on both sides: the serving request to the serving upstream, the shadow copy where it went. */
-  private readBoth(service: Service, route: Route, decision: Decision, plan: ShadowPlan): Promise<[SideResult, SideResult]> {
-    const read = (upstream: Upstream, side: Exchange['serving']['side'], request: Replayable) =>
-      new Promise<SideResult>((resolve) => sendShadow(upstream, side, { ...request, body: null }, limitsFor(route, this.parts.limits), resolve));
-    return Promise.all([
-      read(this.parts.upstreams.for(service, route, decision.serving, 'serving'), decision.serving, plan.original),
-      read(plan.upstream, decision.shadow!, plan.request),
-    ]);
+  /**
+   * The same job read again on one side, on the polls' own pool to that side's origin (never a
+   * serving or shadow connection): the serving request to the serving side, the shadow copy where it went.
+   */
+  private readAgain(target: PollTarget, service: Service, route: Route, decision: Decision, plan: ShadowPlan): Promise<SideResult> {
+    const { upstreams, metrics } = this.parts;
+    const [upstream, side, request] =
+      target === 'serving'
+        ? [upstreams.for(service, route, decision.serving, 'serving'), decision.serving, plan.original]
+        : [plan.upstream, decision.shadow!, plan.request];
+    return new Promise<SideResult>((resolve) =>
+      sendShadow(upstreams.forPoll(upstream), side, { ...request, body: null }, limitsFor(route, this.parts.limits), resolve, (stage) => metrics.shadowTimedOut(service, stage)),
+    );
   }
 
   private track(work: Promise<unknown>): void {

@@ -142,37 +142,48 @@ export interface PollRule {
 export interface Polled {
   serving: SideResult;
   shadow: SideResult;
-  /** Extra reads made of each side. */
+  /** Rounds of reads made (each re-reads only the sides not yet terminal). */
   rounds: number;
   /** True when both sides reached a terminal state (or stopped showing a job state) before the deadline. */
   settled: boolean;
 }
 
+/** Which side of the exchange a poll reads again. */
+export type PollTarget = 'serving' | 'shadow';
+
 /**
- * Reads both sides again (`readBoth`, GETs of the same job on each side) until both show a
- * terminal state (as `route`'s answers show it: a download's file counts) or the deadline
- * passes. Runs off the request path; the caller bounds how many polls run at once.
+ * Reads again (`readAgain`, a GET of the same job on that side) each side that does not yet show
+ * a terminal state (as `route`'s answers show it: a download's file counts), until both do or the
+ * deadline passes. A side already terminal is never read again: its answer cannot change, and a
+ * served download is not fetched twice. Runs off the request path; the caller bounds how many
+ * polls run at once and gives them their own connections (proxy/upstreams.ts `forPoll`).
  */
 export async function pollToTerminal(
   route: Route,
-  readBoth: () => Promise<[SideResult, SideResult]>,
+  readAgain: (target: PollTarget) => Promise<SideResult>,
   first: { serving: SideResult; shadow: SideResult },
   rule: PollRule,
   wait: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()),
 ): Promise<Polled> {
   const deadline = Date.now() + rule.deadlineMs;
-  let { serving, shadow } = first;
+  const current = { ...first };
   let rounds = 0;
+  const terminal = (result: SideResult) => {
+    const state = answerStateOf(route, result);
+    return state === undefined ? undefined : isTerminal(state);
+  };
+  // A side that shows no job state ends the poll: there is nothing left to wait for.
   const done = () => {
-    const a = answerStateOf(route, serving);
-    const b = answerStateOf(route, shadow);
-    return !a || !b || (isTerminal(a) && isTerminal(b));
+    const [a, b] = [terminal(current.serving), terminal(current.shadow)];
+    return a === undefined || b === undefined || (a && b);
   };
   while (!done()) {
-    if (Date.now() + rule.intervalMs > deadline) return { serving, shadow, rounds, settled: false };
+    if (Date.now() + rule.intervalMs > deadline) return { ...current, rounds, settled: false };
     await wait(rule.intervalMs);
-    [serving, shadow] = await readBoth();
+    const targets = (['serving', 'shadow'] as const).filter((target) => !terminal(current[target]));
+    const results = await Promise.all(targets.map(readAgain));
+    targets.forEach((target, i) => (current[target] = results[i]!));
     rounds++;
   }
-  return { serving, shadow, rounds, settled: true };
+  return { ...current, rounds, settled: true };
 }

@@ -10,7 +10,7 @@ import { flagFor, flagModes, type FlagSource } from '../flags/flag.js';
 import type { RouteCatalogue } from '../flags/route-catalogue.js';
 import type { Verdict } from './compare.js';
 import type { Side } from './decide.js';
-import type { DropReason } from './shadow.js';
+import type { DropReason, TimeoutStage } from './shadow.js';
 import type { Role } from './upstreams.js';
 
 /** Seconds; from a fast in-memory route (~0.5 ms) to a slow export (30 s). */
@@ -24,6 +24,8 @@ export interface ProxyMetrics {
   verdict(routeId: string, verdict: Verdict): void;
   dropped(routeId: string, reason: DropReason): void;
   observationWriteFailed(count: number): void;
+  /** A shadow copy (or an eventual-state poll's read) aborted at its timeout, by where it was then. */
+  shadowTimedOut(service: string, stage: TimeoutStage): void;
 }
 
 /** Builds the proxy's registry; flag gauges are read from `flags` at scrape time, so they are never stale. */
@@ -63,6 +65,12 @@ export function createProxyMetrics(flags: FlagSource, catalogue: RouteCatalogue,
   const writeFailures = new Counter({
     name: 'cutover_proxy_observation_write_failures_total',
     help: 'Observations lost because the observation store rejected their batch.',
+    registers: [registry],
+  });
+  const shadowTimeouts = new Counter({
+    name: 'cutover_proxy_shadow_timeouts_total',
+    help: 'Shadow copies and eventual-state poll reads aborted at proxy.shadow.timeoutMs, by stage: queued (never sent, waiting for a shadow connection) or in_flight (its connection destroyed).',
+    labelNames: ['service', 'stage'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -142,5 +150,6 @@ export function createProxyMetrics(flags: FlagSource, catalogue: RouteCatalogue,
     verdict: (routeId, verdict) => verdictChild(routeId, verdict).inc(),
     dropped: (routeId, reason) => drops.labels(routeId, reason).inc(),
     observationWriteFailed: (count) => writeFailures.inc(count),
+    shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),
   };
 }

@@ -14,7 +14,7 @@ import type { Decision } from './decide.js';
 import type { ReplayableRequest } from './forward.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
-import { sendShadow, type ShadowBudget } from './shadow.js';
+import { sendShadow, type ShadowBudget, type ShadowLimits } from './shadow.js';
 import type { Role, Upstreams } from './upstreams.js';
 
 export interface ShadowParts {
@@ -24,7 +24,7 @@ export interface ShadowParts {
   recorder: ObservationRecorder;
   budget: ShadowBudget;
   stateful?: StatefulShadowing | undefined;
-  limits: { timeoutMs: number; captureLimit: number };
+  limits: ShadowLimits;
 }
 
 /** The proxy's bounds on a shadow copy: its timeout, and the answer bytes each side keeps for the comparison. */
@@ -84,7 +84,7 @@ export function serveWithShadow(parts: ShadowParts, route: Route, decision: Deci
       recordLatency(metrics, service, result, 'shadow');
       shadow = result;
       settle();
-    });
+    }, (stage) => metrics.shadowTimedOut(service, stage));
   };
   // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
   const planned = stateful?.plan(service, route, decision, request);

@@ -9,6 +9,7 @@ import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capt
 import type { Side } from './decide.js';
 import type { OutgoingRequest } from './forward.js';
 import type { Upstream } from './upstreams.js';
+import { CutoverError } from '../src/errors.js';
 
 /** Why a shadow copy was not sent; the label of cutover_proxy_shadow_dropped_total. */
 export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full';
@@ -45,8 +46,23 @@ export class ShadowBudget {
   }
 }
 
+/** Where a shadow copy was when its timeout fired: still waiting for a connection inside the client, or sent. */
+export type TimeoutStage = 'queued' | 'in_flight';
+
+export interface ShadowLimits {
+  timeoutMs: number;
+  captureLimit: number;
+}
+
+/**
+ * Reads one shadow answer. At the timeout the copy is aborted for real: sent, its connection
+ * is destroyed (undici's abort); still queued inside the pool, it is aborted the moment undici
+ * hands it a connection, before a byte is written, so a timed-out copy never reaches the
+ * shadow side late (undici has no way to take a request out of its queue).
+ */
 class ShadowHandler implements Dispatcher.DispatchHandler {
   private abort: ((error?: Error) => void) | undefined;
+  private timedOut: Error | undefined;
   private status: number | undefined;
   private headers: Record<string, string> = {};
   private readonly capture: BodyCapture;
@@ -56,20 +72,26 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly side: Side,
-    captureLimit: number,
-    timeoutMs: number,
+    limits: ShadowLimits,
     private readonly resolve: (result: SideResult) => void,
+    onTimeout: ((stage: TimeoutStage) => void) | undefined,
   ) {
-    this.capture = new BodyCapture(captureLimit);
+    this.capture = new BodyCapture(limits.captureLimit);
     this.timer = setTimeout(() => {
-      const error = Object.assign(new Error(`shadow copy took longer than ${timeoutMs} ms`), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+      const error = new CutoverError('CUTOVER_ERR_SHADOW_TIMEOUT', `shadow copy took longer than ${limits.timeoutMs} ms (proxy.shadow.timeoutMs); aborted`);
+      this.timedOut = error;
+      onTimeout?.(this.abort ? 'in_flight' : 'queued');
       if (this.abort) this.abort(error);
       else this.onError(error);
-    }, timeoutMs);
+    }, limits.timeoutMs);
     this.timer.unref();
   }
 
   onConnect(abort: (error?: Error) => void): void {
+    if (this.timedOut) {
+      abort(this.timedOut);
+      return;
+    }
     this.abort = abort;
   }
 
@@ -110,15 +132,16 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Sends the shadow copy; calls back once with its result (never throws, never rejects). */
+/** Sends the shadow copy; calls back once with its result (never throws, never rejects), and `onTimeout` when it was aborted. */
 export function sendShadow(
   upstream: Upstream,
   side: Side,
   request: OutgoingRequest & { body: Buffer | null },
-  limits: { timeoutMs: number; captureLimit: number },
+  limits: ShadowLimits,
   onDone: (result: SideResult) => void,
+  onTimeout?: (stage: TimeoutStage) => void,
 ): void {
-  const handler = new ShadowHandler(side, limits.captureLimit, limits.timeoutMs, onDone);
+  const handler = new ShadowHandler(side, limits, onDone, onTimeout);
   try {
     upstream.pool.dispatch(
       {

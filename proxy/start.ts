@@ -118,6 +118,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     upstreams,
     stateParity,
     limits: shadowLimits(proxyOptions),
+    metrics,
   });
   const listeners: (Server | NetServer)[] = [];
   const httpServers: Server[] = [];

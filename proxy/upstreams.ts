@@ -13,8 +13,17 @@ import type { Side } from './decide.js';
 /** Serving or shadow copy: only shadow copies of writing routes are sent to the shadow instances. */
 export type Role = 'serving' | 'shadow';
 
+/**
+ * Whose connections a request travels on. Shadow copies and eventual-state polls have pools of
+ * their own, so a slow or hung shadow side can never hold a connection the serving answers
+ * need, even where both reach the same origin (docs/decisions/0017-shadow-work-off-the-serving-path.md).
+ */
+export type PoolKind = Role | 'poll';
+
 export interface Upstream {
   origin: string;
+  endpoint: Endpoint;
+  kind: PoolKind;
   pool: Pool;
   /** Raw keep-alive connections for the fast lane (fast-lane.ts), beside undici's pool for everything else. */
   sockets: SocketPool;
@@ -31,10 +40,12 @@ type EndpointTable = Readonly<Record<string, Endpoint>>;
 export class Upstreams {
   private readonly pools = new Map<string, Upstream>();
 
-  constructor(
-    private readonly config: CutoverConfig,
-    private readonly connections: number = config.proxy.connectionsPerUpstream,
-  ) {}
+  private readonly connections: Readonly<Record<PoolKind, number>>;
+
+  constructor(private readonly config: CutoverConfig) {
+    const { proxy } = config;
+    this.connections = { serving: proxy.connectionsPerUpstream, shadow: proxy.shadow.connectionsPerUpstream, poll: proxy.shadow.pollConnectionsPerUpstream };
+  }
 
   /**
    * The upstream a request of `route` (or an unknown one) goes to on `side` in `role`.
@@ -50,25 +61,35 @@ export class Upstreams {
     const named = side === 'reimpl' && route?.upstream ? table[route.upstream] : undefined;
     const endpoint = named ?? table[service];
     if (!endpoint) throw new Error(`no ${side} upstream configured for service ${service}`);
-    return this.pool(endpoint);
+    return this.pool(endpoint, role);
   }
 
-  private pool(endpoint: Endpoint): Upstream {
+  /** The eventual-state polls' own pool to `upstream`'s origin: a poll re-reads a side without taking its serving or shadow connections. */
+  forPoll(upstream: Upstream): Upstream {
+    return this.pool(upstream.endpoint, 'poll');
+  }
+
+  private pool(endpoint: Endpoint, kind: PoolKind): Upstream {
     const origin = `http://${endpoint.host}:${endpoint.port}`;
-    let upstream = this.pools.get(origin);
+    const key = `${kind} ${origin}`;
+    let upstream = this.pools.get(key);
     if (!upstream) {
+      const connections = this.connections[kind];
       upstream = {
         origin,
+        endpoint,
+        kind,
         pool: new Pool(origin, {
-          connections: this.connections,
+          connections,
           pipelining: 1,
           keepAliveTimeout: 30_000,
           keepAliveMaxTimeout: 600_000,
           connectTimeout: 5_000,
         }),
-        sockets: new SocketPool({ host: endpoint.host, port: endpoint.port, max: this.connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000 }),
+        // Only serving answers ride the fast lane's sockets; this pool opens none until asked.
+        sockets: new SocketPool({ host: endpoint.host, port: endpoint.port, max: connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000 }),
       };
-      this.pools.set(origin, upstream);
+      this.pools.set(key, upstream);
     }
     return upstream;
   }

@@ -33,6 +33,7 @@ export const errorCodes = {
   CUTOVER_ERR_FUZZ_JOB_TIMEOUT: { status: 504, hint: 'A job created by a fuzz or calibrate request never reached a terminal state; see the side\'s log, or raise the deadline.' },
   CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED: { status: 400, hint: 'fuzz and calibrate generate requests for sync.gis-export.run and sync.valuation.run (and their routes); pass one of those.' },
   CUTOVER_ERR_NOISE_STORE_UNAVAILABLE: { status: 503, hint: 'The noise store (PostgreSQL schema cutover) is unreachable or not migrated; run `cutover migrate` and check DATABASE_URL.' },
+  CUTOVER_ERR_SHADOW_TIMEOUT: { status: 504, hint: 'A shadow copy was aborted at proxy.shadow.timeoutMs (sent, or still waiting for a shadow connection); the serving answer was not affected. Check the shadow side, or raise the timeout or proxy.shadow.connectionsPerUpstream.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -97,6 +97,13 @@ export const configSchema = z.object({
           mismatchBodySampleRate: z.number().min(0).max(1).default(1),
           /** Bytes kept of each stored mismatch body (the rest is cut). */
           mismatchBodyMaxBytes: z.number().int().positive().default(65_536),
+          /**
+           * Keep-alive connections per origin for shadow copies, in a pool apart from the serving
+           * one (proxy/upstreams.ts): a copy beyond them waits inside that pool, under its timeout.
+           */
+          connectionsPerUpstream: z.number().int().positive().default(64),
+          /** Keep-alive connections per origin for eventual-state polls (proxy/eventual-state.ts), apart from serving and shadow copies. */
+          pollConnectionsPerUpstream: z.number().int().positive().default(4),
         })
         .prefault({}),
       observations: z

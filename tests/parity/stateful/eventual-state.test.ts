@@ -73,24 +73,45 @@ describe('a racing comparison', () => {
   });
 
   it('is polled until both sides are terminal, or answered as last seen at the deadline', async () => {
-    const reads = [[job('legacy', 'RUNNING'), job('reimpl', 'COMPLETED')], [job('legacy', 'COMPLETED'), job('reimpl', 'COMPLETED')]] as Array<[SideResult, SideResult]>;
-    let n = 0;
+    const servingReads = [job('legacy', 'RUNNING'), job('legacy', 'COMPLETED')];
+    const read: string[] = [];
     const noWait = async () => undefined;
-    const polled = await pollToTerminal(status, async () => reads[Math.min(n++, 1)]!, { serving: job('legacy', 'PENDING'), shadow: job('reimpl', 'RUNNING') }, { deadlineMs: 1000, intervalMs: 10 }, noWait);
+    const polled = await pollToTerminal(
+      status,
+      async (target) => {
+        read.push(target);
+        return target === 'serving' ? servingReads[Math.min(read.filter((t) => t === 'serving').length - 1, 1)]! : job('reimpl', 'COMPLETED');
+      },
+      { serving: job('legacy', 'PENDING'), shadow: job('reimpl', 'RUNNING') },
+      { deadlineMs: 1000, intervalMs: 10 },
+      noWait,
+    );
     expect(polled).toMatchObject({ rounds: 2, settled: true });
-    const stuck = await pollToTerminal(status, async () => [job('legacy', 'RUNNING'), job('reimpl', 'COMPLETED')], { serving: job('legacy', 'RUNNING'), shadow: job('reimpl', 'COMPLETED') }, { deadlineMs: 30, intervalMs: 10 });
+    // The shadow side was terminal after the first round: only the serving side was read again.
+    expect(read).toEqual(['serving', 'shadow', 'serving']);
+    const stuck = await pollToTerminal(status, async (target) => (target === 'serving' ? job('legacy', 'RUNNING') : job('reimpl', 'COMPLETED')), { serving: job('legacy', 'RUNNING'), shadow: job('reimpl', 'COMPLETED') }, { deadlineMs: 30, intervalMs: 10 });
     expect(stuck.settled).toBe(false);
     expect(stuck.rounds).toBeGreaterThan(0);
   });
 
-  it('polls a download until the side that had not written its file serves it', async () => {
+  it('polls a download until the side that had not written its file serves it, never fetching the served file again', async () => {
     const download = loadRouteCatalogue().byId('sync.gis-export.download')!;
     const file = (side: 'legacy' | 'reimpl'): SideResult => ({ ...job(side, 'x'), headers: { 'content-type': 'application/geo+json' }, body: Buffer.from('{"type":"FeatureCollection","features":[]}') });
     const notYet: SideResult = { ...job('reimpl', 'x', 404), body: Buffer.from('{"detail":"Export file for GIS export job B not found"}') };
-    const reads = [[file('legacy'), notYet], [file('legacy'), file('reimpl')]] as Array<[SideResult, SideResult]>;
-    let n = 0;
-    const polled = await pollToTerminal(download, async () => reads[Math.min(n++, 1)]!, { serving: file('legacy'), shadow: notYet }, { deadlineMs: 1000, intervalMs: 10 }, async () => undefined);
+    const shadowReads = [notYet, file('reimpl')];
+    const read: string[] = [];
+    const polled = await pollToTerminal(
+      download,
+      async (target) => {
+        read.push(target);
+        return shadowReads[Math.min(read.length - 1, 1)]!;
+      },
+      { serving: file('legacy'), shadow: notYet },
+      { deadlineMs: 1000, intervalMs: 10 },
+      async () => undefined,
+    );
     expect(polled).toMatchObject({ rounds: 2, settled: true });
     expect(polled.shadow.status).toBe(200);
+    expect(read).toEqual(['shadow', 'shadow']);
   });
 });

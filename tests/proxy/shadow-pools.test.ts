@@ -1,0 +1,113 @@
+// Shadow work never touches the serving side's connections: shadow copies and eventual-state
+// polls have pools of their own, and a copy that times out is aborted for real, even while it
+// still waits for a connection inside the pool (it then never reaches the shadow side).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Upstreams } from '../../proxy/upstreams.js';
+import { call, configFor, eventually, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams as TestUpstreams } from './harness.js';
+
+let upstreams: TestUpstreams;
+const held: Array<() => void> = [];
+
+beforeAll(async () => {
+  upstreams = await startUpstreams();
+});
+afterAll(async () => {
+  for (const release of held.splice(0)) release();
+  await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+});
+afterEach(() => {
+  for (const release of held.splice(0)) release();
+  for (const upstream of Object.values(upstreams)) upstream.restore();
+});
+
+/** Requests whose path starts with `prefix` are held (no answer) until the test ends; others are echoed. */
+function hold(upstream: TestUpstreams['legacy'], prefix: string): void {
+  upstream.behave((req, res, body) => {
+    if (req.url!.startsWith(prefix)) {
+      held.push(() => res.end('{}'));
+      return;
+    }
+    const answer = JSON.stringify({ url: req.url, body: body.toString('utf8') });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) });
+    res.end(answer);
+  });
+}
+
+describe('the upstream pools', () => {
+  it('gives serving answers, shadow copies and polls of one origin three pools of their own', async () => {
+    const pools = new Upstreams(configFor(upstreams, { proxy: { connectionsPerUpstream: 3, shadow: { connectionsPerUpstream: 2, pollConnectionsPerUpstream: 1 } } }));
+    try {
+      const route = testCatalogue.byId('sync.health')!;
+      // reimpl mode: legacy is the shadow side, the same origin legacy serves from in legacy mode.
+      const serving = pools.for('sync', route, 'legacy', 'serving');
+      const shadow = pools.for('sync', route, 'legacy', 'shadow');
+      const poll = pools.forPoll(serving);
+      expect(new Set([serving.origin, shadow.origin, poll.origin]).size).toBe(1);
+      expect(new Set([serving.pool, shadow.pool, poll.pool]).size).toBe(3);
+      expect([serving.kind, shadow.kind, poll.kind]).toEqual(['serving', 'shadow', 'poll']);
+      expect(pools.forPoll(shadow)).toBe(poll);
+      expect(pools.for('sync', route, 'legacy', 'serving')).toBe(serving);
+    } finally {
+      await pools.close();
+    }
+  });
+
+  for (const fastLane of [false, true]) {
+    it(`serves from an origin whose one serving connection a hung shadow copy to that origin would otherwise hold (fast lane ${fastLane ? 'on' : 'off'})`, async () => {
+      // One serving connection per origin, and a shadow timeout far beyond the test's: a shared pool would make /health wait.
+      const subject = await startTestProxy(upstreams, { proxy: { fastLane, connectionsPerUpstream: 1, shadow: { timeoutMs: 120_000 } } });
+      try {
+        hold(upstreams.legacy, '/items/');
+        // sync.items in reimpl mode: reimpl serves, legacy gets the copy (and holds it); sync.health stays served by legacy.
+        subject.flags.set('sync.items', 'reimpl');
+        const items = await call(`${subject.url}/items/7`);
+        expect(items.status).toBe(200);
+        await eventually(() => (held.length === 1 ? true : undefined));
+        const health = await Promise.all([1, 2, 3].map(() => call(`${subject.url}/health`)));
+        expect(health.map((answer) => [answer.status, JSON.parse(answer.body.toString()).url])).toEqual([
+          [200, '/health'],
+          [200, '/health'],
+          [200, '/health'],
+        ]);
+        // The copy is still held by legacy while those were served.
+        expect(held.length).toBe(1);
+      } finally {
+        resetSeenAndFlags(subject, upstreams);
+        for (const release of held.splice(0)) release();
+        await subject.proxy.close();
+      }
+    });
+  }
+});
+
+describe('a shadow copy that times out', () => {
+  let subject: ProxyUnderTest;
+  beforeAll(async () => {
+    subject = await startTestProxy(upstreams, { proxy: { shadow: { timeoutMs: 300, connectionsPerUpstream: 1 } } });
+  });
+  afterAll(() => subject.proxy.close());
+
+  it('is aborted for real: sent, its connection is closed; still queued in the pool, it never reaches the shadow side', async () => {
+    hold(upstreams.reimpl, '/items/hang');
+    subject.flags.set('sync.items', 'shadow');
+    // Two copies, one shadow connection: one is sent (and held), the other waits in the pool.
+    const answers = await Promise.all(['/items/hang-1', '/items/hang-2'].map((path) => call(`${subject.url}${path}`)));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const timedOut = await eventually(async () => {
+      const found = await subject.store.list({ verdict: 'errored' });
+      return found.length === 2 ? found : undefined;
+    });
+    expect(timedOut.map((observation) => [observation.erroredSide, observation.shadow.error, observation.serving.status])).toEqual([
+      ['shadow', 'CUTOVER_ERR_SHADOW_TIMEOUT', 200],
+      ['shadow', 'CUTOVER_ERR_SHADOW_TIMEOUT', 200],
+    ]);
+    const metrics = await subject.proxy.metrics.registry.metrics();
+    expect(metrics).toContain('cutover_proxy_shadow_timeouts_total{service="sync",stage="queued"} 1');
+    expect(metrics).toContain('cutover_proxy_shadow_timeouts_total{service="sync",stage="in_flight"} 1');
+    // A copy sent after them is the next request the shadow side sees: the queued one was never written.
+    await call(`${subject.url}/items/after`);
+    await eventually(async () => ((await subject.store.list({ verdict: 'mismatched' })).length + (await subject.store.list({ verdict: 'matched' })).length === 1 ? true : undefined));
+    expect(upstreams.reimpl.seen.map((seen) => seen.url)).toEqual([expect.stringMatching(/^\/items\/hang-[12]$/), '/items/after']);
+    resetSeenAndFlags(subject, upstreams);
+  });
+});
