@@ -3,12 +3,15 @@
  * flags, the kill switch and the audit log, see the flag store's health, and scrape the
  * proxy's metrics. Everything but /health and /metrics needs `Authorization: Bearer <token>`;
  * those two are open because probes and scrapers carry no token, and they change nothing.
+ * Tokens are named (proxy.adminTokens): a change is recorded as the name of the token that
+ * made it, never as anything the request body says.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CutoverConfig } from '../src/config/schema.js';
+import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { CutoverError, isCutoverError } from '../src/errors.js';
 import { flagModes, type FlagSource } from './flag.js';
 import { flagRows } from './flag-listing.js';
@@ -30,7 +33,10 @@ export interface AdminServerOptions {
 
 export interface AdminServer {
   app: FastifyInstance;
-  /** The bearer token: config.proxy.adminToken, or one generated here when that is empty (print it once). */
+  /**
+   * A bearer token the API accepts: config.proxy.adminToken (or the first of proxy.adminTokens),
+   * or one named `admin` generated here when the config has none (print it once).
+   */
   adminToken: string;
   /** Whether the token was generated because the config had none. */
   generatedToken: boolean;
@@ -50,13 +56,16 @@ const flagChangeBody = z.object({
   mode: z.enum(flagModes as [string, ...string[]]),
   percent: z.number().int().min(0).max(100).optional(),
   reason: z.string().optional(),
-  actor: z.string().min(1).optional(),
   force: z.boolean().optional(),
 });
-const killSwitchBody = z.object({ engaged: z.boolean(), reason: z.string().optional(), actor: z.string().min(1).optional() });
+const killSwitchBody = z.object({ engaged: z.boolean(), reason: z.string().optional() });
 const historyQuery = z.object({ route: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  // A body that names its own actor would forge the audit log; say so rather than drop it silently.
+  if (typeof value === 'object' && value !== null && 'actor' in value) {
+    throw new CutoverError('CUTOVER_ERR_FLAG_INVALID', `invalid ${what}: the actor is the name of the admin token used, not a field of the body; remove "actor"`);
+  }
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || what}: ${issue.message}`).join('; ');
@@ -66,12 +75,23 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 export function createAdminServer(options: AdminServerOptions): AdminServer {
   const { config, flagStore, flagSource, metricsRegistry } = options;
   const catalogue = options.catalogue ?? loadRouteCatalogue();
-  const generatedToken = config.proxy.adminToken === '';
-  const adminToken = generatedToken ? randomBytes(24).toString('base64url') : config.proxy.adminToken;
+  const secrets = configSecrets(config);
+  refuseUnsafeSecrets('the admin API', secrets);
+  const named = { ...secrets.adminTokens };
+  const generatedToken = Object.keys(named).length === 0;
+  if (generatedToken) named.admin = randomBytes(24).toString('base64url');
+  const tokens = Object.entries(named).map(([name, token]) => ({ name, token }));
+  const adminToken = named.admin ?? tokens[0]!.token;
   const app = Fastify({ logger: false });
 
-  // Changes made through the API are recorded as the given actor, or as the API and the caller's address.
-  const actorOf = (request: FastifyRequest, given?: string) => given ?? `admin-api@${request.ip}`;
+  // Every token is compared, so the time taken does not say which one (or whether any) matched.
+  const holderOf = (presented: string): string | undefined => {
+    let holder: string | undefined;
+    for (const { name, token } of tokens) if (tokenMatches(presented, token) && holder === undefined) holder = name;
+    return holder;
+  };
+  const actors = new WeakMap<FastifyRequest, string>();
+  const actorOf = (request: FastifyRequest) => actors.get(request)!;
 
   app.setErrorHandler((error: unknown, _request, reply: FastifyReply) => {
     if (isCutoverError(error)) return reply.code(error.status).send({ error: error.code, message: error.message, hint: error.hint });
@@ -84,7 +104,9 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (open.has(request.routeOptions.url ?? '')) return;
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-    if (!presented || !tokenMatches(presented, adminToken)) {
+    const holder = presented ? holderOf(presented) : undefined;
+    if (holder !== undefined) actors.set(request, holder);
+    else {
       const error = new CutoverError('CUTOVER_ERR_ADMIN_UNAUTHORIZED', presented ? 'wrong admin token' : 'the admin API needs Authorization: Bearer <token>');
       return reply.code(401).header('www-authenticate', 'Bearer realm="cutover-admin"').send({ error: error.code, message: error.message, hint: error.hint });
     }
@@ -122,7 +144,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       percent: body.percent,
       force: body.force,
       reason: body.reason ?? '',
-      actor: actorOf(request, body.actor),
+      actor: actorOf(request),
     });
     return { changed };
   });
@@ -131,7 +153,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   app.put('/kill-switch', async (request) => {
     const body = parse(killSwitchBody, request.body, 'kill switch change');
-    const moved = await flagStore.setKillSwitch(body.engaged, { reason: body.reason ?? '', actor: actorOf(request, body.actor) });
+    const moved = await flagStore.setKillSwitch(body.engaged, { reason: body.reason ?? '', actor: actorOf(request) });
     return { engaged: body.engaged, changed: moved };
   });
 

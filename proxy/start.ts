@@ -8,6 +8,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import type { FlagSource } from '../flags/flag.js';
 import type { RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
+import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './fast-lane.js';
 import { badRequestAnswer } from './http1.js';
@@ -98,6 +99,7 @@ function listen(server: Server | NetServer, host: string, port: number, service:
 /** Opens the front doors; resolves once all of them listen. */
 export async function startProxy(options: StartProxyOptions): Promise<RunningProxy> {
   const { config, catalogue, flagSource } = options;
+  refuseUnsafeSecrets('the proxy', configSecrets(config));
   const proxyOptions = config.proxy;
   const budget = new ShadowBudget(proxyOptions.shadow.perRouteConcurrency, proxyOptions.shadow.totalConcurrency);
   const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight);

@@ -19,7 +19,7 @@ export const errorCodes = {
   CUTOVER_ERR_FLAG_INVALID: { status: 400, hint: 'Use a mode of legacy|shadow|canary|reimpl|retired and, for canary, a percent 0..100.' },
   CUTOVER_ERR_FLAG_ROUTE_UNKNOWN: { status: 404, hint: 'Use a route id or glob from `cutover flags list` (flags/routes.yaml).' },
   CUTOVER_ERR_FLAG_STORE_UNAVAILABLE: { status: 503, hint: 'The flag store (PostgreSQL) is unreachable; check DATABASE_URL. Proxies keep their last known flags.' },
-  CUTOVER_ERR_ADMIN_UNAUTHORIZED: { status: 401, hint: 'Send Authorization: Bearer <proxy.adminToken> (CUTOVER_ADMIN_TOKEN).' },
+  CUTOVER_ERR_ADMIN_UNAUTHORIZED: { status: 401, hint: 'Send Authorization: Bearer <token>, a token of proxy.adminTokens (CUTOVER_ADMIN_TOKENS) or proxy.adminToken (CUTOVER_ADMIN_TOKEN).' },
   CUTOVER_ERR_UPSTREAM_UNREACHABLE: { status: 502, hint: 'The proxy could not reach the serving upstream; start it or fix its host/port in the config.' },
   CUTOVER_ERR_UPSTREAM_TIMEOUT: { status: 504, hint: 'The serving upstream did not answer in time; check its health or raise proxy.upstreamTimeoutMs.' },
   CUTOVER_ERR_UPSTREAM_FAILED: { status: 502, hint: 'The serving upstream broke the connection before a full answer; see its log.' },
@@ -34,6 +34,7 @@ export const errorCodes = {
   CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED: { status: 400, hint: 'fuzz and calibrate generate requests for sync.gis-export.run and sync.valuation.run (and their routes); pass one of those.' },
   CUTOVER_ERR_NOISE_STORE_UNAVAILABLE: { status: 503, hint: 'The noise store (PostgreSQL schema cutover) is unreachable or not migrated; run `cutover migrate` and check DATABASE_URL.' },
   CUTOVER_ERR_SHADOW_TIMEOUT: { status: 504, hint: 'A shadow copy was aborted at proxy.shadow.timeoutMs (sent, or still waiting for a shadow connection); the serving answer was not affected. Check the shadow side, or raise the timeout or proxy.shadow.connectionsPerUpstream.' },
+  CUTOVER_ERR_SECRETS_UNSAFE: { status: 500, hint: 'Outside environment development set JWT_SECRET_KEY (auth.jwtSecretKey) and SECRET_KEY (auth.sessionSecretKey) to secrets of your own and give every admin token 32 characters or more (proxy.adminTokens, CUTOVER_ADMIN_TOKENS=name:token); or run with environment development.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -8,11 +8,16 @@ import sys
 from werkzeug.serving import make_server
 
 from .app import create_app
-from .settings import load_settings
+from .settings import UnsafeSecrets, check_secrets, load_settings
 
 
 def main():
     settings = load_settings()
+    try:
+        check_secrets(settings)
+    except UnsafeSecrets as error:
+        print(f"{error.code}: {error}", file=sys.stderr, flush=True)
+        return 2
     app = create_app(settings)
     server = make_server(settings.host, settings.port, app, threaded=True)
     print(f"listening on http://{settings.host}:{server.server_port}", flush=True)

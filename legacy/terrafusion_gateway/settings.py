@@ -1,7 +1,18 @@
 """The gateway's environment, read once at start (legacy-contract.md, conventions section)."""
 
+import json
 import os
 from dataclasses import dataclass
+
+# The development secrets, declared once: the harness's config and the TypeScript gateway read the same file.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "development_secrets.json"), encoding="utf-8") as _file:
+    DEVELOPMENT_SECRETS = json.load(_file)
+
+
+class UnsafeSecrets(Exception):
+    """Outside ENVIRONMENT=development, a secret is the development default or empty."""
+
+    code = "CUTOVER_ERR_SECRETS_UNSAFE"
 
 
 def _default_county_configs_dir():
@@ -40,8 +51,8 @@ def load_settings(env=None):
         sync_service_url=env.get("SYNC_SERVICE_URL", "http://127.0.0.1:8080").rstrip("/"),
         narrator_url=env.get("NARRATOR_URL", "http://127.0.0.1:7100").rstrip("/"),
         county_configs_dir=env.get("COUNTY_CONFIGS_DIR") or _default_county_configs_dir(),
-        jwt_secret_key=env.get("JWT_SECRET_KEY", "terrafusion-dev-jwt-secret-change-me"),
-        secret_key=env.get("SECRET_KEY", "terrafusion-dev-session-secret-change-me"),
+        jwt_secret_key=env.get("JWT_SECRET_KEY", DEVELOPMENT_SECRETS["JWT_SECRET_KEY"]),
+        secret_key=env.get("SECRET_KEY", DEVELOPMENT_SECRETS["SECRET_KEY"]),
         environment=env.get("ENVIRONMENT", "development"),
         upstream_connect_timeout=float(env.get("GATEWAY_CONNECT_TIMEOUT_SECONDS", "3")),
         upstream_read_timeout=float(env.get("GATEWAY_READ_TIMEOUT_SECONDS", "60")),
@@ -49,3 +60,20 @@ def load_settings(env=None):
         narrator_read_timeout=ai_timeout + 15,
         health_probe_timeout=float(env.get("GATEWAY_HEALTH_TIMEOUT_SECONDS", "2")),
     )
+
+
+def check_secrets(settings):
+    """Raises UnsafeSecrets naming every problem when the gateway must not start with these secrets."""
+    if settings.environment == "development":
+        return
+    problems = []
+    for name, value in (("JWT_SECRET_KEY", settings.jwt_secret_key), ("SECRET_KEY", settings.secret_key)):
+        if value == DEVELOPMENT_SECRETS[name]:
+            problems.append(f"{name} is the development default")
+        elif not value.strip():
+            problems.append(f"{name} is empty")
+    if problems:
+        raise UnsafeSecrets(
+            f"the legacy gateway refuses to start in environment '{settings.environment}': {'; '.join(problems)}. "
+            "Set JWT_SECRET_KEY and SECRET_KEY to secrets of your own, or ENVIRONMENT=development for a local run."
+        )

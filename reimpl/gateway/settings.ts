@@ -1,9 +1,11 @@
 /**
  * The gateway's environment, read once at start and frozen.
- * Reproduces legacy/terrafusion_gateway/settings.py: the same variables and defaults.
+ * Reproduces legacy/terrafusion_gateway/settings.py: the same variables and defaults, and the
+ * same refusal of the development secrets outside ENVIRONMENT=development.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { developmentSecrets, refuseUnsafeSecrets } from '../../src/config/secrets.js';
 import { CutoverError } from '../../src/errors.js';
 
 export interface GatewaySettings {
@@ -39,21 +41,24 @@ export function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: st
   return value;
 }
 
+/** Throws CUTOVER_ERR_SECRETS_UNSAFE outside development when a secret is the development default or empty. */
 export function loadGatewaySettings(env: NodeJS.ProcessEnv = process.env): Readonly<GatewaySettings> {
   const aiTimeout = numberFromEnv(env, 'AI_TIMEOUT_SECONDS', '30');
-  return Object.freeze({
+  const settings = Object.freeze({
     host: env.HOST ?? '127.0.0.1',
     port: numberFromEnv(env, 'PORT', '5100'),
     databaseUrl: env.DATABASE_URL ?? '',
     syncServiceUrl: (env.SYNC_SERVICE_URL ?? 'http://127.0.0.1:8180').replace(/\/+$/, ''),
     narratorUrl: (env.NARRATOR_URL ?? 'http://127.0.0.1:7200').replace(/\/+$/, ''),
     countyConfigsDir: env.COUNTY_CONFIGS_DIR || defaultCountyConfigsDir,
-    jwtSecretKey: env.JWT_SECRET_KEY ?? 'terrafusion-dev-jwt-secret-change-me',
-    secretKey: env.SECRET_KEY ?? 'terrafusion-dev-session-secret-change-me',
+    jwtSecretKey: env.JWT_SECRET_KEY ?? developmentSecrets.jwtSecretKey,
+    secretKey: env.SECRET_KEY ?? developmentSecrets.sessionSecretKey,
     environment: env.ENVIRONMENT ?? 'development',
     upstreamConnectTimeout: numberFromEnv(env, 'GATEWAY_CONNECT_TIMEOUT_SECONDS', '3'),
     upstreamReadTimeout: numberFromEnv(env, 'GATEWAY_READ_TIMEOUT_SECONDS', '60'),
     narratorReadTimeout: aiTimeout + 15,
     healthProbeTimeout: numberFromEnv(env, 'GATEWAY_HEALTH_TIMEOUT_SECONDS', '2'),
   });
+  refuseUnsafeSecrets('the reimpl gateway', { environment: settings.environment, jwtSecretKey: settings.jwtSecretKey, sessionSecretKey: settings.secretKey });
+  return settings;
 }

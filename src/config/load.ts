@@ -37,11 +37,29 @@ function setPath(tree: Tree, path: string, value: unknown): void {
   node[keys[keys.length - 1]!] = value;
 }
 
+/** `name:value,name:value` as an object; the value is what follows the first colon. Values are never echoed (they are secrets). */
+function pairsFromEnvironment(variable: string, raw: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const [index, pair] of raw.split(',').entries()) {
+    const at = pair.indexOf(':');
+    const name = pair.slice(0, at).trim();
+    if (at <= 0 || name === '' || at === pair.length - 1) {
+      throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `${variable}: entry ${index + 1} is not name:value`);
+    }
+    pairs[name] = pair.slice(at + 1);
+  }
+  return pairs;
+}
+
 function fromEnvironment(env: NodeJS.ProcessEnv): Tree {
   const tree: Tree = {};
   for (const variable of environmentVariables) {
     const raw = env[variable.name];
     if (raw === undefined || raw === '') continue;
+    if (variable.kind === 'pairs') {
+      setPath(tree, variable.path, pairsFromEnvironment(variable.name, raw));
+      continue;
+    }
     const value = variable.kind === 'number' ? Number(raw) : raw;
     if (variable.kind === 'number' && !Number.isFinite(value)) {
       throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `${variable.name}=${raw} is not a number`);

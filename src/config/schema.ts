@@ -3,6 +3,7 @@
  * place. Parsed once at start (defaults <- config file <- environment), validated, frozen.
  */
 import { z } from 'zod';
+import { developmentSecrets } from './secrets.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -66,7 +67,13 @@ export const configSchema = z.object({
       sync: endpoint(8001),
       narrator: endpoint(8002),
       admin: endpoint(8009),
-      /** Bearer token of the admin API. Empty means generated at start and printed once. */
+      /**
+       * Bearer tokens of the admin API by name; the name is the actor the audit log records for
+       * the token's changes (`{"ana": "<token>"}`, or CUTOVER_ADMIN_TOKENS=ana:<token>,bo:<token>).
+       * Outside environment development each must have 32 characters or more.
+       */
+      adminTokens: z.record(z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a token name is letters, digits and . _ @ -'), z.string().min(1)).default({}),
+      /** One more admin token, named `admin`. With no token at all, one named `admin` is generated at start and printed once. */
       adminToken: z.string().default(''),
       /** Add x-cutover-route / x-cutover-served-by to proxied answers; off leaves the headers untouched. */
       exposeHeaders: z.boolean().default(true),
@@ -132,9 +139,14 @@ export const configSchema = z.object({
     .prefault({}),
   auth: z
     .object({
-      /** HS256 key shared by the legacy and TypeScript gateways, so tokens work on both. */
-      jwtSecretKey: z.string().min(16).default('terrafusion-dev-jwt-secret-change-me'),
-      sessionSecretKey: z.string().min(16).default('terrafusion-dev-session-secret-change-me'),
+      /**
+       * HS256 key shared by the legacy and TypeScript gateways, so tokens work on both. The
+       * default (legacy/terrafusion_gateway/development_secrets.json) is refused outside
+       * environment development (src/config/secrets.ts).
+       */
+      jwtSecretKey: z.string().min(16).default(developmentSecrets.jwtSecretKey),
+      /** Flask's SECRET_KEY: signs the gateways' session cookie. Its default is refused outside development too. */
+      sessionSecretKey: z.string().min(16).default(developmentSecrets.sessionSecretKey),
     })
     .prefault({}),
   seed: z
@@ -176,7 +188,10 @@ export const configSchema = z.object({
         .default({ admin: 'admin123', assessor: 'assessor123', staff: 'staff123', auditor: 'auditor123' }),
     })
     .prefault({}),
-  /** Environment name reported by the legacy sync service's /health. */
+  /**
+   * Environment name, passed to every service as ENVIRONMENT (the legacy sync reports it on
+   * /health). Anything but `development` refuses the development secrets and short admin tokens.
+   */
   environment: z.string().default('development'),
 });
 
@@ -188,7 +203,7 @@ export type Endpoint = { host: string; port: number };
  * Environment variables the config understands, each mapped to its path. The legacy
  * platform's own names (DATABASE_URL, OLLAMA_URL, JWT_SECRET_KEY...) are honoured as is.
  */
-export const environmentVariables: ReadonlyArray<{ name: string; path: string; kind: 'string' | 'number' }> = [
+export const environmentVariables: ReadonlyArray<{ name: string; path: string; kind: 'string' | 'number' | 'pairs' }> = [
   { name: 'DATABASE_URL', path: 'database.url', kind: 'string' },
   { name: 'CUTOVER_STATE_DIR', path: 'stateDir', kind: 'string' },
   { name: 'CUTOVER_EMBEDDED_PG_PORT', path: 'database.embeddedPort', kind: 'number' },
@@ -200,6 +215,8 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; k
   { name: 'AI_TIMEOUT_SECONDS', path: 'ollama.timeoutSeconds', kind: 'number' },
   { name: 'JWT_SECRET_KEY', path: 'auth.jwtSecretKey', kind: 'string' },
   { name: 'CUTOVER_ADMIN_TOKEN', path: 'proxy.adminToken', kind: 'string' },
+  { name: 'CUTOVER_ADMIN_TOKENS', path: 'proxy.adminTokens', kind: 'pairs' },
+  { name: 'SECRET_KEY', path: 'auth.sessionSecretKey', kind: 'string' },
   { name: 'CUTOVER_SEED', path: 'seed.seed', kind: 'number' },
   { name: 'ENVIRONMENT', path: 'environment', kind: 'string' },
   { name: 'LEGACY_GATEWAY_PORT', path: 'legacy.gateway.port', kind: 'number' },

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { contractCatalogue } from './flag-store.contract.js';
 
 const token = 'admin-token-for-tests-0123456789';
+const anaToken = 'ana-admin-token-for-tests-0123456789';
 
 describe('the admin API', () => {
   let admin: AdminServer;
@@ -22,7 +23,7 @@ describe('the admin API', () => {
     store = createFakeFlagStore({ catalogue: contractCatalogue });
     const registry = new Registry();
     new Gauge({ name: 'cutover_test_gauge', help: 'a metric the proxy would register', registers: [registry] }).set(7);
-    const config = loadConfig({ overrides: { proxy: { admin: { host: '127.0.0.1', port: 0 }, adminToken: token } } });
+    const config = loadConfig({ overrides: { proxy: { admin: { host: '127.0.0.1', port: 0 }, adminToken: token, adminTokens: { ana: anaToken } } } });
     admin = createAdminServer({ config, flagStore: store, flagSource: store.source(), metricsRegistry: registry, catalogue: contractCatalogue, health: () => ({ proxy: 'up' }) });
     base = (await admin.listen()).url;
   });
@@ -41,7 +42,7 @@ describe('the admin API', () => {
   });
 
   it('sets a glob through PUT /flags/:pattern and reads it back', async () => {
-    const response = await call('PUT', '/flags/sync.gis-export.*', { mode: 'canary', percent: 20, reason: 'canary the export', actor: 'ana' });
+    const response = await call('PUT', '/flags/sync.gis-export.*', { mode: 'canary', percent: 20, reason: 'canary the export' }, anaToken);
     expect(response.status).toBe(200);
     const { changed } = (await response.json()) as { changed: Array<{ routeId: string; percent: number }> };
     expect(changed.map((flag) => flag.routeId)).toContain('sync.gis-export.run');
@@ -53,12 +54,32 @@ describe('the admin API', () => {
     expect(all.routes.find((row) => row.routeId === 'sync.health')?.mode).toBe('legacy');
   });
 
-  it('records API changes in the history, as the caller when no actor is given', async () => {
+  it('records API changes in the history as the name of the token that made them', async () => {
     await call('PUT', '/flags/narrator.summarize', { mode: 'shadow', reason: 'compare the narrator' });
     const { entries } = (await (await call('GET', '/history?route=narrator.summarize')).json()) as { entries: Array<Record<string, unknown>> };
-    expect(entries).toMatchObject([{ routeId: 'narrator.summarize', from: 'legacy', to: 'shadow', reason: 'compare the narrator', actor: 'admin-api@127.0.0.1' }]);
+    expect(entries).toMatchObject([{ routeId: 'narrator.summarize', from: 'legacy', to: 'shadow', reason: 'compare the narrator', actor: 'admin' }]);
+    await call('PUT', '/kill-switch', { engaged: true, reason: 'ana tries the switch' }, anaToken);
+    await call('PUT', '/kill-switch', { engaged: false, reason: 'ana releases it' }, anaToken);
+    const switched = (await (await call('GET', '/history?route=*&limit=2')).json()) as { entries: Array<{ actor: string; reason: string }> };
+    expect(switched.entries.map(({ actor, reason }) => ({ actor, reason }))).toEqual([
+      { actor: 'ana', reason: 'ana releases it' },
+      { actor: 'ana', reason: 'ana tries the switch' },
+    ]);
     const limited = (await (await call('GET', '/history?limit=1')).json()) as { entries: unknown[] };
     expect(limited.entries).toHaveLength(1);
+  });
+
+  it('refuses a body that names its own actor, and changes nothing', async () => {
+    const before = (await store.history({ limit: 10_000 })).length;
+    for (const [path, body] of [
+      ['/flags/sync.health', { mode: 'shadow', reason: 'forged', actor: 'someone-else' }],
+      ['/kill-switch', { engaged: true, reason: 'forged', actor: 'someone-else' }],
+    ] as const) {
+      const response = await call('PUT', path, body, anaToken);
+      expect({ path, status: response.status, body: await response.json() }).toMatchObject({ path, status: 400, body: { error: 'CUTOVER_ERR_FLAG_INVALID' } });
+    }
+    expect((await store.history({ limit: 10_000 })).length).toBe(before);
+    expect((await store.snapshot()).killSwitch).toBe(false);
   });
 
   it('engages and releases the kill switch', async () => {

@@ -16,6 +16,10 @@ const usage = [
   '       cutover flags history [route|*] [--limit N] [--json]',
   '       cutover flags kill --reason "..." [--actor NAME]',
   '       cutover flags unkill --reason "..." [--actor NAME]',
+  '',
+  '--actor (default $USER@hostname) is recorded as given: the CLI writes the audit log with the',
+  'database credential, which can write any audit row, so it is a label, not a proven identity.',
+  'The admin API records the name of the token used (proxy.adminTokens) and takes no actor.',
 ].join('\n');
 
 /** Who a change is recorded as when --actor is not given: $USER@hostname. */
