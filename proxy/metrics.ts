@@ -29,7 +29,12 @@ export interface ProxyMetrics {
 }
 
 /** Builds the proxy's registry; flag gauges are read from `flags` at scrape time, so they are never stale. */
-export function createProxyMetrics(flags: FlagSource, catalogue: RouteCatalogue, shadowInFlight: () => number = () => 0): ProxyMetrics {
+export function createProxyMetrics(
+  flags: FlagSource,
+  catalogue: RouteCatalogue,
+  shadowInFlight: () => number = () => 0,
+  observationsQueuedBytes: () => number = () => 0,
+): ProxyMetrics {
   const registry = new Registry();
   const requests = new Counter({
     name: 'cutover_proxy_requests_total',
@@ -58,7 +63,7 @@ export function createProxyMetrics(flags: FlagSource, catalogue: RouteCatalogue,
   });
   const drops = new Counter({
     name: 'cutover_proxy_shadow_dropped_total',
-    help: 'Shadow copies not sent or not recorded, by route and reason (route_budget, total_budget, body_too_large, queue_full).',
+    help: 'Shadow copies not sent or not recorded, by route and reason (route_budget, total_budget, body_too_large, queue_full: proxy.observations.maxQueued, queue_bytes: proxy.observations.maxQueuedBytes).',
     labelNames: ['route', 'reason'] as const,
     registers: [registry],
   });
@@ -79,6 +84,14 @@ export function createProxyMetrics(flags: FlagSource, catalogue: RouteCatalogue,
     registers: [registry],
     collect() {
       this.set(shadowInFlight());
+    },
+  });
+  new Gauge({
+    name: 'cutover_proxy_observations_queued_bytes',
+    help: 'Bytes held by observations waiting for comparison or writing (bounded by proxy.observations.maxQueuedBytes).',
+    registers: [registry],
+    collect() {
+      this.set(observationsQueuedBytes());
     },
   });
   new Gauge({

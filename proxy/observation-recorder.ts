@@ -32,6 +32,8 @@ export interface RecorderOptions {
   batchSize: number;
   flushIntervalMs: number;
   maxQueued: number;
+  /** Bytes the queue may hold (exchangeBytes before comparison, observationBytes after); beyond it new exchanges are dropped. */
+  maxQueuedBytes: number;
   retentionHours: number;
   mismatchBodySampleRate: number;
   mismatchBodyMaxBytes: number;
@@ -47,12 +49,29 @@ export interface RecorderOptions {
 }
 
 const compareSlice = 50;
+/** What an exchange or observation holds besides its bodies and differences (dates, strings, objects), counted flat. */
+const recordOverheadBytes = 1024;
+
+/** Bytes an exchange holds until it is compared: both captured bodies. */
+export function exchangeBytes(exchange: Exchange): number {
+  return exchange.serving.body.length + exchange.shadow.body.length + recordOverheadBytes;
+}
+
+/** Bytes an observation holds until it is written: the kept bodies and the differences' values. */
+export function observationBytes(observation: Observation): number {
+  let bytes = recordOverheadBytes + (observation.serving.body?.length ?? 0) + (observation.shadow.body?.length ?? 0);
+  for (const difference of observation.differences) bytes += difference.path.length + (difference.serving?.length ?? 0) + (difference.shadow?.length ?? 0) + (difference.detail?.length ?? 0);
+  return bytes;
+}
 const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
 const pruneEveryMs = 60_000;
 
 export class ObservationRecorder {
   private readonly waiting: Exchange[] = [];
   private readonly ready: Observation[] = [];
+  private bytes = 0;
+  /** Observations of the batch being written: still held, still counted. */
+  private inWrite = 0;
   private comparing = false;
   private writing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -68,12 +87,18 @@ export class ObservationRecorder {
     this.pruneTimer.unref();
   }
 
-  /** Queues an exchange; false (and counted as dropped) when the queue is full. */
+  /** Queues an exchange; false (and counted as dropped) when the queue is full, by count or by bytes. */
   submit(exchange: Exchange): boolean {
-    if (this.closed || this.waiting.length + this.ready.length >= this.options.maxQueued) {
+    if (this.closed || this.queued >= this.options.maxQueued) {
       this.metrics.dropped(exchange.route.id, 'queue_full');
       return false;
     }
+    const bytes = exchangeBytes(exchange);
+    if (this.bytes + bytes > this.options.maxQueuedBytes) {
+      this.metrics.dropped(exchange.route.id, 'queue_bytes');
+      return false;
+    }
+    this.bytes += bytes;
     this.waiting.push(exchange);
     if (!this.comparing) {
       this.comparing = true;
@@ -83,7 +108,11 @@ export class ObservationRecorder {
   }
 
   private compareSome(): void {
-    for (const exchange of this.waiting.splice(0, compareSlice)) this.ready.push(this.observe(exchange));
+    for (const exchange of this.waiting.splice(0, compareSlice)) {
+      const observation = this.observe(exchange);
+      this.bytes += observationBytes(observation) - exchangeBytes(exchange);
+      this.ready.push(observation);
+    }
     if (this.waiting.length > 0) {
       setImmediate(() => this.compareSome());
     } else {
@@ -138,11 +167,15 @@ export class ObservationRecorder {
     this.writing = (async () => {
       while (this.ready.length > 0) {
         const batch = this.ready.splice(0, this.options.batchSize);
+        this.inWrite = batch.length;
         try {
           await this.store.append(batch);
         } catch {
           this.metrics.observationWriteFailed(batch.length);
         }
+        // Held until written (or given up): a slow store is what fills the queue.
+        for (const observation of batch) this.bytes -= observationBytes(observation);
+        this.inWrite = 0;
       }
     })().finally(() => {
       this.writing = undefined;
@@ -158,9 +191,14 @@ export class ObservationRecorder {
     }
   }
 
+  /** Bytes held by observations waiting to be compared or written. */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
+
   /** Observations waiting to be compared or written. */
   get queued(): number {
-    return this.waiting.length + this.ready.length;
+    return this.waiting.length + this.ready.length + this.inWrite;
   }
 
   /** Compares and writes everything queued so far. */

@@ -12,7 +12,7 @@ import type { Upstream } from './upstreams.js';
 import { CutoverError } from '../src/errors.js';
 
 /** Why a shadow copy was not sent; the label of cutover_proxy_shadow_dropped_total. */
-export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full';
+export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full' | 'queue_bytes';
 
 /** In-flight shadow copies, per route and in total. */
 export class ShadowBudget {

@@ -102,7 +102,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   refuseUnsafeSecrets('the proxy', configSecrets(config));
   const proxyOptions = config.proxy;
   const budget = new ShadowBudget(proxyOptions.shadow.perRouteConcurrency, proxyOptions.shadow.totalConcurrency);
-  const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight);
+  const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight, () => recorder.queuedBytes);
   const recorder = new ObservationRecorder(options.observationStore, metrics, {
     ...proxyOptions.observations,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,

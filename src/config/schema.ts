@@ -121,6 +121,12 @@ export const configSchema = z.object({
           flushIntervalMs: z.number().int().positive().default(500),
           /** Observations waiting for comparison or writing; beyond it new ones are dropped and counted. */
           maxQueued: z.number().int().positive().default(10_000),
+          /**
+           * Bytes held by observations waiting for comparison or writing (both answers' captured
+           * bodies, then what is stored); beyond it new ones are dropped and counted (reason
+           * `queue_bytes`). 256 MiB holds one pair of 64 MiB downloads beside ordinary traffic.
+           */
+          maxQueuedBytes: z.number().int().positive().default(268_435_456),
           /** Observations older than this are deleted. */
           retentionHours: z.number().positive().default(24 * 7),
         })
