@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { gateOverridesSchema, type GateOverrides } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
 import { compareRulesSchema, type PathRule } from '../parity/compare/rules.js';
 
@@ -54,6 +55,8 @@ export interface Route {
    * shadow copy in flight on the route.
    */
   captureBytes?: number;
+  /** This route's readiness gate thresholds where they differ from config.gate.thresholds (`cutover gate`, gate/). */
+  gate?: GateOverrides;
   compare: {
     /**
      * JSON paths left out of the body comparison: `$` root, `.key`, `[*]` every array item,
@@ -95,6 +98,7 @@ const routeSchema = z
       .strictObject({ poll: z.strictObject({ deadlineMs: z.number().int().positive().max(600_000), intervalMs: z.number().int().min(10) }).optional() })
       .optional(),
     captureBytes: z.number().int().positive().max(256 * 1024 * 1024).optional(),
+    gate: gateOverridesSchema.optional(),
     compare: compareRulesSchema,
   })
   .strict()

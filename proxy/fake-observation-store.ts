@@ -1,5 +1,5 @@
 /** The in-memory ObservationStore for tests; the same contract tests run against it and PostgreSQL. */
-import type { Observation, ObservationQuery, ObservationStore } from './observation.js';
+import { outcomeOf, type Observation, type ObservationOutcome, type ObservationQuery, type ObservationStore, type OutcomeQuery } from './observation.js';
 
 export class FakeObservationStore implements ObservationStore {
   private readonly rows: Observation[] = [];
@@ -20,6 +20,14 @@ export class FakeObservationStore implements ObservationStore {
       .sort((a, b) => b.observedAt.getTime() - a.observedAt.getTime() || b.id! - a.id!)
       .slice(0, query.limit ?? 1000)
       .map((row) => structuredClone(row));
+  }
+
+  async outcomes(query: OutcomeQuery = {}): Promise<ObservationOutcome[]> {
+    return this.rows
+      .filter((row) => query.routeIds === undefined || query.routeIds.includes(row.routeId))
+      .filter((row) => query.since === undefined || row.observedAt >= query.since)
+      .sort((a, b) => a.observedAt.getTime() - b.observedAt.getTime() || a.id! - b.id!)
+      .map((row) => outcomeOf(structuredClone(row)));
   }
 
   async prune(before: Date): Promise<number> {

@@ -47,12 +47,42 @@ export interface ObservationQuery {
   limit?: number;
 }
 
+/** What the readiness gate reads of an observation: no bodies, no diffs, only the accepted differences' ids. */
+export interface ObservationOutcome {
+  observedAt: Date;
+  routeId: string;
+  mode: FlagMode;
+  verdict: Verdict;
+  erroredSide: Observation['erroredSide'];
+  serving: Omit<ObservedSide, 'body'>;
+  shadow: Omit<ObservedSide, 'body'>;
+  /** Ids of the accepted differences (parity/accepted-differences.yaml) that absorbed something here. */
+  accepted: string[];
+}
+
+export interface OutcomeQuery {
+  /** Observations of these routes only (exact ids). */
+  routeIds?: readonly string[];
+  since?: Date;
+}
+
 export interface ObservationStore {
   /** Stores a batch; one round trip for the whole batch on PostgreSQL. */
   append(observations: readonly Observation[]): Promise<void>;
   /** Observations matching the query, newest first. */
   list(query?: ObservationQuery): Promise<Observation[]>;
+  /** Every observation's outcome matching the query (no limit: the window bounds it), oldest first. */
+  outcomes(query?: OutcomeQuery): Promise<ObservationOutcome[]>;
   /** Deletes observations older than `before`; answers how many went. */
   prune(before: Date): Promise<number>;
   close(): Promise<void>;
+}
+
+/** An observation's outcome, as ObservationStore.outcomes gives it. */
+export function outcomeOf(observation: Observation): ObservationOutcome {
+  const { body: _servingBody, ...serving } = observation.serving;
+  const { body: _shadowBody, ...shadow } = observation.shadow;
+  const accepted = new Set<string>();
+  for (const difference of observation.differences) if (difference.disposition?.as === 'accepted') accepted.add(difference.disposition.id);
+  return { observedAt: observation.observedAt, routeId: observation.routeId, mode: observation.mode, verdict: observation.verdict, erroredSide: observation.erroredSide, serving, shadow, accepted: [...accepted].sort() };
 }

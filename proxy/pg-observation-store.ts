@@ -4,7 +4,7 @@
  * writing 200 observations costs one round trip.
  */
 import pg from 'pg';
-import type { Observation, ObservationQuery, ObservationStore } from './observation.js';
+import type { Observation, ObservationOutcome, ObservationQuery, ObservationStore, OutcomeQuery } from './observation.js';
 
 interface Row {
   id: string;
@@ -29,6 +29,8 @@ interface Row {
   errored_side: Observation['erroredSide'];
   differences: Observation['differences'];
 }
+
+type OutcomeRow = Omit<Row, 'id' | 'service' | 'method' | 'path' | 'serving_body' | 'shadow_body' | 'ignored_by' | 'differences'> & { accepted: string[] };
 
 const columns = `observed_at timestamptz, route_id text, service text, method text, path text, mode text,
   serving_side text, serving_status int, serving_latency_ms float8, serving_error text, serving_body text,
@@ -114,6 +116,34 @@ export class PgObservationStore implements ObservationStore {
       values,
     );
     return result.rows.map(fromRow);
+  }
+
+  async outcomes(query: OutcomeQuery = {}): Promise<ObservationOutcome[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (query.routeIds !== undefined) where.push(`route_id = ANY($${values.push([...query.routeIds])}::text[])`);
+    if (query.since !== undefined) where.push(`observed_at >= $${values.push(query.since)}`);
+    // The accepted ids are picked out of the diff in the database, so no diff crosses the wire.
+    const result = await this.pool.query<OutcomeRow>(
+      `SELECT observed_at, route_id, mode, verdict, errored_side,
+              serving_side, serving_status, serving_latency_ms, serving_error,
+              shadow_side, shadow_status, shadow_latency_ms, shadow_error,
+              ARRAY(SELECT DISTINCT d->'disposition'->>'id' FROM jsonb_array_elements(differences) d
+                    WHERE d->'disposition'->>'as' = 'accepted' ORDER BY 1) AS accepted
+       FROM cutover.observations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY observed_at, id`,
+      values,
+    );
+    return result.rows.map((row) => ({
+      observedAt: row.observed_at,
+      routeId: row.route_id,
+      mode: row.mode,
+      verdict: row.verdict,
+      erroredSide: row.errored_side,
+      serving: { side: row.serving_side, status: row.serving_status, latencyMs: row.serving_latency_ms, error: row.serving_error },
+      shadow: { side: row.shadow_side, status: row.shadow_status, latencyMs: row.shadow_latency_ms, error: row.shadow_error },
+      accepted: row.accepted,
+    }));
   }
 
   async prune(before: Date): Promise<number> {

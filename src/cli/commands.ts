@@ -5,6 +5,7 @@ import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { flagsCommand } from './commands/flags.js';
 import { fuzzCommand } from './commands/fuzz.js';
+import { gateCommand } from './commands/gate.js';
 import { migrateCommand } from './commands/migrate.js';
 import { ollamaStandinCommand } from './commands/ollama.js';
 import { recordCommand } from './commands/record.js';
@@ -13,4 +14,4 @@ import { reportCommand } from './commands/report.js';
 import { seedCommand } from './commands/seed.js';
 import { upCommand } from './commands/up.js';
 
-export const commands: Command[] = [upCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];
+export const commands: Command[] = [upCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];

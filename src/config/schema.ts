@@ -11,6 +11,43 @@ const host = z.string().min(1);
 const endpoint = (defaultPort: number) =>
   z.object({ host: host.default('127.0.0.1'), port: port.default(defaultPort) }).prefault({});
 
+/**
+ * The readiness gate's thresholds (`cutover gate`, gate/): defaults here, overridden per route by
+ * `gate:` in flags/routes.yaml, then by the command line. The evidence default is the fewest
+ * compared observations with which zero mismatches give a 95% Wilson lower bound of 99.9%.
+ */
+export const gateThresholdsSchema = z.object({
+  /** Two-sided confidence of every bound, and 1 − the significance of every one-sided test. */
+  confidence: z.number().gt(0.5).lt(1).default(0.95),
+  /** Compared observations (matched + mismatched, state parity included) needed in the window. */
+  minCompared: z.number().int().nonnegative().default(3838),
+  /** Most ignored observations may be of all: ignored is evidence missing, never parity. */
+  maxIgnoredShare: z.number().min(0).max(1).default(0.01),
+  /** Least the Wilson lower bound of matched / compared may be. */
+  minParity: z.number().min(0).max(1).default(0.999),
+  /** Most the Wilson upper bound of the reimplementation's error rate (5xx, timeouts, connection failures) may be. */
+  maxErrorRate: z.number().min(0).max(1).default(0.01),
+  /** Most the reimplementation's p99 latency may be, as a multiple of legacy's. */
+  maxP99Ratio: z.number().positive().default(1),
+  /** Latency samples each side needs before the latency criterion judges. */
+  minLatencySamples: z.number().int().positive().default(100),
+  /** The seed's target, shown as met or not (advisory): the reimplementation's median at most this share of legacy's (0.7 = 30% faster). */
+  targetMedianRatio: z.number().positive().default(0.7),
+  /** Whether the resources criterion (CPU and RSS per request) gates; advisory by default. */
+  resourcesGating: z.boolean().default(false),
+});
+
+export type GateThresholds = z.infer<typeof gateThresholdsSchema>;
+
+/** The same thresholds, each optional and without its default: a route's `gate:` and the command line override only what they name. */
+export const gateOverridesSchema = z.strictObject(
+  Object.fromEntries(Object.entries(gateThresholdsSchema.shape).map(([name, field]) => [name, field.unwrap().optional()])) as {
+    [K in keyof typeof gateThresholdsSchema.shape]: z.ZodOptional<ReturnType<(typeof gateThresholdsSchema.shape)[K]['unwrap']>>;
+  },
+);
+
+export type GateOverrides = z.infer<typeof gateOverridesSchema>;
+
 export const configSchema = z.object({
   /** Folder for everything the harness writes at run time (embedded PG data, exports, logs). */
   stateDir: z.string().default('.cutover'),
@@ -192,6 +229,14 @@ export const configSchema = z.object({
       replayPasswords: z
         .record(z.string(), z.string())
         .default({ admin: 'admin123', assessor: 'assessor123', staff: 'staff123', auditor: 'auditor123' }),
+    })
+    .prefault({}),
+  /** The readiness gate: thresholds (each overridable per route and on the command line) and its default window. */
+  gate: z
+    .object({
+      thresholds: gateThresholdsSchema.prefault({}),
+      /** How far back `cutover gate` and the promotion guard look when no --since is given. */
+      windowHours: z.number().positive().default(24),
     })
     .prefault({}),
   /**

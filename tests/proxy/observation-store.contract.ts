@@ -79,6 +79,35 @@ export function observationStoreContract(name: string, open: () => Promise<Obser
       expect((await store.list())[0]!.shadow.body).toMatch(/^a.b$/);
     });
 
+    it('gives the gate every outcome of the named routes in the window, oldest first, without bodies, with the accepted ids', async () => {
+      await store.append([
+        observation({ observedAt: new Date('2026-01-01T12:00:00Z'), serving: { side: 'legacy', status: 200, latencyMs: 4, error: null, body: 'kept?' } }),
+        observation({
+          observedAt: new Date('2026-01-01T11:00:00Z'),
+          differences: [
+            { path: '$.a', serving: '1', shadow: '2', disposition: { as: 'accepted', id: 'sync.rounding' } },
+            { path: '$.b', serving: '1', shadow: '2', disposition: { as: 'accepted', id: 'sync.rounding' } },
+          ],
+        }),
+        observation({ observedAt: new Date('2026-01-01T11:30:00Z'), routeId: 'sync.other' }),
+        observation({ observedAt: new Date('2025-12-31T00:00:00Z') }),
+      ]);
+      const outcomes = await store.outcomes({ routeIds: ['sync.health'], since: new Date('2026-01-01T00:00:00Z') });
+      expect(outcomes.map((outcome) => outcome.observedAt.toISOString())).toEqual(['2026-01-01T11:00:00.000Z', '2026-01-01T12:00:00.000Z']);
+      expect(outcomes[0]!.accepted).toEqual(['sync.rounding']);
+      expect(outcomes[1]).toEqual({
+        observedAt: new Date('2026-01-01T12:00:00Z'),
+        routeId: 'sync.health',
+        mode: 'shadow',
+        verdict: 'matched',
+        erroredSide: null,
+        serving: { side: 'legacy', status: 200, latencyMs: 4, error: null },
+        shadow: { side: 'reimpl', status: 200, latencyMs: 2.5, error: null },
+        accepted: [],
+      });
+      expect((await store.outcomes()).length).toBe(4);
+    });
+
     it('takes an empty batch', async () => {
       await store.append([]);
       expect(await store.list()).toEqual([]);
