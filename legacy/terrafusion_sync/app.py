@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from . import county_config
+from . import county_config, seed_data
 from .db import get_engine, where_equal
 
 logger = logging.getLogger("terrafusion_sync")
@@ -110,3 +110,18 @@ def get_property(property_id: str) -> Dict[str, Any]:
     if row is None:
         raise HTTPException(status_code=404, detail=f"Property with ID {property_id} not found")
     return dict(row)
+
+
+# --- sync administration (section 1b.A): production has no sync sources or import jobs yet ---
+@app.get("/sync-sources")
+def list_sync_sources(county_id: Optional[str] = None, system_type: Optional[str] = None) -> List[Dict[str, Any]]:
+    return []
+
+
+@app.get("/import-jobs")
+def list_import_jobs(source_system_id: Optional[int] = None, status: Optional[str] = None,
+                     limit: int = 100, offset: int = 0) -> List[Dict[str, Any]]:
+    return []
+
+
+app.include_router(seed_data.router)

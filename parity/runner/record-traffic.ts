@@ -131,6 +131,24 @@ export async function driveRepresentativeTraffic(targets: TrafficTargets): Promi
   await send(`${sync}/plugins/v1/valuation/status/${valuation.json?.job_id}`);
   await send(`${sync}/plugins/v1/valuation/results/${valuation.json?.job_id}`);
 
+  // Lists of report jobs are asked where no other traffic creates one, so they replay the same in any state.
+  log('sync: reporting job CRUD, sync administration, seed');
+  const reports = `${sync}/plugins/v1/reporting/reports`;
+  const created = await send(reports, { json: { report_type: 'assessment_roll', county_id: county, parameters: { year: 2025 } } });
+  await send(reports, { json: { county_id: county } });
+  await send(`${reports}/${created.json?.report_id}`);
+  await send(`${reports}/${created.json?.report_id}`, { method: 'PATCH', json: { status: 'RUNNING', message: 'Rendering' } });
+  await send(`${reports}/${created.json?.report_id}`, { method: 'PATCH', json: { status: 'COMPLETED', result_location: `s3://terrafusion-reports/${county}/assessment_roll/golden.pdf`, result_metadata: { pages: 4 } } });
+  await send(`${reports}/no-such-report`, { method: 'PATCH', json: { status: 'DONE' } });
+  await send(`${reports}?county_id=golden_no_reports&status=PENDING&limit=5`);
+  await send(`${reports}?created_after=2025-01-01T00:00:00Z`);
+  await send(`${reports}?limit=0&created_after=yesterday`);
+  await send(`${sync}/sync-sources?county_id=${county}`);
+  await send(`${sync}/import-jobs?source_system_id=1&limit=10`);
+  await send(`${sync}/import-jobs?limit=abc`);
+  await send(`${sync}/seed-sample-data?count=3&county_id=golden_seed`, { method: 'POST' });
+  await send(`${sync}/seed-sample-data?count=abc&include_sync_sources=maybe`, { method: 'POST' });
+
   log('gateway: health, logins, doors');
   await send(`${gateway}/health`);
   await send(`${gateway}/health/live`);

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { JsonSyntaxError, parsePyJson, pyJson, type PyValue } from './py-json.js';
 import { pythonJsonError, type PyJsonError } from './py-json-error.js';
-import { FieldError, int, validateModel, type ModelSpec, type ModelValue, type ValidationIssue } from './pydantic-v1.js';
+import { FieldError, int, validateModel, type ModelSpec, type ModelValue, type ValidationIssue, type Validator } from './pydantic-v1.js';
 
 /** An `HTTPException(status_code, detail)`. */
 export class HttpDetail extends Error {
@@ -99,12 +99,24 @@ export interface IntQuery {
 
 /** `Query(default, ge=, le=)` integers, validated together as FastAPI does (all issues in one 422). */
 export function intQueries(query: Record<string, string | string[] | undefined>, specs: IntQuery[]): number[] {
+  return queries(query, specs.map((spec) => ({ name: spec.name, fallback: spec.fallback, validator: int({ ge: spec.ge, le: spec.le }) }))) as number[];
+}
+
+export interface QuerySpec {
+  name: string;
+  validator: Validator;
+  /** The parameter's default when the query does not name it (None: null). */
+  fallback: PyValue;
+}
+
+/** Query parameters validated in declaration order, every issue in one 422, as FastAPI does. */
+export function queries(query: Record<string, string | string[] | undefined>, specs: QuerySpec[]): PyValue[] {
   const issues: ValidationIssue[] = [];
   const values = specs.map((spec) => {
     const raw = lastValue(query[spec.name]);
     if (raw === undefined) return spec.fallback;
     try {
-      return int({ ge: spec.ge, le: spec.le })(raw, [], issues) as number;
+      return spec.validator(raw, [], issues);
     } catch (error) {
       if (!(error instanceof FieldError)) throw error;
       issues.push({ loc: ['query', spec.name], ...error.issue });

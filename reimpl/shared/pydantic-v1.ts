@@ -220,6 +220,18 @@ export function int(bounds: { ge?: number; le?: number } = {}): Validator {
   };
 }
 
+const BOOL_TRUE = new Set(['1', 'on', 't', 'true', 'y', 'yes']);
+const BOOL_FALSE = new Set(['0', 'off', 'f', 'false', 'n', 'no']);
+
+/** `bool`: true/false, 0/1, and pydantic's words for them in any case. */
+export const bool: Validator = (value) => {
+  if (typeof value === 'boolean') return value;
+  const key = typeof value === 'string' ? value.toLowerCase() : typeof value === 'number' && (value === 0 || value === 1) ? String(value) : undefined;
+  if (key !== undefined && BOOL_TRUE.has(key)) return true;
+  if (key !== undefined && BOOL_FALSE.has(key)) return false;
+  throw issue('value could not be parsed to a boolean', 'type_error.bool');
+};
+
 /** `float` / `confloat(ge, le)`; the value stays a Python float. */
 export function float(bounds: { ge?: number; le?: number } = {}): Validator {
   return (value) => {

@@ -1,6 +1,6 @@
 /**
  * The environment contract every reimplemented service shares with the legacy ones
- * (HOST, PORT, DATABASE_URL, DB_SCHEMA, COUNTY_CONFIGS_DIR, EXPORT_DIR, ENVIRONMENT), read
+ * (HOST, PORT, DATABASE_URL, DB_SCHEMA, COUNTY_CONFIGS_DIR, EXPORT_DIR, ENVIRONMENT, ENV), read
  * once at start into a frozen object.
  */
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ export interface ServiceEnv {
   countyConfigsDir: string;
   exportDir: string;
   environment: string;
+  /** ENV, which production's seed route reads (unset or `development` allows seeding); not ENVIRONMENT. */
+  deployment: string | undefined;
   /** Parallel export jobs (legacy's GIS_EXPORT_WORKERS). */
   gisExportWorkers: number;
   /** Declared differences switched on (parity/accepted-differences.yaml); `none` reproduces legacy exactly. */
@@ -43,6 +45,7 @@ export function readServiceEnv(env: NodeJS.ProcessEnv, defaultPort: number): Ser
     countyConfigsDir: env.COUNTY_CONFIGS_DIR || resolve(fileURLToPath(new URL('../../legacy/county_configs', import.meta.url))),
     exportDir: env.EXPORT_DIR || join(tmpdir(), 'terrafusion-gis-exports'),
     environment: env.ENVIRONMENT || 'development',
+    deployment: env.ENV,
     gisExportWorkers: Number(env.GIS_EXPORT_WORKERS || 2),
     fixes: new Set(fixes),
     mountGisExport: (env.SYNC_MOUNT_GIS_EXPORT ?? '1') !== '0',

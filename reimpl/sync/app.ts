@@ -14,6 +14,7 @@ import { registerCoreRoutes } from './core-routes.js';
 import { registerMarketAnalysis } from './plugins/market-analysis.js';
 import { registerReporting } from './plugins/reporting.js';
 import { registerValuation } from './plugins/valuation.js';
+import { registerSeedSampleData } from './seed-sample-data.js';
 
 /** Builds the sync app (not listening); closing it closes its pool and export workers. */
 export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
@@ -33,6 +34,7 @@ export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
   registerReporting(app, pool);
   registerMarketAnalysis(app, pool);
   registerValuation(app, pool);
+  registerSeedSampleData(app, pool, env.deployment);
   app.addHook('onClose', async () => pool.end());
   return app;
 }

@@ -2,7 +2,8 @@
  * Core routes of the sync service. Reproduces legacy terrafusion_sync/app.py:
  * GET /health, /metrics, /counties, /counties/{county_id}, /properties,
  * /properties/{property_id} — same fields in the same order, Decimal columns as floats,
- * naive timestamps, `limit` 1..1000 (default 100) and `offset` >= 0.
+ * naive timestamps, `limit` 1..1000 (default 100) and `offset` >= 0 — and section 1b.A's
+ * GET /sync-sources and /import-jobs (always `[]`; import-jobs' integers unbounded but checked).
  * Declared difference: /counties/{id} redacts connection_params.password
  * (parity/accepted-differences.yaml, `county-config-password`).
  */
@@ -10,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { CountyConfigs, CountyConfig } from '../shared/county-configs.js';
-import { HttpDetail, intQueries, lastValue, sendJsonText, sendPy } from '../shared/fastapi.js';
+import { HttpDetail, intQueries, lastValue, queries, sendJsonText, sendPy } from '../shared/fastapi.js';
+import { int } from '../shared/pydantic-v1.js';
 import { pyJson, type PyValue } from '../shared/py-json.js';
 import { pythonOrderedExposition } from '../gis-export/metrics-text.js';
 import { FASTAPI_PROMETHEUS_CONTENT_TYPE } from '../shared/python-prometheus.js';
@@ -106,6 +108,17 @@ export function registerCoreRoutes(app: FastifyInstance, options: CoreOptions): 
     const key = `${countyId !== undefined}${propertyType !== undefined}`;
     const { rows } = await pool.query<Record<string, PyValue>>({ name: `properties_${key}`, text: PROPERTY_QUERIES.get(key)!, values });
     return sendJsonText(reply, 200, pyJson(rows));
+  });
+
+  // Production has no sync sources or import jobs yet.
+  app.get('/sync-sources', async (_request, reply) => sendJsonText(reply, 200, '[]'));
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/import-jobs', async (request, reply) => {
+    queries(request.query, [
+      { name: 'source_system_id', validator: int(), fallback: null },
+      { name: 'limit', validator: int(), fallback: 100 },
+      { name: 'offset', validator: int(), fallback: 0 },
+    ]);
+    return sendJsonText(reply, 200, '[]');
   });
 
   app.get<{ Params: { property_id: string } }>('/properties/:property_id', async (request, reply) => {

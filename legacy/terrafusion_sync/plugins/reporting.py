@@ -15,7 +15,8 @@ pages and size from it deterministically. The content is kept in
 export's /download route, it exists because legacy/ does the real work).
 
 Errors mirror the GIS export's wording: 404 `Report job {id} not found`, 400
-`Report job {id} is not completed (current status: FAILED)` from /results.
+`Report job {id} is not completed (current status: FAILED)` from /results. The job CRUD of
+section 1b.B (`/reports`) is in reporting_reports.py.
 """
 import math
 import time
@@ -29,6 +30,7 @@ from sqlalchemy import text
 from ..db import session_scope
 from ..timefmt import iso, utcnow
 from .reporting_jobs import JobFailed, JobTable, add_status_and_results_routes, create_and_run
+from .reporting_reports import add_report_job_routes
 
 router = APIRouter(prefix="/plugins/v1/reporting", tags=["reporting"])
 
@@ -76,7 +78,8 @@ class ReportResultDetail(BaseModel):
 
 class ReportResultResponse(_ReportJobFields):
     completed_at: Optional[datetime]
-    result: ReportResultDetail
+    # None for a COMPLETED job without a location: a PATCHed `POST /reports` job (section 1b.B).
+    result: Optional[ReportResultDetail]
 
 
 def _status_body(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -179,9 +182,12 @@ def run_report(request: ReportRunRequest) -> Dict[str, Any]:
     return _status_body(row)
 
 
-def _result_body(row: Dict[str, Any]) -> Dict[str, Any]:
-    return {"result_location": row["result_location"], "result_metadata": row["result_metadata_json"]}
+def _result_body(row: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    if not row["result_location"]:
+        return None
+    return {"result_location": row["result_location"], "result_metadata": row["result_metadata_json"] or {}}
 
 
 add_status_and_results_routes(router, REPORT_JOBS, ReportStatusResponse, ReportResultResponse,
                               _status_body, _result_body)
+add_report_job_routes(router, REPORT_JOBS, ReportRunRequest, ReportStatusResponse, _status_body)

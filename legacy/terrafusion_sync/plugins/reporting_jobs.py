@@ -66,6 +66,14 @@ def create_job(table: JobTable, values: Mapping[str, Any]) -> str:
     return job_id
 
 
+def set_columns(table: JobTable, job_id: str, row: Mapping[str, Any]) -> None:
+    """`UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert)."""
+    sets = ", ".join(f"{col} = {expr}" for col, expr in _assignments(table, row).items())
+    sql = f"UPDATE {table.table} SET {sets} WHERE {table.id_column} = :job_id"
+    with session_scope() as session:
+        session.execute(text(sql), {**_bind(table, row), "job_id": job_id})
+
+
 def update_job(table: JobTable, job_id: str, status: str, message: str, **values: Any) -> None:
     """Moves a job to `status`, stamping started_at (RUNNING) or completed_at (final states)."""
     now = utcnow()
@@ -74,20 +82,23 @@ def update_job(table: JobTable, job_id: str, status: str, message: str, **values
         row["started_at"] = now
     elif status in (COMPLETED, FAILED):
         row["completed_at"] = now
-    sets = ", ".join(f"{col} = {expr}" for col, expr in _assignments(table, row).items())
-    sql = f"UPDATE {table.table} SET {sets} WHERE {table.id_column} = :job_id"
+    set_columns(table, job_id, row)
+
+
+def find_job(table: JobTable, job_id: str) -> Optional[Dict[str, Any]]:
+    """The job row as a dict, or None when there is none."""
+    sql = f"SELECT * FROM {table.table} WHERE {table.id_column} = :job_id"
     with session_scope() as session:
-        session.execute(text(sql), {**_bind(table, row), "job_id": job_id})
+        row = session.execute(text(sql), {"job_id": job_id}).mappings().first()
+    return None if row is None else dict(row)
 
 
 def get_job(table: JobTable, job_id: str) -> Dict[str, Any]:
     """The job row as a dict; 404 `{label} {id} not found` when there is none."""
-    sql = f"SELECT * FROM {table.table} WHERE {table.id_column} = :job_id"
-    with session_scope() as session:
-        row = session.execute(text(sql), {"job_id": job_id}).mappings().first()
+    row = find_job(table, job_id)
     if row is None:
         raise HTTPException(status_code=404, detail=f"{table.label} {job_id} not found")
-    return dict(row)
+    return row
 
 
 def get_completed_job(table: JobTable, job_id: str) -> Dict[str, Any]:

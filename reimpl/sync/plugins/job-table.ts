@@ -62,15 +62,25 @@ export class JobStore {
     const row: Row = { status, message, updated_at: now, ...values };
     if (status === RUNNING) row.started_at = now;
     else if (status === COMPLETED || status === FAILED) row.completed_at = now;
+    await this.set(id, row);
+  }
+
+  /** `UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert). */
+  async set(id: string, row: Row): Promise<void> {
     const { columns, exprs, params } = this.bind(row);
     const sets = columns.map((c, i) => `${c} = ${exprs[i]}`).join(', ');
     await this.pool.query(`UPDATE ${this.table.table} SET ${sets} WHERE ${this.table.idColumn} = $${params.length + 1}`, [...params, id]);
   }
 
+  /** The row, or undefined when there is none. */
+  async find(id: string): Promise<Row | undefined> {
+    const result = await this.pool.query<Row>({ name: `get_${this.table.table}`, text: this.selectSql, values: [id] });
+    return result.rows[0];
+  }
+
   /** The row; 404 `{label} {id} not found` when there is none. */
   async get(id: string): Promise<Row> {
-    const result = await this.pool.query<Row>({ name: `get_${this.table.table}`, text: this.selectSql, values: [id] });
-    const row = result.rows[0];
+    const row = await this.find(id);
     if (!row) throw new HttpDetail(404, `${this.table.label} ${id} not found`);
     return row;
   }

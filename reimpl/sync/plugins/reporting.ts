@@ -4,6 +4,7 @@
  * inline (COMPLETED, or FAILED for FAILING_REPORT_SIM), `GET /status/{id}`,
  * `GET /results/{id}`; the report content is computed from property_operational and rounded
  * half-to-even, with Decimal sums and float averages rendered as Python renders them.
+ * The job CRUD of section 1b.B (`/reports`) is in reporting-reports.ts.
  */
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
@@ -13,6 +14,7 @@ import { PyFloat, type PyValue } from '../../shared/py-json.js';
 import { constr, dict, type ModelSpec } from '../../shared/pydantic-v1.js';
 import { pyRound, roundFloat } from '../../shared/py-round.js';
 import { addStatusAndResultsRoutes, JobFailed, JobStore, type Row } from './job-table.js';
+import { registerReportJobRoutes } from './reporting-reports.js';
 
 const PREFIX = '/plugins/v1/reporting';
 const FAILING_REPORT_TYPE = 'FAILING_REPORT_SIM';
@@ -129,7 +131,11 @@ export function registerReporting(app: FastifyInstance, pool: pg.Pool): void {
     return sendPy(reply, 202, statusBody(row));
   });
 
-  addStatusAndResultsRoutes(app, PREFIX, store, statusBody, (row) => ({ result_location: row.result_location, result_metadata: row.result_metadata_json }), [
+  // No result for a COMPLETED job without a location (a PATCHed `POST /reports` job); metadata null -> {}.
+  const resultBody = (row: Row): PyValue =>
+    row.result_location ? { result_location: row.result_location, result_metadata: row.result_metadata_json ?? {} } : null;
+  addStatusAndResultsRoutes(app, PREFIX, store, statusBody, resultBody, [
     'report_id', 'report_type', 'county_id', 'status', 'message', 'parameters', 'created_at', 'completed_at',
   ]);
+  registerReportJobRoutes(app, PREFIX, pool, store, runRequest, statusBody);
 }
