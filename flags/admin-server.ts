@@ -17,6 +17,7 @@ import { flagModes, type FlagSource } from './flag.js';
 import { flagRows } from './flag-listing.js';
 import type { FlagStore } from './flag-store.js';
 import type { LiveFlagSourceStatus } from './live-flag-source.js';
+import { setGuarded, type PromotionGuard } from './promotion-guard.js';
 import { loadRouteCatalogue, type RouteCatalogue } from './route-catalogue.js';
 
 export interface AdminServerOptions {
@@ -29,6 +30,8 @@ export interface AdminServerOptions {
   catalogue?: RouteCatalogue;
   /** Extra facts for /health (the proxy's own), merged into its body. */
   health?: () => Record<string, unknown>;
+  /** Puts promotions (canary, reimpl, retired) to the readiness gate first; `force` with a reason overrides it, audited. */
+  promotionGuard?: PromotionGuard;
 }
 
 export interface AdminServer {
@@ -138,15 +141,16 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   // The path names a route id or a glob (`sync.gis-export.*`); the body says what to set and why.
   app.put<{ Params: { pattern: string } }>('/flags/:pattern', async (request) => {
     const body = parse(flagChangeBody, request.body, 'flag change');
-    const changed = await flagStore.set({
+    const change = {
       pattern: request.params.pattern,
       mode: body.mode as (typeof flagModes)[number],
       percent: body.percent,
       force: body.force,
       reason: body.reason ?? '',
       actor: actorOf(request),
-    });
-    return { changed };
+    };
+    if (!options.promotionGuard) return { changed: await flagStore.set(change), forced: [] };
+    return setGuarded(flagStore, catalogue.routes, options.promotionGuard, change);
   });
 
   app.get('/kill-switch', async () => ({ engaged: (await flagStore.snapshot()).killSwitch }));

@@ -43,6 +43,7 @@ export function classifyFailure(side: Pick<ObservedSide, 'status' | 'error'>, ca
     case 'CUTOVER_ERR_UPSTREAM_UNREACHABLE':
       return 'connection-refused';
     case 'CUTOVER_ERR_UPSTREAM_TIMEOUT':
+    case 'CUTOVER_ERR_SHADOW_TIMEOUT':
       // A status means the headers had arrived: the time ran out in the body.
       return side.status === null ? 'timeout-headers' : 'timeout-body';
     case 'CUTOVER_ERR_UPSTREAM_FAILED':

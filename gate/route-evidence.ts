@@ -10,7 +10,7 @@ import type { Side } from '../proxy/decide.js';
 import { classifyFailure, type FailureClass } from './failure-taxonomy.js';
 
 export interface SideTally {
-  /** Requests this side was asked, less those the proxy itself gave up on. */
+  /** Requests this side was asked. */
   trials: number;
   /** 5xx answers, timeouts and connection failures. */
   errors: number;
@@ -47,12 +47,8 @@ export interface RouteEvidence {
 /** The state-parity observations of a writing route carry this route id. */
 export const stateRouteId = (routeId: string) => `${routeId}.state`;
 
-/** What a side's answer counts as for the error rate: failed (error), not asked (the proxy gave up), or answered. */
-function sideOutcome(side: Omit<ObservedSide, 'body'>): 'error' | 'skipped' | 'ok' {
-  if (side.error === 'SHADOW_ABORTED') return 'skipped';
-  if (side.error !== null || side.status === null || side.status >= 500) return 'error';
-  return 'ok';
-}
+/** Whether a side's answer counts as an error: a failure (timeouts included) or a 5xx. */
+const failed = (side: Omit<ObservedSide, 'body'>) => side.error !== null || side.status === null || side.status >= 500;
 
 const answered = (side: Omit<ObservedSide, 'body'>) => side.error === null && side.status !== null;
 
@@ -90,11 +86,9 @@ export function routeEvidence(routeId: string, outcomes: readonly ObservationOut
     modes.add(outcome.mode);
     for (const id of outcome.accepted) evidence.accepted[id] = (evidence.accepted[id] ?? 0) + 1;
     for (const side of [outcome.serving, outcome.shadow]) {
-      const result = sideOutcome(side);
-      if (result === 'skipped') continue;
       const tally = evidence.sides[side.side];
       tally.trials++;
-      if (result === 'ok') continue;
+      if (!failed(side)) continue;
       tally.errors++;
       const failure = classifyFailure(side);
       tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;

@@ -35,6 +35,7 @@ export const errorCodes = {
   CUTOVER_ERR_NOISE_STORE_UNAVAILABLE: { status: 503, hint: 'The noise store (PostgreSQL schema cutover) is unreachable or not migrated; run `cutover migrate` and check DATABASE_URL.' },
   CUTOVER_ERR_SHADOW_TIMEOUT: { status: 504, hint: 'A shadow copy was aborted at proxy.shadow.timeoutMs (sent, or still waiting for a shadow connection); the serving answer was not affected. Check the shadow side, or raise the timeout or proxy.shadow.connectionsPerUpstream.' },
   CUTOVER_ERR_SECRETS_UNSAFE: { status: 500, hint: 'Outside environment development set JWT_SECRET_KEY (auth.jwtSecretKey) and SECRET_KEY (auth.sessionSecretKey) to secrets of your own and give every admin token 32 characters or more (proxy.adminTokens, CUTOVER_ADMIN_TOKENS=name:token); or run with environment development.' },
+  CUTOVER_ERR_GATE_NOT_PASSED: { status: 409, hint: 'The readiness gate does not call the route READY: `cutover gate --route <route>` shows what failed or is missing; gather the evidence, or pass --force ("force": true) with a reason, which the audit log records as forced.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

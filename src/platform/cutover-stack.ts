@@ -17,6 +17,7 @@ import { PgNoiseStore } from '../../parity/runner/noise-store.js';
 import { PgCorrelationStore } from '../../proxy/correlation-store-pg.js';
 import { LiveNoise } from '../../proxy/live-noise.js';
 import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { gatePromotionGuard } from '../../gate/promotion-guard.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import type { CutoverConfig, Endpoint } from '../config/schema.js';
 import { migrate, migrateHarness } from '../db/migrate.js';
@@ -132,7 +133,8 @@ export async function startCutoverStack(config: CutoverConfig, log: (line: strin
     undo.push(async () => noise.close());
     const proxy = await startProxy({ config, catalogue, flagSource, observationStore: observations, unknownTrafficStore: unknownTraffic, stateful, noise: (routeId) => noise.forRoute(routeId) });
     undo.push(() => proxy.close());
-    const admin = createAdminServer({ config, flagStore, flagSource, metricsRegistry: proxy.metrics.registry, catalogue, health: proxy.health });
+    const promotionGuard = gatePromotionGuard({ observations, catalogue, thresholds: config.gate.thresholds }, config.gate.windowHours);
+    const admin = createAdminServer({ config, flagStore, flagSource, metricsRegistry: proxy.metrics.registry, catalogue, health: proxy.health, promotionGuard });
     const adminAddress = await admin.listen();
     undo.push(() => admin.close());
     if (admin.generatedToken) log(`admin API token (generated for this run; set CUTOVER_ADMIN_TOKEN to fix it): ${admin.adminToken}`);

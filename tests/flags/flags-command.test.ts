@@ -37,10 +37,22 @@ describe('the cutover flags command', () => {
   });
 
   it('records the actor as $USER@hostname when none is given, and shows it in the history', async () => {
-    await flags('set', 'sync.health', 'canary', '--percent', '5', '--reason', 'try five percent');
+    await flags('set', 'sync.health', 'shadow', '--reason', 'compare first');
     const history = JSON.parse((await flags('history', 'sync.health', '--json')).out) as Array<{ actor: string; from: string; to: string; reason: string }>;
-    expect(history[0]).toMatchObject({ from: 'legacy', to: 'canary:5', reason: 'try five percent' });
+    expect(history[0]).toMatchObject({ from: 'legacy', to: 'shadow', reason: 'compare first' });
     expect(history[0]!.actor).toMatch(/^.+@.+$/);
+  });
+
+  it('refuses a promotion the readiness gate does not pass, and lets it through forced, audited as forced', async () => {
+    await expect(flags('set', 'sync.health', 'canary', '--percent', '5', '--reason', 'try five percent')).rejects.toMatchObject({
+      code: 'CUTOVER_ERR_GATE_NOT_PASSED',
+      message: expect.stringContaining('sync.health is INSUFFICIENT_EVIDENCE (evidence.compared'),
+    });
+    const forced = await flags('set', 'sync.health', 'canary', '--percent', '5', '--reason', 'try five percent', '--force');
+    expect(forced.out).toContain('FORCED past the readiness gate: sync.health is INSUFFICIENT_EVIDENCE');
+    const history = JSON.parse((await flags('history', 'sync.health', '--json')).out) as Array<{ to: string; reason: string }>;
+    expect(history[0]).toMatchObject({ to: 'canary:5', reason: expect.stringMatching(/^FORCED past the readiness gate .*: try five percent$/) });
+    expect((await flags('set', 'sync.health', 'legacy', '--reason', 'back')).out).toContain('sync.health: legacy');
   });
 
   it('engages and releases the kill switch, each with its reason', async () => {

@@ -155,6 +155,7 @@ describe('the failure taxonomy', () => {
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE' }, undefined, 'connection-refused'],
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_TIMEOUT' }, undefined, 'timeout-headers'],
     [{ status: 200, error: 'CUTOVER_ERR_UPSTREAM_TIMEOUT' }, undefined, 'timeout-body'],
+    [{ status: null, error: 'CUTOVER_ERR_SHADOW_TIMEOUT' }, undefined, 'timeout-headers'],
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_FAILED' }, undefined, 'connection-reset'],
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_FAILED' }, 'HPE_INVALID_CONSTANT', 'protocol'],
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_FAILED' }, 'UND_ERR_ABORTED', 'client-abort'],

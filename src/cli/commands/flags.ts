@@ -7,12 +7,15 @@ import { describeFlagState } from '../../../flags/flag-change.js';
 import { flagRows } from '../../../flags/flag-listing.js';
 import type { AuditEntry, FlagStore, StoredFlag } from '../../../flags/flag-store.js';
 import { openFlagStore } from '../../../flags/open-flag-store.js';
+import { setGuarded } from '../../../flags/promotion-guard.js';
+import { gatePromotionGuard } from '../../../gate/promotion-guard.js';
+import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
 import type { RouteCatalogue } from '../../../flags/route-catalogue.js';
 import { parseOptions, type Command } from '../command.js';
 
 const usage = [
   'cutover flags list [--json]',
-  '       cutover flags set <route|glob> <mode> [--percent N] --reason "..." [--actor NAME] [--force]',
+  '       cutover flags set <route|glob> <mode> [--percent N] --reason "..." [--actor NAME] [--force]   (canary, reimpl, retired: the route must be READY in `cutover gate`, or --force)',
   '       cutover flags history [route|*] [--limit N] [--json]',
   '       cutover flags kill --reason "..." [--actor NAME]',
   '       cutover flags unkill --reason "..." [--actor NAME]',
@@ -104,7 +107,8 @@ export const flagsCommand: Command = {
     const percent = number('percent', values.percent);
     const limit = number('limit', values.limit);
 
-    const opened = await openFlagStore(loadConfig(), { log: console.error });
+    const config = loadConfig();
+    const opened = await openFlagStore(config, { log: console.error });
     const { store, catalogue } = opened;
     try {
       switch (verb) {
@@ -113,7 +117,12 @@ export const flagsCommand: Command = {
           await list(store, catalogue, values.json === true);
           return 0;
         case 'set': {
-          const changed = await store.set({ pattern: rest[0]!, mode: rest[1] as StoredFlag['mode'], percent, force: values.force === true, ...author() });
+          // A promotion asks the readiness gate first (flags/promotion-guard.ts); --force with a reason overrides it, audited.
+          const observations = new PgObservationStore(opened.url);
+          const guard = gatePromotionGuard({ observations, catalogue, thresholds: config.gate.thresholds }, config.gate.windowHours);
+          const change = { pattern: rest[0]!, mode: rest[1] as StoredFlag['mode'], percent, force: values.force === true, ...author() };
+          const { changed, forced } = await setGuarded(store, catalogue.routes, guard, change).finally(() => observations.close());
+          for (const refusal of forced) console.log(`FORCED past the readiness gate: ${refusal.routeId} is ${refusal.verdict} (${refusal.failed.join(', ')}); the audit log records it`);
           console.log(changed.length ? changed.map((flag) => `${flag.routeId}: ${describeFlagState(flag)}`).join('\n') : 'nothing changed: every route named was already in that state');
           return 0;
         }
