@@ -6,7 +6,7 @@
 import type { Side } from './decide.js';
 
 export interface UpstreamFailure {
-  /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED, or CUTOVER_ERR_SHADOW_TIMEOUT when the proxy aborted a shadow copy. */
+  /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED | _MALFORMED, or CUTOVER_ERR_SHADOW_TIMEOUT when the proxy aborted a shadow copy. */
   code: string;
   message: string;
 }
@@ -70,6 +70,9 @@ export function classifyFailure(error: unknown): UpstreamFailure {
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') {
     return { code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message };
   }
+  // An answer llhttp (undici's parser) or the lane's parser refused: the same failure on both paths.
+  if (code === 'CUTOVER_ERR_UPSTREAM_MALFORMED') return { code, message };
+  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return { code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `${code}: ${message}` };
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
     return { code: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE', message };
   }

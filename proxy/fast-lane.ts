@@ -28,7 +28,8 @@ import { BodyCapture, classifyFailure, headerMap, type SideResult, type Upstream
 import { decide, needsBody, type Decision } from './decide.js';
 import { describeFailure, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { badRequestAnswer, BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type RequestHead, type ResponseHead } from './http1.js';
+import { refusalAnswer } from './framing.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
@@ -40,6 +41,8 @@ const maxResponseHeadBytes = 64 * 1024;
 const maxQueuedRequestBytes = 64 * 1024;
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const empty = Buffer.alloc(0);
+const crlf = Buffer.from('\r\n');
+const lastChunk = Buffer.from('0\r\n\r\n');
 
 export interface FastLaneOptions {
   /** Closes a client connection idle this long between requests (as node:http's keepAliveTimeout). */
@@ -104,7 +107,7 @@ function laneFor(parts: FrontDoorParts, route: Route | undefined, snapshot: Flag
 /** The request's end-to-end headers as the upstreams get them: hop-by-hop ones dropped, the client's address added. */
 function forwardedHeaders(head: RequestHead, address: string | undefined): string[] {
   const headers = endToEndHeaders(head.rawHeaders);
-  // Chunks pass through as the client framed them, so their framing header does too.
+  // The lane writes the chunk framing itself (Exchange.feedRequest), so it declares it too.
   if (head.framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
   if (address) headers.push('x-forwarded-for', address);
   return headers;
@@ -116,6 +119,8 @@ class ClientConnection {
   private gone = false;
   /** The client half-closed: it sends no more requests; the one in flight is still answered. */
   private ended = false;
+  /** The lane ends this connection: nothing more the client sends is read as a request. */
+  private closing = false;
 
   constructor(
     readonly socket: Socket,
@@ -139,6 +144,7 @@ class ClientConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.closing) return;
     if (this.exchange?.wantsRequestBytes) {
       const rest = this.exchange.feedRequest(chunk);
       if (rest.length > 0) this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, rest]) : rest;
@@ -150,7 +156,7 @@ class ClientConnection {
 
   private readonly onTimeout = (): void => {
     // Idle between requests for keepAliveTimeout: close, as node:http does. In flight, the upstream's timeout rules.
-    if (!this.exchange) this.socket.destroy();
+    if (!this.exchange || this.closing) this.socket.destroy();
   };
 
   private readonly onError = (): void => {
@@ -175,6 +181,10 @@ class ClientConnection {
     if (head === incomplete) return;
     if (head === declined) {
       this.handOver();
+      return;
+    }
+    if ('refused' in head) {
+      this.refuse(head.refused);
       return;
     }
     const { parts } = this.lane;
@@ -237,11 +247,31 @@ class ClientConnection {
     return exchange;
   }
 
+  /**
+   * A request whose framing is ambiguous (framing.ts): 400, and the connection ends; what the
+   * client sent after it is never read as a request.
+   */
+  refuse(reason: string): void {
+    this.lane.parts.metrics.refused(this.lane.parts.service, 'framing');
+    this.closing = true;
+    this.pending = empty;
+    if (!this.socket.writable) {
+      this.socket.destroy();
+      return;
+    }
+    // Read on and discard, so that unread bytes do not turn the close into a reset that loses the answer.
+    this.socket.end(refusalAnswer(reason));
+    this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
+  }
+
   /** The exchange answered; the connection goes on (or closes, when it must). */
   done(exchange: Exchange, closeAfter: boolean): void {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
+    if (this.closing) return;
     if (closeAfter || this.gone || this.ended) {
+      this.closing = true;
+      this.pending = empty;
       this.socket.end();
       return;
     }
@@ -321,20 +351,34 @@ class Exchange {
     return !this.requestEnd.complete && !this.finished;
   }
 
-  /** Takes the request body's bytes from `chunk` (sent, or queued until connected); returns the bytes after the body. */
+  /**
+   * Takes the request body's bytes from `chunk` (sent, or queued until connected); returns the
+   * bytes after the body. A chunked body is parsed and written again in the lane's own chunks:
+   * none of the client's chunk framing (sizes, extensions, trailers) reaches the upstream.
+   */
   feedRequest(chunk: Buffer): Buffer {
     if (chunk.length === 0) return empty;
+    const chunked = this.head.framing.kind === 'chunked';
     let taken: number;
     try {
-      taken = this.requestEnd.take(chunk);
-    } catch {
-      this.refuseRequest();
+      taken = this.requestEnd.take(chunk, 0, chunked ? this.rechunk : undefined);
+    } catch (error) {
+      this.refuseRequest((error as Error).message);
       return empty;
     }
-    const body = taken === chunk.length ? chunk : chunk.subarray(0, taken);
-    if (body.length > 0 && !this.finished) this.send(body);
+    if (chunked) {
+      if (this.requestEnd.complete && !this.finished) this.send(lastChunk);
+    } else {
+      const body = taken === chunk.length ? chunk : chunk.subarray(0, taken);
+      if (body.length > 0 && !this.finished) this.send(body);
+    }
     return taken === chunk.length ? empty : chunk.subarray(taken);
   }
+
+  private readonly rechunk: ChunkData = (chunk, start, end) => {
+    if (end === start || this.finished) return;
+    this.send(Buffer.concat([Buffer.from(`${(end - start).toString(16)}\r\n`, 'latin1'), chunk.subarray(start, end), crlf]));
+  };
 
   start(): void {
     this.upstream.sockets.acquire((error, pooled) => {
@@ -435,7 +479,11 @@ class Exchange {
           return;
         }
         if (head === declined) {
-          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: `the ${this.decision.serving} upstream sent a malformed answer head` });
+          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream sent a malformed answer head` });
+          return;
+        }
+        if ('refused' in head) {
+          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream's answer cannot be framed unambiguously: ${head.refused}` });
           return;
         }
         start += head.size;
@@ -455,7 +503,7 @@ class Exchange {
     try {
       taken = end.take(chunk, offset);
     } catch (error) {
-      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: `the ${this.decision.serving} upstream's chunk framing is broken: ${(error as Error).message}` });
+      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream's chunk framing is broken: ${(error as Error).message}` });
       return;
     }
     if (taken > 0) {
@@ -574,13 +622,17 @@ class Exchange {
 
   /**
    * Broken chunk framing from the client: the upstream gets no more of it (its connection is
-   * dropped), the client gets node:http's answer to the same — a bare 400 — and the connection ends.
+   * dropped, so it never sees a complete request), the client gets 400 and the connection ends.
    */
-  private refuseRequest(): void {
+  private refuseRequest(reason: string): void {
     if (this.finished) return;
     this.letGo(false);
-    if (!this.answered) this.client.socket.end(badRequestAnswer);
-    else this.client.socket.destroy();
+    this.report({ code: 'CUTOVER_ERR_REQUEST_MALFORMED', message: reason }, true);
+    if (!this.answered) this.client.refuse(reason);
+    else {
+      this.parts.metrics.refused(this.parts.service, 'framing');
+      this.client.socket.destroy();
+    }
     this.client.done(this, true);
   }
 
@@ -606,7 +658,8 @@ class Exchange {
     this.client.done(this, closeAfter);
   }
 
-  private report(failure: UpstreamFailure | undefined): void {
+  /** Hands the outcome to the shadow exchange, or records the serving latency; a fault of the client's is not the upstream's. */
+  private report(failure: UpstreamFailure | undefined, clientFault = false): void {
     const captured = this.bodyCapture?.bytes() ?? empty;
     const result: SideResult = {
       side: this.decision.serving,
@@ -619,7 +672,7 @@ class Exchange {
       failure,
     };
     if (this.capture) this.capture.onDone(result);
-    else recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
+    else if (!clientFault) recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
   }
 }
 

@@ -11,6 +11,7 @@ import type { Dispatcher } from 'undici';
 import { errorCodes, type ErrorCode } from '../src/errors.js';
 import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
 import type { Side } from './decide.js';
+import { checkFraming, isRefusal } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
 
@@ -75,6 +76,12 @@ class ServingHandler implements Dispatcher.DispatchHandler {
     this.resume = resume;
     const raw = new Array<string>(rawHeaders.length);
     for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString('latin1');
+    // An answer whose end two parsers could read differently is not relayed (response splitting): 502.
+    const checked = checkFraming(raw, { request: false, http11: true });
+    if (isRefusal(checked)) {
+      this.abort?.(Object.assign(new Error(`the ${this.options.side} upstream's answer cannot be framed unambiguously: ${checked.refused}`), { code: 'CUTOVER_ERR_UPSTREAM_MALFORMED' }));
+      return false;
+    }
     if (this.capture) this.headers = headerMap(raw);
     const headers = endToEndHeaders(raw);
     for (const value of this.options.extraHeaders) headers.push(value);

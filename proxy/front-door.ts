@@ -12,6 +12,7 @@ import { stickyKey } from './canary.js';
 import { headerMap, type SideResult } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
 import { forward, upstreamErrorBody, type OutgoingRequest } from './forward.js';
+import { checkFraming, isRefusal, refusalBody } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
@@ -82,6 +83,32 @@ function failRequest(res: ServerResponse, route: Route | undefined, error: unkno
   res.end(body);
 }
 
+/** Connections whose framing was refused: requests llhttp parsed after the refused one are never served. */
+const refusedConnections = new WeakSet<object>();
+
+/**
+ * The node:http path's half of framing.ts: llhttp refused what it could not parse before this
+ * runs; what it let through but two parsers could read differently gets 400, and the connection
+ * closes after it. Answers true when the request was refused (or follows a refused one).
+ */
+function refusedFraming(req: IncomingMessage, res: ServerResponse, metrics: ProxyMetrics, service: Service): boolean {
+  if (refusedConnections.has(req.socket)) {
+    // Pipelined behind a refused request: node:http closes the connection after the 400, this one goes unanswered.
+    req.resume();
+    return true;
+  }
+  const checked = checkFraming(req.rawHeaders, { request: true, http11: req.httpVersionMinor === 1 });
+  if (!isRefusal(checked)) return false;
+  refusedConnections.add(req.socket);
+  metrics.refused(service, 'framing');
+  const body = refusalBody(checked.refused);
+  res.shouldKeepAlive = false;
+  res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+  req.resume();
+  return true;
+}
+
 export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
   const { service, catalogue, flags, upstreams, metrics, unknownTraffic, options, tap } = parts;
   const shadowParts = shadowPartsOf(parts);
@@ -142,6 +169,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
   }
 
   return (req, res) => {
+    if (refusedFraming(req, res, metrics, service)) return;
     const url = req.url ?? '/';
     const method = req.method ?? 'GET';
     const route = catalogue.match(service, method, url);

@@ -1,19 +1,24 @@
 /**
  * Just enough HTTP/1.1 for the fast lane (fast-lane.ts): where a message head ends, what its
  * start line and headers say, and where its body ends (Content-Length, chunked, or the close
- * of the connection). It parses strictly and declines what it does not fully understand —
- * HTTP/1.0, obsolete line folding, bare LF, conflicting lengths, Upgrade, Expect — so that
- * such a request goes to node:http, whose parser answers it exactly as before. Declining is
- * always safe; guessing is not (request smuggling lives in lenient parsers).
+ * of the connection). It parses strictly (RFC 9112). A head it does not serve itself —
+ * HTTP/1.0, a method or target form it does not take, Upgrade, Expect — is declined and goes
+ * to node:http, whose parser answers it exactly as before. A head or chunk framing that two
+ * parsers could read differently — a bare CR or LF, obsolete line folding, a control
+ * character in a value, a header name that is not a token, and whatever framing.ts refuses —
+ * is refused: 400 and the connection closed, never handed on (request smuggling lives in
+ * lenient parsers and in the gap between two of them).
  */
 
+import { checkFraming, isRefusal, type FramingRefusal } from './framing.js';
 import { connectionListed } from './hop-by-hop.js';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 /** RFC 9110 token characters, for method and header names. */
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const requestLine = /^([A-Z]+) (\S+) HTTP\/1\.1$/;
-const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+/** An origin-form request line with a method llhttp knows and the lane takes; printable ASCII target. */
+const requestLine = /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|TRACE) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
+const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'until-close' };
 
@@ -21,7 +26,7 @@ export interface RequestHead {
   method: string;
   /** Path and query as the client sent them. */
   target: string;
-  /** Flat [name, value, ...], names and values as received. */
+  /** Flat [name, value, ...], names as received, values without their surrounding spaces and tabs. */
   rawHeaders: string[];
   framing: BodyFraming;
   /** The client sent `Connection: close`: answer, then close. */
@@ -48,13 +53,33 @@ export const incomplete = 'incomplete' as const;
 /** A head this module does not take: node:http gets it. */
 export const declined = 'declined' as const;
 
+export type { FramingRefusal };
+
 interface Lines {
   first: string;
   rawHeaders: string[];
   size: number;
 }
 
-function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete | typeof declined {
+/** Strips the optional whitespace around a field value: spaces and tabs only, as llhttp does (not String.trim's wider set). */
+function trimOws(value: string): string {
+  let start = 0;
+  let end = value.length;
+  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+/** One `name: value` field line, or why it is refused (a request head's or a chunked body's trailer). */
+function fieldLine(line: string): [string, string] | FramingRefusal {
+  const colon = line.indexOf(':');
+  if (colon <= 0) return { refused: line[0] === ' ' || line[0] === '\t' ? 'obsolete line folding' : 'a header line without a name and a colon' };
+  const name = line.slice(0, colon);
+  if (!token.test(name)) return { refused: /[\r\n]/.test(name) ? 'a bare CR or LF in the head' : 'a header name that is not a token' };
+  return [name, trimOws(line.slice(colon + 1))];
+}
+
+function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete | typeof declined | FramingRefusal {
   const end = buffer.indexOf(crlfcrlf);
   if (end < 0) return buffer.length > maxBytes ? declined : incomplete;
   if (end + 4 > maxBytes) return declined;
@@ -62,43 +87,12 @@ function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete 
   const lines = text.split('\r\n');
   const rawHeaders: string[] = [];
   for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return declined;
-    const name = line.slice(0, colon);
-    if (!token.test(name)) return declined;
-    const value = line.slice(colon + 1).trim();
-    // Bare CR/LF or NUL inside a value is never valid; node:http refuses it with 400.
-    if (/[\r\n\0]/.test(value)) return declined;
-    rawHeaders.push(name, value);
+    const field = fieldLine(lines[i]!);
+    if (!Array.isArray(field)) return field;
+    rawHeaders.push(field[0], field[1]);
   }
-  if (lines[0]!.includes('\n')) return declined;
+  if (/[\r\n]/.test(lines[0]!)) return { refused: 'a bare CR or LF in the start line' };
   return { first: lines[0]!, rawHeaders, size: end + 4 };
-}
-
-/** The numeric Content-Length, or undefined when absent; NaN when invalid or repeated with another value. */
-function contentLength(rawHeaders: readonly string[]): number | undefined {
-  let length: number | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 14 || rawHeaders[i]!.toLowerCase() !== 'content-length') continue;
-    const value = rawHeaders[i + 1]!;
-    if (!/^\d{1,15}$/.test(value)) return Number.NaN;
-    const parsed = Number(value);
-    if (length !== undefined && length !== parsed) return Number.NaN;
-    length = parsed;
-  }
-  return length;
-}
-
-/** The Transfer-Encoding codings, lower case, in order; undefined when absent. */
-function transferCodings(rawHeaders: readonly string[]): string[] | undefined {
-  let codings: string[] | undefined;
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.length !== 17 || rawHeaders[i]!.toLowerCase() !== 'transfer-encoding') continue;
-    codings ??= [];
-    for (const coding of rawHeaders[i + 1]!.split(',')) codings.push(coding.trim().toLowerCase());
-  }
-  return codings;
 }
 
 /** True when the flat raw list holds a header of this (lower-case) name. */
@@ -107,58 +101,46 @@ export function hasHeader(rawHeaders: readonly string[], lowerName: string): boo
   return false;
 }
 
-/** A request head at the start of `buffer`: parsed, incomplete, or declined (node:http gets it). */
-export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead | typeof incomplete | typeof declined {
+/**
+ * A request head at the start of `buffer`: parsed, incomplete, declined (node:http gets it), or
+ * refused (the client gets 400 and the connection closes).
+ */
+export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead | typeof incomplete | typeof declined | FramingRefusal {
   const lines = splitHead(buffer, maxBytes);
-  if (typeof lines === 'string') return lines;
+  if (typeof lines === 'string' || isRefusal(lines)) return lines;
   const match = requestLine.exec(lines.first);
-  if (!match || match[1] === 'CONNECT' || !token.test(match[1]!)) return declined;
-  const target = match[2]!;
-  if (target[0] !== '/') return declined;
+  if (!match) return declined;
   const { rawHeaders } = lines;
+  const checked = checkFraming(rawHeaders, { request: true, http11: true });
+  if (isRefusal(checked)) return checked;
   if (hasHeader(rawHeaders, 'upgrade') || hasHeader(rawHeaders, 'expect')) return declined;
-  const length = contentLength(rawHeaders);
-  const codings = transferCodings(rawHeaders);
-  let framing: BodyFraming;
-  if (codings !== undefined) {
-    // Only a plain `chunked` is taken; with a Content-Length beside it the request is ambiguous (smuggling).
-    if (length !== undefined || codings.length !== 1 || codings[0] !== 'chunked') return declined;
-    framing = { kind: 'chunked' };
-  } else if (length !== undefined && Number.isNaN(length)) {
-    return declined;
-  } else {
-    framing = length ? { kind: 'length', length } : { kind: 'none' };
-  }
-  return { method: match[1]!, target, rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
+  const framing: BodyFraming = checked.chunked ? { kind: 'chunked' } : checked.length ? { kind: 'length', length: checked.length } : { kind: 'none' };
+  return { method: match[1]!, target: match[2]!, rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
 }
 
 /**
  * A response head at the start of `buffer`, for a request with `method`: parsed, incomplete,
- * or declined (the answer cannot be relayed, and the upstream counts as failed).
+ * declined (not HTTP/1.x, or too large) or refused (ambiguous framing, response splitting):
+ * either way the answer cannot be relayed, and the upstream counts as failed.
  */
-export function parseResponseHead(buffer: Buffer, method: string, maxBytes: number): ResponseHead | typeof incomplete | typeof declined {
+export function parseResponseHead(buffer: Buffer, method: string, maxBytes: number): ResponseHead | typeof incomplete | typeof declined | FramingRefusal {
   const lines = splitHead(buffer, maxBytes);
-  if (typeof lines === 'string') return lines;
+  if (typeof lines === 'string' || isRefusal(lines)) return lines;
   const match = statusLine.exec(lines.first);
   if (!match) return declined;
   const status = Number(match[2]);
   const { rawHeaders } = lines;
+  const checked = checkFraming(rawHeaders, { request: false, http11: match[1] === '1' });
+  if (isRefusal(checked)) return checked;
   const tokens = connectionListed(rawHeaders);
   let reusable = match[1] === '1' ? !tokens?.has('close') : tokens?.has('keep-alive') === true;
   let framing: BodyFraming;
-  const codings = transferCodings(rawHeaders);
-  const length = contentLength(rawHeaders);
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
     framing = { kind: 'none' };
-  } else if (codings !== undefined) {
-    if (codings[codings.length - 1] === 'chunked') framing = { kind: 'chunked' };
-    else {
-      framing = { kind: 'until-close' };
-      reusable = false;
-    }
-  } else if (length !== undefined) {
-    if (Number.isNaN(length)) return declined;
-    framing = length === 0 ? { kind: 'none' } : { kind: 'length', length };
+  } else if (checked.chunked) {
+    framing = { kind: 'chunked' };
+  } else if (checked.length !== undefined) {
+    framing = checked.length === 0 ? { kind: 'none' } : { kind: 'length', length: checked.length };
   } else {
     framing = { kind: 'until-close' };
     reusable = false;
@@ -169,7 +151,9 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
 const enum ChunkState {
   Size,
   SizeLf,
-  Extension,
+  ExtensionName,
+  ExtensionValueStart,
+  ExtensionValue,
   Data,
   DataCr,
   DataLf,
@@ -187,22 +171,37 @@ function hexValue(byte: number): number {
   return -1;
 }
 
+/** RFC 9110 token characters, by byte. */
+const tokenByte = new Uint8Array(256);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenByte[char.charCodeAt(0)] = 1;
+
+/** Most bytes of trailer fields a chunked body may carry. */
+const maxTrailerBytes = 16 * 1024;
+
+/** Called with each run of payload bytes of a chunked body: `chunk[start, end)`. */
+export type ChunkData = (chunk: Buffer, start: number, end: number) => void;
+
 /**
- * Finds where a chunked body ends without changing a byte of it: the relay passes chunks
- * through as they came. `scan` returns the index just past the body's last byte in `chunk`,
- * or -1 when the body goes on; it throws on a malformed chunk framing.
+ * Finds where a chunked body ends, strictly (RFC 9112 §7.1): hex sizes, `;name[=value]`
+ * extensions of tokens, CRLF everywhere, trailer fields that are valid field lines and name no
+ * framing header. `scan` returns the index just past the body's last byte in `chunk`, or -1
+ * when the body goes on; it throws on anything else. Given `onData`, it also hands out the
+ * payload, so that the caller can write the framing itself.
  */
 export class ChunkedFramer {
   private state = ChunkState.Size;
   private size = 0;
   private digits = 0;
   private remaining = 0;
+  private nameBytes = 0;
+  private trailerLine = '';
+  private trailerBytes = 0;
 
   get done(): boolean {
     return this.state === ChunkState.Done;
   }
 
-  scan(chunk: Buffer, from = 0): number {
+  scan(chunk: Buffer, from = 0, onData?: ChunkData): number {
     let i = from;
     while (i < chunk.length) {
       const byte = chunk[i]!;
@@ -216,17 +215,40 @@ export class ChunkedFramer {
             throw new Error('chunk size expected');
           } else if (byte === 0x0d) {
             this.state = ChunkState.SizeLf;
-          } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
-            this.state = ChunkState.Extension;
+          } else if (byte === 0x3b) {
+            this.nameBytes = 0;
+            this.state = ChunkState.ExtensionName;
           } else {
             throw new Error('invalid chunk size');
           }
           i++;
           break;
         }
-        case ChunkState.Extension:
-          if (byte === 0x0d) this.state = ChunkState.SizeLf;
-          else if (byte === 0x0a) throw new Error('bare LF in chunk extension');
+        case ChunkState.ExtensionName:
+          if (tokenByte[byte]) this.nameBytes++;
+          else if (this.nameBytes === 0) throw new Error('chunk extension name expected');
+          else if (byte === 0x3d) this.state = ChunkState.ExtensionValueStart;
+          else if (byte === 0x3b) this.nameBytes = 0;
+          else if (byte === 0x0d) this.state = ChunkState.SizeLf;
+          else throw new Error('invalid chunk extension');
+          i++;
+          break;
+        case ChunkState.ExtensionValueStart:
+          if (!tokenByte[byte]) throw new Error('chunk extension value expected');
+          this.state = ChunkState.ExtensionValue;
+          i++;
+          break;
+        case ChunkState.ExtensionValue:
+          if (tokenByte[byte]) {
+            // more of the value
+          } else if (byte === 0x3b) {
+            this.nameBytes = 0;
+            this.state = ChunkState.ExtensionName;
+          } else if (byte === 0x0d) {
+            this.state = ChunkState.SizeLf;
+          } else {
+            throw new Error('invalid chunk extension value');
+          }
           i++;
           break;
         case ChunkState.SizeLf:
@@ -243,6 +265,7 @@ export class ChunkedFramer {
           break;
         case ChunkState.Data: {
           const take = Math.min(this.remaining, chunk.length - i);
+          onData?.(chunk, i, i + take);
           this.remaining -= take;
           i += take;
           if (this.remaining === 0) this.state = ChunkState.DataCr;
@@ -259,19 +282,29 @@ export class ChunkedFramer {
           i++;
           break;
         case ChunkState.TrailerStart:
-          if (byte === 0x0d) this.state = ChunkState.EndLf;
-          else this.state = ChunkState.TrailerLine;
-          i++;
+          if (byte === 0x0d) {
+            this.state = ChunkState.EndLf;
+            i++;
+            break;
+          }
+          this.trailerLine = '';
+          this.state = ChunkState.TrailerLine;
           break;
         case ChunkState.TrailerLine:
           if (byte === 0x0d) this.state = ChunkState.TrailerLf;
+          else if (byte === 0x0a) throw new Error('bare LF in a trailer field');
+          else if (++this.trailerBytes > maxTrailerBytes) throw new Error('trailer fields too large');
+          else this.trailerLine += String.fromCharCode(byte);
           i++;
           break;
-        case ChunkState.TrailerLf:
+        case ChunkState.TrailerLf: {
           if (byte !== 0x0a) throw new Error('CRLF expected after a trailer field');
+          const refusal = trailerRefusal(this.trailerLine);
+          if (refusal) throw new Error(refusal);
           this.state = ChunkState.TrailerStart;
           i++;
           break;
+        }
         case ChunkState.EndLf:
           if (byte !== 0x0a) throw new Error('CRLF expected at the end of a chunked body');
           this.state = ChunkState.Done;
@@ -282,6 +315,16 @@ export class ChunkedFramer {
     }
     return -1;
   }
+}
+
+/** Why a trailer field line is refused, or undefined: the same rules as a head's field lines, and no framing header. */
+function trailerRefusal(line: string): string | undefined {
+  const field = fieldLine(line);
+  if (!Array.isArray(field)) return field.refused;
+  const checked = checkFraming(field, { request: false, http11: true });
+  if (isRefusal(checked)) return `${checked.refused} in a trailer`;
+  if (checked.chunked || checked.length !== undefined) return 'a framing header in a trailer';
+  return undefined;
 }
 
 /** Where a body of the given framing ends: tracks bytes seen, whatever the framing. */
@@ -301,12 +344,15 @@ export class BodyEnd {
     return this.framing.kind === 'length' && this.remaining === 0;
   }
 
-  /** How many bytes of `chunk` (from `from`) belong to the body; the rest belongs to what follows. */
-  take(chunk: Buffer, from = 0): number {
+  /**
+   * How many bytes of `chunk` (from `from`) belong to the body; the rest belongs to what
+   * follows. A chunked body's payload goes to `onData` when given; it throws on broken framing.
+   */
+  take(chunk: Buffer, from = 0, onData?: ChunkData): number {
     if (this.framing.kind === 'until-close') return chunk.length - from;
     if (this.complete) return 0;
     if (this.chunked) {
-      const end = this.chunked.scan(chunk, from);
+      const end = this.chunked.scan(chunk, from, onData);
       return (end < 0 ? chunk.length : end) - from;
     }
     const take = Math.min(this.remaining, chunk.length - from);

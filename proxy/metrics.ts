@@ -26,7 +26,12 @@ export interface ProxyMetrics {
   observationWriteFailed(count: number): void;
   /** A shadow copy (or an eventual-state poll's read) aborted at its timeout, by where it was then. */
   shadowTimedOut(service: string, stage: TimeoutStage): void;
+  /** A client request the proxy refused itself (never sent upstream), by why. */
+  refused(service: string, reason: RefusalReason): void;
 }
+
+/** Why the proxy refused a request: ambiguous framing (RFC 9112), or a bound of the transport it went past. */
+export type RefusalReason = 'framing';
 
 /** Builds the proxy's registry; flag gauges are read from `flags` at scrape time, so they are never stale. */
 export function createProxyMetrics(
@@ -76,6 +81,12 @@ export function createProxyMetrics(
     name: 'cutover_proxy_shadow_timeouts_total',
     help: 'Shadow copies and eventual-state poll reads aborted at proxy.shadow.timeoutMs, by stage: queued (never sent, waiting for a shadow connection) or in_flight (its connection destroyed).',
     labelNames: ['service', 'stage'] as const,
+    registers: [registry],
+  });
+  const refusals = new Counter({
+    name: 'cutover_proxy_requests_refused_total',
+    help: 'Client requests the proxy answered itself with a 4xx and never sent upstream, by service and reason (framing: ambiguous or malformed HTTP/1.1 framing).',
+    labelNames: ['service', 'reason'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -164,5 +175,6 @@ export function createProxyMetrics(
     dropped: (routeId, reason) => drops.labels(routeId, reason).inc(),
     observationWriteFailed: (count) => writeFailures.inc(count),
     shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),
+    refused: (service, reason) => refusals.labels(service, reason).inc(),
   };
 }

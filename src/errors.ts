@@ -36,6 +36,8 @@ export const errorCodes = {
   CUTOVER_ERR_SHADOW_TIMEOUT: { status: 504, hint: 'A shadow copy was aborted at proxy.shadow.timeoutMs (sent, or still waiting for a shadow connection); the serving answer was not affected. Check the shadow side, or raise the timeout or proxy.shadow.connectionsPerUpstream.' },
   CUTOVER_ERR_SECRETS_UNSAFE: { status: 500, hint: 'Outside environment development set JWT_SECRET_KEY (auth.jwtSecretKey) and SECRET_KEY (auth.sessionSecretKey) to secrets of your own and give every admin token 32 characters or more (proxy.adminTokens, CUTOVER_ADMIN_TOKENS=name:token); or run with environment development.' },
   CUTOVER_ERR_GATE_NOT_PASSED: { status: 409, hint: 'The readiness gate does not call the route READY: `cutover gate --route <route>` shows what failed or is missing; gather the evidence, or pass --force ("force": true) with a reason, which the audit log records as forced.' },
+  CUTOVER_ERR_REQUEST_MALFORMED: { status: 400, hint: 'The request\'s HTTP/1.1 framing is ambiguous or malformed (RFC 9112: Connection naming a framing header, Content-Length beside Transfer-Encoding, a bare CR or LF, a control character...); send one plain Content-Length or Transfer-Encoding: chunked.' },
+  CUTOVER_ERR_UPSTREAM_MALFORMED: { status: 502, hint: 'The serving upstream\'s answer has ambiguous or malformed HTTP/1.1 framing, so the proxy did not relay it; fix the upstream (see the message).' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

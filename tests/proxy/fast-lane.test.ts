@@ -1,8 +1,7 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import { startProxy, type RunningProxy } from '../../proxy/start.js';
-import { configFor, eventually, ManualFlags, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams } from './harness.js';
+import type { RunningProxy } from '../../proxy/start.js';
+import { eventually, resetSeenAndFlags, startProxyWithLegacyAt, startTestProxy, startUpstreams, stopTestProxy, type ProxyUnderTest, type Upstreams } from './harness.js';
 
 let upstreams: Upstreams;
 let subject: ProxyUnderTest;
@@ -223,15 +222,7 @@ describe('the fast lane against an upstream that misbehaves', () => {
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const port = (upstream.address() as AddressInfo).port;
-    const config = configFor(upstreams);
-    proxy = await startProxy({
-      config: { ...config, legacy: { ...config.legacy, sync: { host: '127.0.0.1', port } } },
-      catalogue: testCatalogue,
-      flagSource: new ManualFlags(),
-      observationStore: new FakeObservationStore(),
-      services: ['sync'],
-    });
+    proxy = await startProxyWithLegacyAt(upstreams, (upstream.address() as AddressInfo).port);
   });
   afterAll(async () => {
     await proxy.close();
@@ -265,7 +256,7 @@ describe('the fast lane against an upstream that misbehaves', () => {
     client.send(get('/health'));
     const answer = await client.answer();
     expect(answer.status).toBe(502);
-    expect(JSON.parse(answer.body.toString()).code).toBe('CUTOVER_ERR_UPSTREAM_FAILED');
+    expect(JSON.parse(answer.body.toString()).code).toBe('CUTOVER_ERR_UPSTREAM_MALFORMED');
     onRequest = (socket) => ok(socket, 'fine');
     client.send(get('/health'));
     expect((await client.answer()).body.toString()).toBe('fine');

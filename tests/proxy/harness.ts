@@ -189,6 +189,18 @@ export async function startTestProxy(
   return { proxy, flags, store, url: proxy.urls.sync! };
 }
 
+/** A sync proxy whose legacy side is the server on `legacyPort` (a raw upstream that misbehaves below HTTP, say). */
+export async function startProxyWithLegacyAt(upstreams: Upstreams, legacyPort: number, overrides: { proxy?: ConfigInput['proxy'] } = {}): Promise<RunningProxy> {
+  const config = configFor(upstreams, overrides);
+  return startProxy({
+    config: { ...config, legacy: { ...config.legacy, sync: { host: '127.0.0.1', port: legacyPort } } },
+    catalogue: testCatalogue,
+    flagSource: new ManualFlags(),
+    observationStore: new FakeObservationStore(),
+    services: ['sync'],
+  });
+}
+
 export interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;

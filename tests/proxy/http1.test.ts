@@ -8,8 +8,12 @@ describe('the fast lane request head parser', () => {
   it('reads method, target, headers as sent and the body framing', () => {
     const parsed = parseRequestHead(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\nhello'), 16384);
     expect(parsed).toMatchObject({ method: 'POST', target: '/echo?a=1', rawHeaders: ['Host', 'x', 'Content-Length', '5', 'X-Two', 'spaced'], framing: { kind: 'length', length: 5 }, close: false });
-    expect(parsed !== incomplete && parsed !== declined && parsed.size).toBe(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\n').length);
-    expect(parseRequestHead(head('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'), 16384)).toMatchObject({ framing: { kind: 'chunked' }, close: true });
+    expect(parsed !== incomplete && parsed !== declined && !('refused' in parsed) && parsed.size).toBe(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\n').length);
+    expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'), 16384)).toMatchObject({ framing: { kind: 'chunked' }, close: true });
+  });
+
+  it('strips only spaces and tabs around a value, as llhttp does, and keeps the other bytes node:http accepts', () => {
+    expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nX: \t\xa0a\xa0 \t\r\n\r\n'), 16384)).toMatchObject({ rawHeaders: ['Host', 'x', 'X', '\xa0a\xa0'] });
   });
 
   it('waits for the rest of a head that is not complete, and declines one over its size limit', () => {
@@ -19,19 +23,37 @@ describe('the fast lane request head parser', () => {
 
   it.each([
     ['HTTP/1.0', 'GET / HTTP/1.0\r\n\r\n'],
-    ['an absolute target', 'GET http://x/ HTTP/1.1\r\n\r\n'],
-    ['CONNECT', 'CONNECT x:443 HTTP/1.1\r\n\r\n'],
-    ['Upgrade', 'GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'],
-    ['Expect', 'POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n'],
-    ['Content-Length beside Transfer-Encoding', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'],
-    ['two different Content-Lengths', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n'],
-    ['a Transfer-Encoding other than chunked', 'POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n'],
-    ['a folded header line', 'GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n'],
-    ['a bare LF', 'GET / HTTP/1.1\nHost: x\r\n\r\n'],
-    ['a header name with a space', 'GET / HTTP/1.1\r\nBad Name: x\r\n\r\n'],
-    ['a signed Content-Length', 'POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n'],
+    ['an absolute target', 'GET http://x/ HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['CONNECT', 'CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a method the lane does not take', 'PROPFIND / HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['Upgrade', 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'],
+    ['Expect', 'POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n'],
   ])('declines %s, which node:http then answers as it always did', (_what, text) => {
     expect(parseRequestHead(head(text), 16384)).toBe(declined);
+  });
+
+  it.each([
+    ['Connection naming Content-Length', 'POST /health HTTP/1.1\r\nHost: x\r\nConnection: content-length\r\nContent-Length: 3\r\n\r\n', /Connection names the framing header content-length/],
+    ['Connection naming Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n', /Connection names/],
+    ['Content-Length beside Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n', /beside/],
+    ['two different Content-Lengths', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n', /more than one Content-Length/],
+    ['a Transfer-Encoding other than chunked', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', /other than chunked/],
+    ['two Transfer-Encodings', 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', /more than one Transfer-Encoding/],
+    ['a folded header line', 'GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n', /folding/],
+    ['a bare LF in the start line', 'GET / HTTP/1.1\nHost: x\r\n\r\n', /bare CR or LF/],
+    ['a bare LF in a header', 'GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n', /control character/],
+    ['a bare CR in a header', 'GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n', /control character/],
+    ['a control character in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n', /control character/],
+    ['DEL in a value', 'GET / HTTP/1.1\r\nHost: x\r\nX: a\x7fb\r\n\r\n', /control character/],
+    ['a vertical tab around a value', 'GET / HTTP/1.1\r\nHost: x\r\nX: \x0ba\r\n\r\n', /control character/],
+    ['a header name with a space', 'GET / HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n', /not a token/],
+    ['a space before the colon', 'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n', /not a token/],
+    ['a signed Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\n', /invalid Content-Length/],
+    ['no Host', 'GET / HTTP/1.1\r\n\r\n', /no Host/],
+    ['two Hosts', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', /more than one Host/],
+  ])('refuses %s', (_what, text, reason) => {
+    const parsed = parseRequestHead(head(text), 16384);
+    expect(parsed).toMatchObject({ refused: expect.stringMatching(reason) });
   });
 });
 
@@ -48,6 +70,13 @@ describe('the fast lane response head parser', () => {
     expect(parseResponseHead(head('HTTP/1.1 200 OK\r\nContent-Length: 30\r\n\r\n'), 'HEAD', 65536)).toMatchObject({ framing: { kind: 'none' } });
     expect(parseResponseHead(head('HTTP/1.1 204 No Content\r\n\r\n'), 'GET', 65536)).toMatchObject({ framing: { kind: 'none' }, reusable: true });
     expect(parseResponseHead(head('HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n'), 'GET', 65536)).toMatchObject({ framing: { kind: 'none' } });
+  });
+
+  it('refuses an answer whose end two parsers could read differently (response splitting)', () => {
+    expect(parseResponseHead(head('HTTP/1.1 200 OK\r\nConnection: content-length\r\nContent-Length: 3\r\n\r\n'), 'GET', 65536)).toMatchObject({ refused: expect.stringMatching(/Connection names/) });
+    expect(parseResponseHead(head('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'), 'GET', 65536)).toMatchObject({ refused: expect.stringMatching(/beside/) });
+    expect(parseResponseHead(head('HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n'), 'GET', 65536)).toMatchObject({ refused: expect.stringMatching(/more than one/) });
+    expect(parseResponseHead(head('HTTP/1.1 200 OK\r\nX: a\nSet-Cookie: injected\r\n\r\n'), 'GET', 65536)).toMatchObject({ refused: expect.stringMatching(/control character/) });
   });
 
   it('declines a status line that is not HTTP/1.x', () => {
@@ -99,5 +128,28 @@ describe('the chunked framer', () => {
   it('refuses a chunk size that is not hex and data without its CRLF', () => {
     expect(() => new ChunkedFramer().scan(Buffer.from('zz\r\n'))).toThrow(/chunk size/);
     expect(() => new ChunkedFramer().scan(Buffer.from('3\r\nabcX'))).toThrow(/CRLF/);
+  });
+
+  it.each([
+    ['a bare LF after the size', '3\nabc\r\n0\r\n\r\n'],
+    ['a bare LF after the data', '3\r\nabc\n0\r\n\r\n'],
+    ['a bare CR in an extension', '3;a\rb\r\nabc\r\n0\r\n\r\n'],
+    ['a space after the size', '3 \r\nabc\r\n0\r\n\r\n'],
+    ['an empty extension', '3;\r\nabc\r\n0\r\n\r\n'],
+    ['a bare LF ending a trailer', '3\r\nabc\r\n0\r\nX: y\n\r\n'],
+    ['a trailer without a colon', '3\r\nabc\r\n0\r\nXY\r\n\r\n'],
+    ['a folded trailer', '3\r\nabc\r\n0\r\nX: a\r\n b\r\n\r\n'],
+    ['a control character in a trailer', '3\r\nabc\r\n0\r\nX: a\x01\r\n\r\n'],
+    ['a Content-Length trailer', '3\r\nabc\r\n0\r\nContent-Length: 5\r\n\r\n'],
+  ])('refuses %s', (_what, text) => {
+    expect(() => new ChunkedFramer().scan(Buffer.from(text, 'latin1'))).toThrow();
+  });
+
+  it('hands out the payload of each chunk, extensions and trailers left out', () => {
+    const data: string[] = [];
+    const framed = Buffer.from('3;a=b;c\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-T: v\r\n\r\nnext', 'latin1');
+    const end = new ChunkedFramer().scan(framed, 0, (chunk, start, stop) => data.push(chunk.toString('latin1', start, stop)));
+    expect(data.join('')).toBe('abc0123456789');
+    expect(framed.toString('latin1', end)).toBe('next');
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * The one check of a message's framing headers (RFC 9112 §6), shared by both transports: the
+ * fast lane runs it on the heads it parses (http1.ts), the node:http path on what llhttp
+ * parsed (front-door.ts, forward.ts for answers). A message whose end two parsers could read
+ * differently is refused — a request with 400 and a closed connection, an answer with 502 —
+ * never passed on: request smuggling and response splitting live in the gap between parsers.
+ *
+ * llhttp (node 20) already refuses bare CR/LF, obs-fold, control characters, Content-Length
+ * beside Transfer-Encoding and repeated Content-Lengths; it lets through a `Connection` that
+ * names a framing header (the proxy would then drop that header as hop-by-hop and the
+ * upstream would read the body as the next request), codings before `chunked`, and
+ * Transfer-Encoding on HTTP/1.0. This check refuses all of them on both paths.
+ */
+import { errorCodes } from '../src/errors.js';
+
+/** Lower-case names of the headers that say where a message ends. */
+const framingHeaders = new Set(['content-length', 'transfer-encoding']);
+/** Bytes a field value may not hold (RFC 9110 §5.5): controls other than HTAB, and DEL. */
+const forbiddenInValue = /[\x00-\x08\x0a-\x1f\x7f]/;
+const digits = /^\d{1,15}$/;
+
+/** What the message's framing headers say, once they passed the check. */
+export interface FramingHeaders {
+  /** The Content-Length, when one was given. */
+  length: number | undefined;
+  /** True when the body is chunked (`Transfer-Encoding: chunked`, alone). */
+  chunked: boolean;
+}
+
+/** The message is refused; `reason` says why, in words for the error body and the log. */
+export interface FramingRefusal {
+  refused: string;
+}
+
+/**
+ * Checks a flat raw header list ([name, value, ...], values as parsed) of a request
+ * (`host` required, HTTP/1.1) or an answer: the framing it declares, or why it is refused.
+ */
+export function checkFraming(rawHeaders: readonly string[], message: { request: boolean; http11: boolean }): FramingHeaders | FramingRefusal {
+  let length: number | undefined;
+  let codings: string | undefined;
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const value = rawHeaders[i + 1]!;
+    if (forbiddenInValue.test(value)) return { refused: `a control character in the value of ${name}` };
+    switch (name.length) {
+      case 4:
+        if (name.toLowerCase() === 'host') hosts++;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') {
+          for (const token of value.split(',')) {
+            const listed = token.trim().toLowerCase();
+            if (framingHeaders.has(listed)) return { refused: `Connection names the framing header ${listed}` };
+          }
+        }
+        break;
+      case 14:
+        if (name.toLowerCase() === 'content-length') {
+          if (length !== undefined) return { refused: 'more than one Content-Length' };
+          if (!digits.test(value)) return { refused: `an invalid Content-Length (${JSON.stringify(value)})` };
+          length = Number(value);
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') {
+          if (codings !== undefined) return { refused: 'more than one Transfer-Encoding' };
+          codings = value;
+        }
+        break;
+    }
+  }
+  if (message.request && message.http11 && hosts !== 1) return { refused: hosts === 0 ? 'no Host header' : 'more than one Host header' };
+  if (codings !== undefined) {
+    if (length !== undefined) return { refused: 'Content-Length beside Transfer-Encoding' };
+    if (!message.http11) return { refused: 'Transfer-Encoding in an HTTP/1.0 message' };
+    if (codings.toLowerCase() !== 'chunked') return { refused: `a Transfer-Encoding other than chunked (${JSON.stringify(codings)})` };
+  }
+  return { length, chunked: codings !== undefined };
+}
+
+export function isRefusal<T extends object>(checked: T | FramingRefusal): checked is FramingRefusal {
+  return (checked as Partial<FramingRefusal>).refused !== undefined;
+}
+
+/** The JSON body of a refused request, with its stable code. */
+export function refusalBody(reason: string): string {
+  const code = 'CUTOVER_ERR_REQUEST_MALFORMED';
+  return JSON.stringify({ code, message: `the proxy refused a request it cannot frame unambiguously: ${reason}`, hint: errorCodes[code].hint });
+}
+
+/** The whole answer to a refused request (the connection closes after it), as bytes on the wire. */
+export function refusalAnswer(reason: string): string {
+  const body = refusalBody(reason);
+  return `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}
