@@ -18,7 +18,7 @@ from .db import get_engine, where_equal
 logger = logging.getLogger("terrafusion_sync")
 
 VERSION = "0.1.0"
-PLUGINS = ["gis_export", "reporting", "market_analysis", "valuation"]
+PLUGINS = ["gis_export", "reporting", "market_analysis", "valuation", "market_analysis_plugin"]
 
 app = FastAPI(title="TerraFusion SyncService", version=VERSION)
 

@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CountyConfigs } from '../shared/county-configs.js';
 import { openPool } from '../shared/database.js';
 import { installFastApiSurface } from '../shared/fastapi.js';
-import { pythonOrderedExposition } from './metrics-text.js';
+import { GisExportMetrics, serviceExposition } from './metrics-text.js';
 import { FASTAPI_PROMETHEUS_CONTENT_TYPE } from '../shared/python-prometheus.js';
 import { readServiceEnv } from '../shared/service-env.js';
 import { registerGisExport } from './plugin.js';
@@ -17,12 +17,13 @@ const app = Fastify({ logger: { level: 'warn' } });
 const pool = openPool({ url: env.databaseUrl, schema: env.schema, max: 16 });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+const gisExportMetrics = new GisExportMetrics();
 installFastApiSurface(app);
 await registerGisExport(app, {
-  pool, counties: new CountyConfigs(env.countyConfigsDir), registry, databaseUrl: env.databaseUrl, schema: env.schema,
+  pool, counties: new CountyConfigs(env.countyConfigsDir), metrics: gisExportMetrics, databaseUrl: env.databaseUrl, schema: env.schema,
   exportDir: env.exportDir, workers: env.gisExportWorkers, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
 });
-app.get('/metrics', async (_request, reply) => reply.header('content-type', FASTAPI_PROMETHEUS_CONTENT_TYPE).send(pythonOrderedExposition(await registry.metrics())));
+app.get('/metrics', async (_request, reply) => reply.header('content-type', FASTAPI_PROMETHEUS_CONTENT_TYPE).send(await serviceExposition(await registry.metrics(), gisExportMetrics)));
 app.addHook('onClose', async () => pool.end());
 await app.listen({ host: env.host, port: env.port });
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -6,16 +6,16 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
 import type { CountyConfigs } from '../shared/county-configs.js';
 import { GisJobStore } from './job-store.js';
+import type { GisExportMetrics } from './metrics-text.js';
 import { gisExportRoutes } from './routes.js';
 import { ExportRunner } from './runner.js';
 
 export interface GisExportOptions {
   pool: pg.Pool;
   counties: CountyConfigs;
-  registry: Registry;
+  metrics: GisExportMetrics;
   databaseUrl: string;
   schema?: string;
   exportDir: string;
@@ -28,10 +28,10 @@ export async function registerGisExport(app: FastifyInstance, options: GisExport
   const store = new GisJobStore(options.pool);
   const runner = new ExportRunner({
     store, databaseUrl: options.databaseUrl, schema: options.schema, exportDir: options.exportDir,
-    workers: options.workers, registry: options.registry, honourCancel: options.honourCancel,
+    workers: options.workers, metrics: options.metrics, honourCancel: options.honourCancel,
     log: (line) => app.log.error(line),
   });
-  await gisExportRoutes(app, { store, counties: options.counties, runner, exportDir: options.exportDir });
+  await gisExportRoutes(app, { store, counties: options.counties, runner, exportDir: options.exportDir, metrics: options.metrics });
   app.addHook('onClose', async () => runner.stop());
   return runner;
 }

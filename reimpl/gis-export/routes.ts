@@ -2,7 +2,8 @@
  * GIS export routes, prefix /plugins/v1/gis-export. Reproduces legacy
  * terrafusion_sync/plugins/gis_export.py: POST /run (200 with PENDING, job started after the
  * response), GET /status/{id}, /results/{id}, POST /cancel/{id}, GET /list, /formats/{county},
- * /defaults/{county}, /download/{id}, /health — same messages, fields and field order.
+ * /defaults/{county}, /download/{id}, /health, /metrics (section 1b.C) — same messages, fields
+ * and field order.
  */
 import type { FastifyInstance } from 'fastify';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { pyJson, type PyValue } from '../shared/py-json.js';
 import { dict, list, str, type ModelSpec } from '../shared/pydantic-v1.js';
 import type { GisJob, GisJobStore } from './job-store.js';
 import { MEDIA_TYPES } from './export/formats.js';
+import type { GisExportMetrics } from './metrics-text.js';
 import type { ExportRunner } from './runner.js';
 
 export const GIS_PREFIX = '/plugins/v1/gis-export';
@@ -35,6 +37,7 @@ export interface GisRoutesOptions {
   counties: CountyConfigs;
   runner: ExportRunner;
   exportDir: string;
+  metrics: GisExportMetrics;
 }
 
 function parameters(job: GisJob): PyValue {
@@ -150,4 +153,15 @@ export async function gisExportRoutes(app: FastifyInstance, options: GisRoutesOp
   app.get(`${GIS_PREFIX}/health`, async (_request, reply) =>
     sendPy(reply, 200, { status: 'healthy', plugin: 'gis_export', version: '1.0.0', timestamp: utcNowIso() }),
   );
+
+  app.get(`${GIS_PREFIX}/metrics`, async (_request, reply) => {
+    let text: string;
+    try {
+      text = await options.metrics.render();
+    } catch (error) {
+      throw new HttpDetail(500, `Failed to get metrics: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // Legacy's Response(media_type="text/plain"): Starlette adds the charset.
+    return reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(text);
+  });
 }

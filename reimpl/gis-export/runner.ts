@@ -8,7 +8,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { GisExportMetrics } from './metrics-text.js';
 import { CutoverError } from '../../src/errors.js';
 import { plainNumber, PyDecimal, PyFloat, type PyValue } from '../shared/py-json.js';
 import type { GisJobStore } from './job-store.js';
@@ -32,7 +32,7 @@ export interface RunnerOptions {
   schema?: string;
   exportDir: string;
   workers: number;
-  registry: Registry;
+  metrics: GisExportMetrics;
   /** Declared difference `gis-export-cancel-overwritten`: a cancel of a RUNNING job ends CANCELLED. */
   honourCancel: boolean;
   log?: (line: string) => void;
@@ -132,26 +132,17 @@ export class ExportRunner {
   private readonly queue: string[] = [];
   private readonly workers: ExportWorker[];
   private readonly running = new Map<string, ExportWorker>();
-  private readonly metrics;
+  private readonly metrics: GisExportMetrics;
   private idle: Array<() => void> = [];
   private readonly cancelledInProcess = new Set<string>();
 
   constructor(private readonly options: RunnerOptions) {
     this.workers = Array.from({ length: Math.max(1, options.workers) }, () => new ExportWorker());
-    const labels = ['county_id', 'export_format'] as const;
-    const registers = [options.registry];
-    this.metrics = {
-      submitted: new Counter({ name: 'gis_export_jobs_submitted_total', help: 'GIS export jobs submitted', labelNames: labels, registers }),
-      completed: new Counter({ name: 'gis_export_jobs_completed_total', help: 'GIS export jobs completed', labelNames: labels, registers }),
-      failed: new Counter({ name: 'gis_export_jobs_failed_total', help: 'GIS export jobs failed', labelNames: [...labels, 'error_type'], registers }),
-      duration: new Histogram({ name: 'gis_export_processing_duration_seconds', help: 'GIS export processing time', labelNames: labels, buckets: [1, 5, 10, 30, 60, 120, 300, 600], registers }),
-      size: new Histogram({ name: 'gis_export_file_size_kb', help: 'Size of exported GIS files in KB', labelNames: labels, buckets: [1, 10, 100, 1000, 10000, 100000, 1000000], registers }),
-      records: new Histogram({ name: 'gis_export_record_count', help: 'Features written per GIS export', labelNames: labels, buckets: [1, 10, 100, 1000, 10000, 100000, 1000000], registers }),
-    };
+    this.metrics = options.metrics;
   }
 
   submitted(countyId: string, format: string): void {
-    this.metrics.submitted.labels(countyId, format).inc();
+    this.metrics.submitted.inc({ county_id: countyId, export_format: format });
   }
 
   /** Queues a job; it starts when a worker is free. */
@@ -215,7 +206,7 @@ export class ExportRunner {
     if (!(await store.markRunning(jobId))) return; // cancelled while PENDING
     const job = await store.get(jobId);
     if (!job) return;
-    const labels = [job.county_id, job.export_format] as const;
+    const labels = { county_id: String(job.county_id), export_format: String(job.export_format) };
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
     let outcome: Outcome;
@@ -232,8 +223,8 @@ export class ExportRunner {
     }
     if (!outcome.ok) {
       await store.markFailed(jobId, outcome.error);
-      this.metrics.failed.labels(...labels, outcome.errorType).inc();
-      this.metrics.duration.labels(...labels).observe(seconds());
+      this.metrics.failed.inc({ ...labels, error_type: outcome.errorType });
+      this.metrics.duration.observe(labels, seconds());
       return;
     }
     if (outcome.result === 'cancelled') {
@@ -246,9 +237,9 @@ export class ExportRunner {
       await store.markCancelled(jobId);
       return;
     }
-    this.metrics.completed.labels(...labels).inc();
-    this.metrics.duration.labels(...labels).observe(seconds());
-    this.metrics.size.labels(...labels).observe(fileSizeKb);
-    this.metrics.records.labels(...labels).observe(recordCount);
+    this.metrics.completed.inc(labels);
+    this.metrics.duration.observe(labels, seconds());
+    this.metrics.fileSize.observe(labels, fileSizeKb);
+    this.metrics.recordCount.observe(labels, recordCount);
   }
 }

@@ -80,13 +80,13 @@ export class PyHistogram implements PyMetric {
   /** Python's default buckets. */
   static readonly buckets = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
 
-  constructor(private readonly name: string, private readonly help: string, labelNames: string[]) {
-    this.histogram = new Histogram({ name, help, labelNames, buckets: PyHistogram.buckets, registers: [] });
+  constructor(private readonly name: string, private readonly help: string, labelNames: string[], buckets: readonly number[] = PyHistogram.buckets) {
+    this.histogram = new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [] });
   }
 
-  observe(labels: Labels, seconds: number): void {
+  observe(labels: Labels, value: number): void {
     this.created.touch(labels);
-    this.histogram.observe(labels, seconds);
+    this.histogram.observe(labels, value);
   }
 
   async render(): Promise<string> {

@@ -1,6 +1,6 @@
 /**
  * The reimplemented sync service (legacy: terrafusion_sync/app.py): core routes, the
- * reporting, market-analysis and valuation plugins and, when mounted, the GIS export plugin,
+ * reporting, market-analysis (both doors) and valuation plugins and, when mounted, the GIS export plugin,
  * all with FastAPI's error surface.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -9,9 +9,11 @@ import { CountyConfigs } from '../shared/county-configs.js';
 import { openPool } from '../shared/database.js';
 import { installFastApiSurface } from '../shared/fastapi.js';
 import type { ServiceEnv } from '../shared/service-env.js';
+import { GisExportMetrics } from '../gis-export/metrics-text.js';
 import { registerGisExport } from '../gis-export/plugin.js';
 import { registerCoreRoutes } from './core-routes.js';
-import { registerMarketAnalysis } from './plugins/market-analysis.js';
+import { MarketStudies, registerMarketAnalysis } from './plugins/market-analysis.js';
+import { registerMarketAnalysisPlugin } from './plugins/market-analysis-plugin.js';
 import { registerReporting } from './plugins/reporting.js';
 import { registerValuation } from './plugins/valuation.js';
 import { registerSeedSampleData } from './seed-sample-data.js';
@@ -23,16 +25,19 @@ export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
   const counties = new CountyConfigs(env.countyConfigsDir);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // Declared whether or not the export runs here: legacy's /metrics always lists the families.
+  const gisExportMetrics = new GisExportMetrics();
   installFastApiSurface(app);
-  registerCoreRoutes(app, { pool, counties, environment: env.environment, metrics: registry, redactCountyPassword: env.fixes.has('county-config-password') });
+  registerCoreRoutes(app, { pool, counties, environment: env.environment, metrics: registry, gisExportMetrics, redactCountyPassword: env.fixes.has('county-config-password') });
   if (env.mountGisExport) {
     await registerGisExport(app, {
-      pool, counties, registry, databaseUrl: env.databaseUrl, schema: env.schema, exportDir: env.exportDir,
+      pool, counties, metrics: gisExportMetrics, databaseUrl: env.databaseUrl, schema: env.schema, exportDir: env.exportDir,
       workers: env.gisExportWorkers, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
     });
   }
   registerReporting(app, pool);
-  registerMarketAnalysis(app, pool);
+  const studies = new MarketStudies(pool);
+  registerMarketAnalysisPlugin(app, pool, registerMarketAnalysis(app, pool, studies), studies);
   registerValuation(app, pool);
   registerSeedSampleData(app, pool, env.deployment);
   app.addHook('onClose', async () => pool.end());

@@ -14,7 +14,7 @@ import type { CountyConfigs, CountyConfig } from '../shared/county-configs.js';
 import { HttpDetail, intQueries, lastValue, queries, sendJsonText, sendPy } from '../shared/fastapi.js';
 import { int } from '../shared/pydantic-v1.js';
 import { pyJson, type PyValue } from '../shared/py-json.js';
-import { pythonOrderedExposition } from '../gis-export/metrics-text.js';
+import { serviceExposition, type GisExportMetrics } from '../gis-export/metrics-text.js';
 import { FASTAPI_PROMETHEUS_CONTENT_TYPE } from '../shared/python-prometheus.js';
 
 export const VERSION = '0.1.0';
@@ -25,6 +25,7 @@ export interface CoreOptions {
   counties: CountyConfigs;
   environment: string;
   metrics: Registry;
+  gisExportMetrics: GisExportMetrics;
   /** When false, /counties/{id} leaks the password exactly as legacy does. */
   redactCountyPassword: boolean;
 }
@@ -65,7 +66,7 @@ export function registerCoreRoutes(app: FastifyInstance, options: CoreOptions): 
   });
 
   app.get('/metrics', async (_request, reply) =>
-    reply.code(200).header('content-type', FASTAPI_PROMETHEUS_CONTENT_TYPE).send(pythonOrderedExposition(await options.metrics.metrics())),
+    reply.code(200).header('content-type', FASTAPI_PROMETHEUS_CONTENT_TYPE).send(await serviceExposition(await options.metrics.metrics(), options.gisExportMetrics)),
   );
 
   const summary = (c: CountyConfig): PyValue => ({

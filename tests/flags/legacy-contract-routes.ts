@@ -1,8 +1,10 @@
 /**
  * Reads the routes out of the markdown tables of ../shared/legacy-contract.md, so a test can
  * hold the catalogue to the contract. A table counts when its header has Method and Path
- * columns; its service is the `## n.` section it sits in, and a `prefix \`/x\`` (or a lone
- * `(\`/x\`)`) in the `###` heading above it prefixes its paths.
+ * columns; its service is the `## n.` section it sits in, and the `###` heading above it
+ * names the prefix of its paths either as `prefix \`/x\`` (section 1) or as a path in
+ * parentheses, `(\`/x\`)` (section 1b). A `###` heading that is itself one route,
+ * `\`GET /x\``, counts as that route.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -42,8 +44,11 @@ export function contractRoutes(text = readFileSync(legacyContractFile, 'utf8')):
       service = /sync/i.test(line) ? 'sync' : /gateway/i.test(line) ? 'gateway' : /narrator/i.test(line) ? 'narrator' : undefined;
       prefix = '';
     }
-    // `prefix \`/x\`` in the heading, or a path alone in parentheses: `### 1b.B Reporting CRUD (\`/x\`)`.
-    if (line.startsWith('### ')) prefix = (/prefix `([^`]+)`/.exec(line) ?? /\(`(\/[^`\s]+)`\)/.exec(line))?.[1] ?? '';
+    if (line.startsWith('### ')) {
+      prefix = (/prefix `([^`]+)`/.exec(line) ?? /\(`(\/[^`\s]+)`\)/.exec(line))?.[1] ?? '';
+      const named = /`(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)`/.exec(line);
+      if (named && service) found.push({ service, method: named[1]!, path: named[2]!.split('?')[0]!, line: index + 1 });
+    }
     if (!line.startsWith('|')) {
       columns = undefined;
       return;

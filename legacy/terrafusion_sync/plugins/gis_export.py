@@ -2,7 +2,8 @@
 
 Quirks kept from production: /run answers 200 with PENDING (not 202); the job starts after
 the response; a cancel of a RUNNING job only marks it CANCELLING and the worker later
-overwrites that with COMPLETED. `username` is required and never stored.
+overwrites that with COMPLETED. `username` is required and never stored. GET /metrics
+(section 1b.C) serves the GIS export families with real samples, which production never had.
 """
 import logging
 import os
@@ -10,7 +11,8 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
+from prometheus_client import generate_latest
 from pydantic import BaseModel
 
 from .. import county_config, metrics
@@ -144,6 +146,17 @@ def download(job_id: str) -> FileResponse:
     name = files[0]
     media_type = MEDIA_TYPES.get(name.rsplit(".", 1)[-1], "application/octet-stream")
     return FileResponse(os.path.join(directory, name), media_type=media_type, filename=name)
+
+
+@router.get("/metrics")
+def get_metrics() -> Response:
+    """The six GIS export families with the samples of the jobs this process ran (1b.C)."""
+    try:
+        body = generate_latest(metrics.GIS_EXPORT_REGISTRY)
+    except Exception as exc:
+        raise HTTPException(status_code=500, detail=f"Failed to get metrics: {exc}")
+    # media_type text/plain: Starlette answers `text/plain; charset=utf-8`, as production did.
+    return Response(content=body, media_type="text/plain")
 
 
 @router.get("/health")

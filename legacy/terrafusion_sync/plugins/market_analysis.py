@@ -24,8 +24,10 @@ from typing import Any, Dict, List, Optional
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Extra, confloat, constr, root_validator, validator
+from sqlalchemy.engine import Connection
 
-from .market_analysis_studies import SalesScope, comparable_market_area, price_trend_by_zip, sales_ratio_study
+from .market_analysis_studies import (SalesScope, comparable_market_area, market_valuation, price_per_sqft,
+                                      price_trend_by_zip, sales_ratio_study, sales_velocity)
 from .reporting_jobs import JobTable, add_status_and_results_routes, create_and_run
 
 router = APIRouter(prefix="/plugins/v1/market-analysis", tags=["market_analysis"])
@@ -33,6 +35,9 @@ router = APIRouter(prefix="/plugins/v1/market-analysis", tags=["market_analysis"
 MARKET_ANALYSIS_JOBS = JobTable("market_analysis_jobs", "job_id", "Market analysis job",
                                 json_columns=("parameters_json", "result_summary_json"))
 ANALYSIS_TYPES = ("price_trend_by_zip", "comparable_market_area", "sales_ratio_study")
+# The studies whose result is a summary alone (no trend series), by analysis_type.
+SINGLE_SUMMARY_STUDIES = {"sales_ratio_study": sales_ratio_study, "sales_velocity": sales_velocity,
+                          "market_valuation": market_valuation, "price_per_sqft": price_per_sqft}
 DEFAULT_MIN_SIMILARITY = 0.8
 
 
@@ -97,17 +102,20 @@ def _status_body(row: Dict[str, Any]) -> Dict[str, Any]:
             "started_at": row["started_at"], "completed_at": row["completed_at"]}
 
 
-def _analyse(request: MarketAnalysisRunRequest) -> Dict[str, Any]:
-    p = request.parameters or MarketAnalysisParameters()
-    scope = SalesScope(request.county_id, p.start_date, p.end_date, p.zip_codes, p.property_types)
+def analyse(analysis_type: str, county_id: str, parameters: Optional[MarketAnalysisParameters],
+            connection: Optional[Connection] = None) -> Dict[str, Any]:
+    """Runs one study (on `connection` when given); the job columns it fills. Shared with
+    /plugins/market-analysis (1b.D), whose jobs live in the same table and read the same way."""
+    p = parameters or MarketAnalysisParameters()
+    scope = SalesScope(county_id, p.start_date, p.end_date, p.zip_codes, p.property_types, connection)
     trends = None
-    if request.analysis_type == "price_trend_by_zip":
+    if analysis_type == "price_trend_by_zip":
         summary, trends = price_trend_by_zip(scope)
-    elif request.analysis_type == "comparable_market_area":
+    elif analysis_type == "comparable_market_area":
         min_similarity = DEFAULT_MIN_SIMILARITY if p.min_similarity is None else p.min_similarity
         summary = comparable_market_area(scope, p.zip_code, min_similarity)
     else:
-        summary = sales_ratio_study(scope)
+        summary = SINGLE_SUMMARY_STUDIES[analysis_type](scope)
     # One JSON column holds both parts of the result; result_data_location stays NULL
     # because the full result is served inline, not from a file.
     return {"result_summary_json": {"result_summary": summary, "trends": trends}}
@@ -120,7 +128,7 @@ def run_market_analysis(request: MarketAnalysisRunRequest) -> Dict[str, Any]:
     row = create_and_run(
         MARKET_ANALYSIS_JOBS,
         {"analysis_type": request.analysis_type, "county_id": request.county_id, "parameters_json": parameters},
-        lambda _job_id: _analyse(request),
+        lambda _job_id: analyse(request.analysis_type, request.county_id, request.parameters),
         "Market analysis completed successfully", "Market analysis failed", "Failed to start market analysis")
     return _status_body(row)
 

@@ -11,11 +11,12 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from fastapi import APIRouter, HTTPException
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from ..db import session_scope
 from ..timefmt import utcnow
@@ -66,23 +67,37 @@ def create_job(table: JobTable, values: Mapping[str, Any]) -> str:
     return job_id
 
 
-def set_columns(table: JobTable, job_id: str, row: Mapping[str, Any]) -> None:
-    """`UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert)."""
+def set_columns(table: JobTable, job_id: str, row: Mapping[str, Any],
+                only_from: Tuple[str, ...] = (), connection: Optional[Connection] = None) -> bool:
+    """`UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert).
+    With `only_from`, only a job in one of those states changes: one conditional UPDATE, so
+    two racing transitions cannot both win. On `connection` when given (committed there),
+    else in a session of its own. True when the row changed."""
     sets = ", ".join(f"{col} = {expr}" for col, expr in _assignments(table, row).items())
     sql = f"UPDATE {table.table} SET {sets} WHERE {table.id_column} = :job_id"
+    guard = {f"_from_{i}": state for i, state in enumerate(only_from)}
+    if guard:
+        sql += f" AND status IN ({', '.join(':' + name for name in guard)})"
+    params = {**_bind(table, row), "job_id": job_id, **guard}
+    if connection is not None:
+        changed = connection.execute(text(sql), params).rowcount == 1
+        connection.commit()
+        return changed
     with session_scope() as session:
-        session.execute(text(sql), {**_bind(table, row), "job_id": job_id})
+        return session.execute(text(sql), params).rowcount == 1
 
 
-def update_job(table: JobTable, job_id: str, status: str, message: str, **values: Any) -> None:
-    """Moves a job to `status`, stamping started_at (RUNNING) or completed_at (final states)."""
+def update_job(table: JobTable, job_id: str, status: str, message: str,
+               only_from: Tuple[str, ...] = (), connection: Optional[Connection] = None, **values: Any) -> bool:
+    """Moves a job to `status`, stamping started_at (RUNNING) or completed_at (COMPLETED,
+    FAILED); `only_from` and `connection` as set_columns. True when the row changed."""
     now = utcnow()
     row: Dict[str, Any] = {"status": status, "message": message, "updated_at": now, **values}
     if status == RUNNING:
         row["started_at"] = now
     elif status in (COMPLETED, FAILED):
         row["completed_at"] = now
-    set_columns(table, job_id, row)
+    return set_columns(table, job_id, row, only_from, connection)
 
 
 def find_job(table: JobTable, job_id: str) -> Optional[Dict[str, Any]]:

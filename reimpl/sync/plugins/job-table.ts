@@ -29,6 +29,12 @@ export interface JobTable {
   jsonColumns: readonly string[];
 }
 
+/** Where and when a job row changes: only from these states; on this client (one holding a lock). */
+export interface SetOptions {
+  onlyFrom?: readonly string[];
+  db?: pg.Pool | pg.PoolClient;
+}
+
 /** Raised by a job's work to fail it with exactly this message. */
 export class JobFailed extends Error {}
 
@@ -56,20 +62,33 @@ export class JobStore {
     return id;
   }
 
-  /** Moves a job to `status`, stamping started_at (RUNNING) or completed_at (final states). */
-  async update(id: string, status: string, message: string, values: Row = {}): Promise<void> {
+  /**
+   * Moves a job to `status`, stamping started_at (RUNNING) or completed_at (COMPLETED, FAILED);
+   * `options` as set(). True when the row changed.
+   */
+  async update(id: string, status: string, message: string, values: Row = {}, options: SetOptions = {}): Promise<boolean> {
     const now = utcNowIso();
     const row: Row = { status, message, updated_at: now, ...values };
     if (status === RUNNING) row.started_at = now;
     else if (status === COMPLETED || status === FAILED) row.completed_at = now;
-    await this.set(id, row);
+    return this.set(id, row, options);
   }
 
-  /** `UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert). */
-  async set(id: string, row: Row): Promise<void> {
+  /**
+   * `UPDATE` of the job's columns named in `row` (JSON columns rendered as on insert). With
+   * `onlyFrom`, only a job in one of those states changes (one conditional UPDATE, so two racing
+   * transitions cannot both win); on `db` when given. True when the row changed.
+   */
+  async set(id: string, row: Row, options: SetOptions = {}): Promise<boolean> {
+    const onlyFrom = options.onlyFrom ?? [];
     const { columns, exprs, params } = this.bind(row);
     const sets = columns.map((c, i) => `${c} = ${exprs[i]}`).join(', ');
-    await this.pool.query(`UPDATE ${this.table.table} SET ${sets} WHERE ${this.table.idColumn} = $${params.length + 1}`, [...params, id]);
+    const guard = onlyFrom.length ? ` AND status = ANY($${params.length + 2})` : '';
+    const result = await (options.db ?? this.pool).query(
+      `UPDATE ${this.table.table} SET ${sets} WHERE ${this.table.idColumn} = $${params.length + 1}${guard}`,
+      onlyFrom.length ? [...params, id, [...onlyFrom]] : [...params, id],
+    );
+    return result.rowCount === 1;
   }
 
   /** The row, or undefined when there is none. */

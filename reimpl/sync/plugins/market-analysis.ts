@@ -4,6 +4,7 @@
  * answers 202 with the job already run inline; price_trend_by_zip, comparable_market_area and
  * sales_ratio_study from arms-length sales; 422s for unknown types and malformed parameters;
  * Decimal money rounded as Decimal, float statistics rounded as float, both half-to-even.
+ * MarketStudies also runs the studies of /plugins/market-analysis (market-analysis-plugin.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
@@ -12,13 +13,14 @@ import { plainNumber, PyDecimal, PyFloat, type PyValue } from '../../shared/py-j
 import { checked, constr, date, float, list, nested, setValues, str, type ModelSpec, type ModelValue } from '../../shared/pydantic-v1.js';
 import { pyRound, roundFloat } from '../../shared/py-round.js';
 import { divideDecimal, subtractDecimal } from '../../shared/py-decimal.js';
-import { addStatusAndResultsRoutes, JobFailed, JobStore, type Row } from './job-table.js';
+import { addStatusAndResultsRoutes, JobFailed, JobStore, type JobTable, type Row } from './job-table.js';
 
 const PREFIX = '/plugins/v1/market-analysis';
 const ANALYSIS_TYPES = ['price_trend_by_zip', 'comparable_market_area', 'sales_ratio_study'];
 const DEFAULT_MIN_SIMILARITY = 0.8;
+export const MARKET_ANALYSIS_JOBS: JobTable = { table: 'market_analysis_jobs', idColumn: 'job_id', label: 'Market analysis job', jsonColumns: ['parameters_json', 'result_summary_json'] };
 
-const parametersModel: ModelSpec = {
+export const parametersModel: ModelSpec = {
   fields: [
     { name: 'start_date', validator: date, nullable: true },
     { name: 'end_date', validator: date, nullable: true },
@@ -91,6 +93,70 @@ const RATIO_SQL = `
          GROUP BY m.property_type, m.median_ratio
          ORDER BY m.property_type NULLS FIRST`;
 
+// The studies only /plugins/market-analysis offers (section 1b.D): PostgreSQL's arithmetic, as legacy's.
+const STOCK_FILTER = `
+          FROM property_operational p
+         WHERE p.county_id = $1
+           AND (CAST($4 AS text[]) IS NULL OR p.zip_code = ANY(CAST($4 AS text[])))
+           AND (CAST($5 AS text[]) IS NULL OR p.property_type = ANY(CAST($5 AS text[])))
+`;
+
+const VELOCITY_SQL = `
+        WITH sold AS (SELECT p.zip_code, s.sale_date${SALES_FILTER}
+           AND p.zip_code IS NOT NULL),
+        stock AS (SELECT p.zip_code, count(*) AS property_count${STOCK_FILTER}
+           AND p.zip_code IS NOT NULL GROUP BY p.zip_code),
+        velocity AS (
+            SELECT zip_code, count(*) AS sales_count, min(sale_date) AS first_sale, max(sale_date) AS last_sale,
+                   ((date_part('year', max(sale_date)) - date_part('year', min(sale_date))) * 12
+                    + date_part('month', max(sale_date)) - date_part('month', min(sale_date)) + 1)::int AS months_spanned
+              FROM sold GROUP BY GROUPING SETS ((zip_code), ()))
+        SELECT v.zip_code, v.sales_count, v.first_sale, v.last_sale, v.months_spanned,
+               CAST(CASE WHEN v.zip_code IS NULL THEN (SELECT sum(property_count) FROM stock)
+                         ELSE st.property_count END AS int) AS property_count,
+               v.sales_count::float8 / NULLIF(v.months_spanned, 0) AS sales_per_month,
+               v.sales_count::float8 / NULLIF(CASE WHEN v.zip_code IS NULL THEN (SELECT sum(property_count) FROM stock)
+                                                  ELSE st.property_count END, 0) AS turnover_rate
+          FROM velocity v LEFT JOIN stock st ON st.zip_code = v.zip_code
+         ORDER BY v.zip_code NULLS FIRST`;
+
+const PER_SQFT_SQL = `
+        WITH sold AS (SELECT p.property_type, s.sale_price / p.building_area_sqft AS per_sqft${SALES_FILTER}
+           AND p.building_area_sqft > 0)
+        SELECT property_type, count(*) AS sales_count, avg(per_sqft) AS average_price_per_sqft,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY per_sqft) AS median_price_per_sqft,
+               min(per_sqft) AS min_price_per_sqft, max(per_sqft) AS max_price_per_sqft
+          FROM sold GROUP BY GROUPING SETS ((property_type), ())
+         ORDER BY property_type NULLS FIRST`;
+
+const VALUATION_SQL = `
+        WITH sold AS (SELECT p.property_type, s.sale_price / p.assessed_total_value AS ratio${SALES_FILTER}
+           AND p.assessed_total_value > 0),
+        ratios AS (SELECT property_type, count(*) AS sales_count,
+                          percentile_cont(0.5) WITHIN GROUP (ORDER BY ratio) AS median_ratio
+                     FROM sold GROUP BY GROUPING SETS ((property_type), ())),
+        stock AS (SELECT p.property_type, count(*) AS property_count,
+                         sum(p.assessed_total_value) AS total_assessed_value${STOCK_FILTER}
+                   GROUP BY GROUPING SETS ((p.property_type), ()))
+        SELECT st.property_type, st.property_count, coalesce(r.sales_count, 0) AS sales_count,
+               st.total_assessed_value, r.median_ratio,
+               st.total_assessed_value * r.median_ratio AS estimated_market_value
+          FROM stock st LEFT JOIN ratios r ON r.property_type IS NOT DISTINCT FROM st.property_type
+         ORDER BY st.property_type NULLS FIRST`;
+
+const velocity = (x: Row): Row => ({
+  sales_count: x.sales_count, property_count: x.property_count ?? 0, first_sale: x.first_sale ?? null, last_sale: x.last_sale ?? null,
+  months_spanned: x.months_spanned ?? null, sales_per_month: r(x.sales_per_month, 2), turnover_rate: r(x.turnover_rate, 4),
+});
+const perSqft = (x: Row): Row => ({
+  sales_count: x.sales_count, average_price_per_sqft: r(x.average_price_per_sqft, 2), median_price_per_sqft: r(x.median_price_per_sqft, 2),
+  min_price_per_sqft: r(x.min_price_per_sqft, 2), max_price_per_sqft: r(x.max_price_per_sqft, 2),
+});
+const valuation = (x: Row): Row => ({
+  property_count: x.property_count, sales_count: x.sales_count, total_assessed_value: r(x.total_assessed_value, 2),
+  median_sale_to_assessed_ratio: r(x.median_ratio, 4), estimated_market_value: r(x.estimated_market_value, 2),
+});
+
 type Num = PyFloat | PyDecimal | number | null;
 const r = (value: PyValue | undefined, digits: number) => pyRound((value ?? null) as Num, digits);
 
@@ -110,17 +176,24 @@ function changePercentage(change: Num, first: Num): PyFloat | null {
   return new PyFloat(roundFloat((plainNumber(change)! / plainNumber(first)!) * 100, 2));
 }
 
+/** Where a study reads: the pool, or the one client a job holds its county's lock on. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
 interface Scope {
-  countyId: string;
+  db: Queryable;
   binds: unknown[];
 }
 
-export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool): void {
-  const store = new JobStore(pool, { table: 'market_analysis_jobs', idColumn: 'job_id', label: 'Market analysis job', jsonColumns: ['parameters_json', 'result_summary_json'] });
-  const rows = async (name: string, sql: string, scope: Scope) => (await pool.query<Row>({ name, text: sql, values: scope.binds })).rows;
+/** The studies both market-analysis doors run (legacy: market_analysis.analyse and market_analysis_studies.py). */
+export class MarketStudies {
+  constructor(private readonly pool: pg.Pool) {}
 
-  async function priceTrend(scope: Scope): Promise<[Row, Row[]]> {
-    const result = await rows('ma_trend', TREND_SQL, scope);
+  private async rows(name: string, sql: string, scope: Scope): Promise<Row[]> {
+    return (await scope.db.query<Row>({ name, text: sql, values: scope.binds })).rows;
+  }
+
+  private async priceTrend(scope: Scope): Promise<[Row, Row[]]> {
+    const result = await this.rows('ma_trend', TREND_SQL, scope);
     const trends = result.filter((x) => x.period !== null).map((x) => ({
       zip_code: x.zip_code, period: x.period, sales_volume: x.sales_volume,
       average_price: r(x.average_price, 2), median_price: r(x.median_price, 2), price_per_sqft: r(x.price_per_sqft, 2),
@@ -146,8 +219,8 @@ export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool): voi
     }, trends];
   }
 
-  async function comparableAreas(scope: Scope, primaryZip: string | null, minSimilarity: PyFloat): Promise<Row> {
-    const result = await rows('ma_comparable', COMPARABLE_SQL, scope);
+  private async comparableAreas(scope: Scope, primaryZip: string | null, minSimilarity: PyFloat): Promise<Row> {
+    const result = await this.rows('ma_comparable', COMPARABLE_SQL, scope);
     if (result.length === 0) throw new JobFailed('Market analysis failed: no arms-length sales match the request');
     const primary = primaryZip === null ? result[0] : result.find((x) => x.zip_code === primaryZip);
     if (!primary) throw new JobFailed(`Market analysis failed: no arms-length sales in zip code ${primaryZip}`);
@@ -168,23 +241,38 @@ export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool): voi
     };
   }
 
-  async function ratioStudy(scope: Scope): Promise<Row> {
-    const result = await rows('ma_ratio', RATIO_SQL, scope);
+  private async ratioStudy(scope: Scope): Promise<Row> {
+    const result = await this.rows('ma_ratio', RATIO_SQL, scope);
     const overall = result.find((x) => x.property_type === null);
     return { ...ratioStatistics(overall), by_property_type: result.filter((x) => x.property_type !== null).map((x) => ({ property_type: x.property_type, ...ratioStatistics(x) })) };
   }
 
-  async function analyse(type: string, countyId: string, p: Record<string, PyValue>): Promise<Row> {
-    const scope: Scope = { countyId, binds: [countyId, p.start_date ?? null, p.end_date ?? null, p.zip_codes ?? null, p.property_types ?? null] };
+  /** An overall row (key null) first, then one per key value: the summary and its `by_<key>` list. */
+  private async grouped(name: string, sql: string, scope: Scope, key: string, list: string, figures: (row: Row) => Row): Promise<Row> {
+    const result = await this.rows(name, sql, scope);
+    const overall = result.find((x) => x[key] === null)!;
+    return { ...figures(overall), [list]: result.filter((x) => x[key] !== null).map((x) => ({ [key]: x[key], ...figures(x) })) };
+  }
+
+  /** Runs one study (on `db` when given); the job columns it fills (legacy: market_analysis.analyse). */
+  async analyse(type: string, countyId: string, p: Record<string, PyValue>, db: Queryable = this.pool): Promise<Row> {
+    const scope: Scope = { db, binds: [countyId, p.start_date ?? null, p.end_date ?? null, p.zip_codes ?? null, p.property_types ?? null] };
     let summary: Row;
     let trends: Row[] | null = null;
-    if (type === 'price_trend_by_zip') [summary, trends] = await priceTrend(scope);
+    if (type === 'price_trend_by_zip') [summary, trends] = await this.priceTrend(scope);
     else if (type === 'comparable_market_area') {
       const min = p.min_similarity == null ? new PyFloat(DEFAULT_MIN_SIMILARITY) : (p.min_similarity as PyFloat);
-      summary = await comparableAreas(scope, (p.zip_code as string | null) ?? null, min);
-    } else summary = await ratioStudy(scope);
+      summary = await this.comparableAreas(scope, (p.zip_code as string | null) ?? null, min);
+    } else if (type === 'sales_velocity') summary = await this.grouped('ma_velocity', VELOCITY_SQL, scope, 'zip_code', 'by_zip_code', velocity);
+    else if (type === 'price_per_sqft') summary = await this.grouped('ma_per_sqft', PER_SQFT_SQL, scope, 'property_type', 'by_property_type', perSqft);
+    else if (type === 'market_valuation') summary = await this.grouped('ma_valuation', VALUATION_SQL, scope, 'property_type', 'by_property_type', valuation);
+    else summary = await this.ratioStudy(scope);
     return { result_summary_json: { result_summary: summary, trends } };
   }
+}
+
+export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool, studies = new MarketStudies(pool)): JobStore {
+  const store = new JobStore(pool, MARKET_ANALYSIS_JOBS);
 
   const statusBody = (row: Row): Row => ({
     job_id: row.job_id, county_id: row.county_id, analysis_type: row.analysis_type, status: row.status, message: row.message,
@@ -199,7 +287,7 @@ export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool): voi
     const countyId = values.county_id as string;
     const row = await store.createAndRun(
       { analysis_type: type, county_id: countyId, parameters_json: parameters },
-      () => analyse(type, countyId, given?.values ?? {}),
+      () => studies.analyse(type, countyId, given?.values ?? {}),
       'Market analysis completed successfully', 'Market analysis failed', 'Failed to start market analysis',
     );
     return sendPy(reply, 202, statusBody(row));
@@ -209,6 +297,7 @@ export function registerMarketAnalysis(app: FastifyInstance, pool: pg.Pool): voi
     const stored = (row.result_summary_json ?? {}) as Record<string, PyValue>;
     return { result_summary: stored.result_summary ?? null, result_data_location: row.result_data_location ?? null, trends: stored.trends ?? null };
   }, ['job_id', 'county_id', 'analysis_type', 'status', 'message', 'parameters', 'created_at', 'updated_at', 'started_at', 'completed_at']);
+  return store;
 }
 
 function similarity(primary: Row, other: Row): number | null {
