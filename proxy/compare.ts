@@ -9,6 +9,7 @@
 import type { SideResult } from './capture.js';
 import { bodyTooLargeRule, compareExchangesSync, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../parity/compare/engine.js';
 import type { RouteCompareRules } from '../parity/compare/rules.js';
+import type { TimeWindow } from '../parity/compare/timestamp.js';
 
 export { bodyTooLargeRule };
 
@@ -46,15 +47,20 @@ export interface Comparison {
 /** A route's compare rules (flags/routes.yaml): ignore paths, compared headers, per-path comparators. */
 export type CompareRules = RouteCompareRules;
 
-/** What else the engine may be told: the route (for accepted differences), calibrated noise, the registry. */
-export type CompareExtras = Partial<Pick<CompareContext, 'routeId' | 'noise' | 'accepted' | 'noiseThresholds'>>;
+/**
+ * What else the engine may be told: the route (for accepted differences), calibrated noise, the
+ * registry, and the exchange's window as the proxy saw it (both sides were asked and answered
+ * inside it: job timestamps are held to it).
+ */
+export type CompareExtras = Partial<Pick<CompareContext, 'routeId' | 'noise' | 'accepted' | 'noiseThresholds'>> & { window?: TimeWindow };
 
-const toExchange = (side: SideResult): Exchange => ({
+const toExchange = (side: SideResult, window: TimeWindow | undefined): Exchange => ({
   status: side.status ?? 0,
   headers: side.headers,
   body: side.body,
   truncated: side.truncated,
   ...(side.failure ? { failure: side.failure } : {}),
+  ...(window ? { window } : {}),
 });
 
 /**
@@ -73,7 +79,7 @@ export function compareAnswers(
   const servingIsLegacy = serving.side !== 'reimpl';
   const [legacy, reimpl] = servingIsLegacy ? [serving, shadow] : [shadow, serving];
   const legacyToReimpl = correlations && !servingIsLegacy ? new Map([...correlations].map(([s, h]) => [h, s])) : correlations;
-  const result = compareExchangesSync(toExchange(legacy), toExchange(reimpl), {
+  const result = compareExchangesSync(toExchange(legacy, extras.window), toExchange(reimpl, extras.window), {
     routeId: extras.routeId ?? '',
     rules,
     maxDifferences,

@@ -76,7 +76,7 @@ export class StatefulShadowing {
    */
   settle(exchange: Exchange, plan: ShadowPlan, decision: Decision, service: Service, submit: (exchange: Exchange) => void): void {
     const { route } = exchange;
-    const learnt = learnPairs(route, exchange.serving, exchange.shadow);
+    const learnt = learnPairs(route, exchange.serving, exchange.shadow, exchange.at.getTime());
     void this.parts.correlations.learn(learnt);
     const correlations = [...plan.used, ...learnt];
     const observed: Exchange = correlations.length > 0 ? { ...exchange, correlations } : exchange;

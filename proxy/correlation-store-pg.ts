@@ -14,6 +14,7 @@ interface Row {
   shadow_id: string;
   name: string;
   route_id: string;
+  asked_at: Date | null;
 }
 
 export class PgCorrelationStore implements CorrelationStore {
@@ -27,13 +28,20 @@ export class PgCorrelationStore implements CorrelationStore {
 
   async put(correlations: readonly Correlation[], expiresAt: Date): Promise<void> {
     if (correlations.length === 0) return;
-    const records = correlations.map((c) => ({ serving_side: c.servingSide, serving_id: c.servingId, shadow_id: c.shadowId, name: c.name, route_id: c.routeId }));
+    const records = correlations.map((c) => ({
+      serving_side: c.servingSide,
+      serving_id: c.servingId,
+      shadow_id: c.shadowId,
+      name: c.name,
+      route_id: c.routeId,
+      asked_at: c.askedAt === undefined ? null : new Date(c.askedAt).toISOString(),
+    }));
     await this.pool.query(
-      `INSERT INTO cutover.correlations (serving_side, serving_id, shadow_id, name, route_id, expires_at)
-       SELECT serving_side, serving_id, shadow_id, name, route_id, $2
-         FROM jsonb_to_recordset($1::jsonb) AS r(serving_side text, serving_id text, shadow_id text, name text, route_id text)
+      `INSERT INTO cutover.correlations (serving_side, serving_id, shadow_id, name, route_id, asked_at, expires_at)
+       SELECT serving_side, serving_id, shadow_id, name, route_id, asked_at, $2
+         FROM jsonb_to_recordset($1::jsonb) AS r(serving_side text, serving_id text, shadow_id text, name text, route_id text, asked_at timestamptz)
        ON CONFLICT (serving_side, serving_id) DO UPDATE
-         SET shadow_id = EXCLUDED.shadow_id, name = EXCLUDED.name, route_id = EXCLUDED.route_id,
+         SET shadow_id = EXCLUDED.shadow_id, name = EXCLUDED.name, route_id = EXCLUDED.route_id, asked_at = EXCLUDED.asked_at,
              created_at = now(), expires_at = EXCLUDED.expires_at`,
       [JSON.stringify(records), expiresAt],
     );
@@ -41,12 +49,12 @@ export class PgCorrelationStore implements CorrelationStore {
 
   async get(servingSide: Side, servingId: string): Promise<Correlation | undefined> {
     const result = await this.pool.query<Row>(
-      `SELECT serving_side, serving_id, shadow_id, name, route_id FROM cutover.correlations
+      `SELECT serving_side, serving_id, shadow_id, name, route_id, asked_at FROM cutover.correlations
         WHERE serving_side = $1 AND serving_id = $2 AND expires_at > now()`,
       [servingSide, servingId],
     );
     const row = result.rows[0];
-    return row && { name: row.name, routeId: row.route_id, servingSide: row.serving_side, servingId: row.serving_id, shadowId: row.shadow_id };
+    return row && { name: row.name, routeId: row.route_id, servingSide: row.serving_side, servingId: row.serving_id, shadowId: row.shadow_id, ...(row.asked_at ? { askedAt: row.asked_at.getTime() } : {}) };
   }
 
   async prune(now = new Date()): Promise<number> {

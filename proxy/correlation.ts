@@ -18,6 +18,11 @@ export interface Correlation {
   servingSide: Side;
   servingId: string;
   shadowId: string;
+  /**
+   * When the request that created the job reached the proxy (epoch ms): the earliest either
+   * side can have stamped the job, so its timestamps are held to the window it opens.
+   */
+  askedAt?: number;
 }
 
 /** How a pair is written in differences and dispositions: `A↔B`, legacy first. */
@@ -71,8 +76,11 @@ export function idAt(body: Buffer, path: string): string | undefined {
   return undefined;
 }
 
-/** Pairs a shadowed request's two answers reveal: each `response.body` id present (and different) on both sides of a 2xx answer. */
-export function learnPairs(route: Route, serving: SideResult, shadow: SideResult): Correlation[] {
+/**
+ * Pairs a shadowed request's two answers reveal: each `response.body` id present (and
+ * different) on both sides of a 2xx answer; `askedAt`, when the request reached the proxy.
+ */
+export function learnPairs(route: Route, serving: SideResult, shadow: SideResult, askedAt?: number): Correlation[] {
   const ok = (side: SideResult) => !side.failure && !side.truncated && side.status !== undefined && side.status >= 200 && side.status < 300;
   if (!ok(serving) || !ok(shadow)) return [];
   const pairs: Correlation[] = [];
@@ -81,7 +89,7 @@ export function learnPairs(route: Route, serving: SideResult, shadow: SideResult
     const servingId = idAt(serving.body, entry.at);
     const shadowId = idAt(shadow.body, entry.at);
     if (servingId !== undefined && shadowId !== undefined && servingId !== shadowId) {
-      pairs.push({ name: entry.id, routeId: route.id, servingSide: serving.side, servingId, shadowId });
+      pairs.push({ name: entry.id, routeId: route.id, servingSide: serving.side, servingId, shadowId, ...(askedAt === undefined ? {} : { askedAt }) });
     }
   }
   return pairs;

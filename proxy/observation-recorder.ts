@@ -9,6 +9,7 @@ import type { SideResult } from './capture.js';
 import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
 import type { NoiseProfile } from '../parity/compare/noise.js';
 import { compareAnswers } from './compare.js';
+import type { TimeWindow } from '../parity/compare/timestamp.js';
 import { servingToShadow, type Correlation } from './correlation.js';
 import { settleEventualState } from './eventual-state.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -65,6 +66,19 @@ export function observationBytes(observation: Observation): number {
 }
 const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
 const pruneEveryMs = 60_000;
+
+/**
+ * The window both sides answered in, as the proxy saw it: opened when the request reached it
+ * (or, for a job, when the request that created the job did: a correlation remembers it),
+ * closed no earlier than now, after both answers are in.
+ */
+export function windowOf(exchange: Exchange, now = Date.now()): TimeWindow {
+  const askedAt = exchange.at.getTime();
+  const created = (exchange.correlations ?? []).flatMap((correlation) => (correlation.askedAt === undefined ? [] : [correlation.askedAt]));
+  const createsJob = exchange.method !== 'STATE' && (exchange.route.correlation ?? []).some((entry) => entry.in === 'response.body');
+  const jobAskedAt = created.length > 0 ? Math.min(...created) : createsJob ? askedAt : undefined;
+  return { askedAt, answeredAt: now, ...(jobAskedAt === undefined ? {} : { jobAskedAt }) };
+}
 
 export class ObservationRecorder {
   private readonly waiting: Exchange[] = [];
@@ -131,6 +145,7 @@ export class ObservationRecorder {
   private observe(exchange: Exchange): Observation {
     const compared = compareAnswers(exchange.serving, exchange.shadow, exchange.route.compare, undefined, servingToShadow(exchange.correlations ?? []), {
       routeId: exchange.route.id,
+      window: windowOf(exchange),
       ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
       ...noiseOf(this.options.noise?.(exchange.route.id)),
     });

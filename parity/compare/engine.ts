@@ -7,8 +7,10 @@
  * calibrate all use this one engine.
  *
  * Verdicts: `errored` when a side failed; `mismatched` when any difference is a mismatch;
- * `ignored` when route rules (ignore paths, uuid rules, format-only timestamp rules, an uncompared large body) explain
- * some difference — never counted as matched; otherwise `matched`. Accepted differences do
+ * `ignored` when route rules (ignore paths, uuid rules without a correlation, timestamps no
+ * window could check, an uncompared large body) explain some difference — never counted as
+ * matched; otherwise `matched`. A job timestamp that differs but keeps its side's window,
+ * order and format is `within-window`: compared, and a match. Accepted differences do
  * not make a verdict of their own: a comparison whose only differences are accepted ones is
  * `matched`, and `accepted` lists their ids so reports show what each absorbed, apart.
  */
@@ -17,6 +19,7 @@ import { parseJsonText, type JsonValue } from '../../proxy/json-text.js';
 import { findAccepted, type AcceptedDifference } from './accepted.js';
 import { parsePathPattern, patternCovers, renderPath, type PathPattern, type PathStep } from './json-path.js';
 import { CompiledPathRules, JsonDiff, type Found } from './json-diff.js';
+import type { TimeWindow } from './timestamp.js';
 import { defaultNoiseThresholds, judgeNoise, type NoiseProfile, type NoiseThresholds } from './noise.js';
 import type { RouteCompareRules } from './rules.js';
 import { compareTexts } from './text.js';
@@ -25,6 +28,7 @@ import { renderValue } from './values.js';
 export type { AcceptedDifference } from './accepted.js';
 export type { NoiseProfile, NoisyPath, NoiseThresholds } from './noise.js';
 export type { PathRule, RouteCompareRules } from './rules.js';
+export type { TimeWindow } from './timestamp.js';
 
 /** One side's answer. `failure` set means the side did not answer (status is then meaningless). */
 export interface Exchange {
@@ -35,6 +39,11 @@ export interface Exchange {
   /** True when `body` holds only the start of a longer answer: the body is then not compared. */
   truncated?: boolean;
   failure?: { code: string; message: string };
+  /**
+   * When this side's answer could have been written (its own clock readings: the request that
+   * created the job, this request, the answer read whole): job timestamps are held to it.
+   */
+  window?: TimeWindow;
 }
 
 export type DifferenceKind =
@@ -56,7 +65,8 @@ export type Disposition =
   | { as: 'ignored'; rule: string }
   | { as: 'noise'; profile: string }
   | { as: 'accepted'; id: string }
-  | { as: 'correlated'; pair: string };
+  | { as: 'correlated'; pair: string }
+  | { as: 'within-window' };
 
 export type DisposedDifference = Difference & { disposition: Disposition };
 
@@ -123,8 +133,8 @@ export function compareExchangesSync(legacy: Exchange, reimpl: Exchange, context
     judge.add({ path: '$', kind: 'bytes', detail: 'a body was too large to capture whole; not compared' }, undefined, bodyTooLargeRule);
   } else if (bodyDifferences) {
     for (const difference of bodyDifferences) judge.add(difference, difference.path.startsWith('$') ? [] : undefined);
-  } else if (!legacy.body.equals(reimpl.body)) {
-    compareBodies(legacy.body, reimpl.body, context, judge);
+  } else {
+    compareBodies(legacy, reimpl, context, judge);
   }
   return judge.result();
 }
@@ -142,11 +152,18 @@ function describeBytes(body: Buffer): string {
   return JSON.stringify(`${body.length} bytes, sha256 ${createHash('sha256').update(body).digest('hex').slice(0, 16)}`);
 }
 
-function compareBodies(a: Buffer, b: Buffer, context: CompareContext, judge: Disposer): void {
+function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareContext, judge: Disposer): void {
+  const { body: a } = legacy;
+  const { body: b } = reimpl;
+  const equal = a.equals(b);
+  // Equal bodies need no walk, unless their timestamps are held to windows the two sides do not share (replay: a golden and a live answer).
+  if (equal && !(legacy.window || reimpl.window)) return;
+  const rules = new CompiledPathRules(context.rules.paths);
+  if (equal && !rules.relational) return;
   const left = tryJson(a);
   const right = left && tryJson(b);
   if (left && right) {
-    const diff = new JsonDiff(new CompiledPathRules(context.rules.paths), context.maxDifferences ?? 100);
+    const diff = new JsonDiff(rules, context.maxDifferences ?? 100, { legacy: legacy.window, reimpl: reimpl.window });
     diff.walk(left.value, right.value, []);
     for (const found of diff.found) judge.found(found);
     return;
@@ -178,7 +195,7 @@ function correlate(legacy: string, reimpl: string, correlations: ReadonlyMap<str
   return pairs.length > 0 && rewritten === reimpl ? { pair: pairs.join(', ') } : undefined;
 }
 
-/** Gives each difference its disposition, in order: correlation, ignore rule, accepted, noise, uuid rule, mismatch. */
+/** Gives each difference its disposition, in order: correlation, ignore rule, accepted, within-window, noise, uuid rule, mismatch. */
 class Disposer {
   private readonly differences: DisposedDifference[] = [];
   private readonly ignorePatterns: Array<{ rule: string; pattern: PathPattern | undefined }>;
@@ -196,17 +213,17 @@ class Disposer {
       ...(found.reimpl === undefined ? {} : { reimpl: renderValue(found.reimpl) }),
       ...(found.detail ? { detail: found.detail } : {}),
     };
-    this.add(difference, found.steps, found.explainedBy, found.legacy, found.reimpl);
+    this.add(difference, found.steps, found.explainedBy, found.legacy, found.reimpl, found.withinWindow);
   }
 
   /** `steps` set for body differences (ignore rules apply), undefined for status and headers. */
-  add(difference: Difference, steps: readonly PathStep[] | undefined, explainingRule?: string, legacy?: JsonValue, reimpl?: JsonValue): void {
+  add(difference: Difference, steps: readonly PathStep[] | undefined, explainingRule?: string, legacy?: JsonValue, reimpl?: JsonValue, withinWindow?: boolean): void {
     // dispose() may add to the difference's detail (why a noisy or correlated value is still a mismatch): call it first.
-    const disposition = this.dispose(difference, steps, explainingRule, legacy, reimpl);
+    const disposition = this.dispose(difference, steps, explainingRule, legacy, reimpl, withinWindow);
     this.differences.push({ ...difference, disposition });
   }
 
-  private dispose(difference: Difference, steps: readonly PathStep[] | undefined, explainingRule?: string, legacy?: JsonValue, reimpl?: JsonValue): Disposition {
+  private dispose(difference: Difference, steps: readonly PathStep[] | undefined, explainingRule?: string, legacy?: JsonValue, reimpl?: JsonValue, withinWindow?: boolean): Disposition {
     const { context } = this;
     // A correlation is evidence the two values name the same job: it outranks an ignore rule on the same path.
     if (typeof legacy === 'string' && typeof reimpl === 'string' && context.correlations && context.correlations.size > 0) {
@@ -232,6 +249,8 @@ class Disposer {
       ...(typeof difference.reimpl === 'string' ? { reimplText: difference.reimpl } : {}),
     });
     if (accepted) return { as: 'accepted', id: accepted.id };
+    // Each side's own window, order and format are stronger evidence than how far apart two runs stamp: noise is not asked.
+    if (withinWindow) return { as: 'within-window' };
     if (context.noise && steps) {
       const judgement = judgeNoise(context.noise, steps, difference.kind, legacy, reimpl, context.noiseThresholds ?? defaultNoiseThresholds);
       if (judgement?.noise) return { as: 'noise', profile: context.noise.id };

@@ -9,7 +9,7 @@ import { compareGeometries } from './geometry.js';
 import { compareNumbers } from './number.js';
 import type { PathRule } from './rules.js';
 import { compareTexts } from './text.js';
-import { compareTimestamps } from './timestamp.js';
+import { compareDurations, compareTimestamps, type SideContext, type TimeWindow, type TimestampVerdict } from './timestamp.js';
 import { canonical, isUuid, jsonType } from './values.js';
 
 export type FoundKind = 'value' | 'type' | 'missing' | 'extra' | 'number-rendering' | 'timestamp' | 'geometry' | 'array-order' | 'text';
@@ -21,24 +21,37 @@ export interface Found {
   legacy?: JsonValue;
   reimpl?: JsonValue;
   detail?: string;
-  /** The rule that explains the difference unless something better does: two valid uuids (only a correlation can pair them), two timestamps in one format under a format-only rule. */
+  /** The rule that explains the difference unless something better does: two valid uuids (only a correlation can pair them), two timestamps no window could check. */
   explainedBy?: string;
+  /** Two timestamps or durations that differ but each keep their side's window, order, format and kind: a match. */
+  withinWindow?: boolean;
+}
+
+/** Each side's window (engine.ts Exchange.window), for the relational timestamp and duration checks. */
+export interface SideWindows {
+  legacy?: TimeWindow | undefined;
+  reimpl?: TimeWindow | undefined;
 }
 
 /** Path rules grouped by pattern length, so a node looks only at the rules that can name it. */
 export class CompiledPathRules {
   private readonly byLength = new Map<number, Array<{ pattern: PathPattern; rule: PathRule }>>();
   readonly empty: boolean;
+  /** True when some rule checks values against each side's window (timestamps, durations): equal bodies still need the walk. */
+  readonly relational: boolean;
 
   constructor(paths: Readonly<Record<string, PathRule>> | undefined) {
+    let relational = false;
     for (const [text, rule] of Object.entries(paths ?? {})) {
       const pattern = parsePathPattern(text);
       if (!pattern) continue;
+      if ((rule.as === 'timestamp' && rule.toleranceMs === undefined) || rule.as === 'duration') relational = true;
       const list = this.byLength.get(pattern.steps.length) ?? [];
       list.push({ pattern, rule });
       this.byLength.set(pattern.steps.length, list);
     }
     this.empty = this.byLength.size === 0;
+    this.relational = relational;
   }
 
   /** The rule naming exactly this path, with its pattern text. */
@@ -61,10 +74,24 @@ export function toPlain(value: JsonValue): unknown {
 
 export class JsonDiff {
   readonly found: Found[] = [];
+  /** The objects holding the node being compared, legacy's and the reimplementation's (siblings for timestamp order). */
+  private readonly parents: Array<readonly [Record<string, JsonValue>, Record<string, JsonValue>]> = [];
   constructor(
     private readonly rules: CompiledPathRules,
     private readonly limit: number,
+    private readonly windows: SideWindows = {},
   ) {}
+
+  private sides(): { legacy: SideContext; reimpl: SideContext } {
+    const parent = this.parents[this.parents.length - 1];
+    return { legacy: { window: this.windows.legacy, parent: parent?.[0] }, reimpl: { window: this.windows.reimpl, parent: parent?.[1] } };
+  }
+
+  /** A timestamp or duration verdict as a Found: settled within the windows, explained by the rule, or a mismatch. */
+  private settle(verdict: TimestampVerdict, a: JsonValue, b: JsonValue, path: PathStep[], pattern: string, rule: string): void {
+    const settled = verdict.settled === 'window' ? { withinWindow: true } : verdict.settled === 'unchecked' ? { explainedBy: `${pattern} as ${rule}` } : {};
+    this.push({ steps: [...path], kind: verdict.kind, legacy: a, reimpl: b, detail: verdict.detail, ...settled });
+  }
 
   get full(): boolean {
     return this.found.length >= this.limit;
@@ -108,8 +135,13 @@ export class JsonDiff {
       }
       case 'timestamp': {
         if (typeof a !== 'string' || typeof b !== 'string') return typeMismatch('a timestamp');
-        const verdict = compareTimestamps(a, b, rule);
-        if (verdict) this.push({ steps: here(), kind: verdict.kind, legacy: a, reimpl: b, detail: verdict.detail, ...(verdict.formatOnly ? { explainedBy: `${pattern} as timestamp` } : {}) });
+        const verdict = compareTimestamps(a, b, rule, this.sides());
+        if (verdict) this.settle(verdict, a, b, path, pattern, 'timestamp');
+        return true;
+      }
+      case 'duration': {
+        const verdict = compareDurations(a, b, rule, this.sides());
+        if (verdict) this.settle(verdict, a, b, path, pattern, 'duration');
         return true;
       }
       case 'uuid': {
@@ -143,13 +175,15 @@ export class JsonDiff {
   }
 
   private object(a: Record<string, JsonValue>, b: Record<string, JsonValue>, path: PathStep[]): void {
+    this.parents.push([a, b]);
     for (const key of Object.keys(a)) {
-      if (this.full) return;
+      if (this.full) break;
       path.push(key);
       if (!Object.hasOwn(b, key)) this.push({ steps: [...path], kind: 'missing', legacy: a[key]! });
       else this.walk(a[key]!, b[key]!, path);
       path.pop();
     }
+    this.parents.pop();
     for (const key of Object.keys(b)) {
       if (this.full) return;
       if (Object.hasOwn(a, key)) continue;
@@ -172,7 +206,7 @@ export class JsonDiff {
     }
     // Reordered items differ in fields no rule explains; when every difference is rule-explained
     // (ids, timestamps per item) the costly multiset check cannot change the outcome: skip it.
-    const unexplained = this.found.length > before && this.found.some((found, i) => i >= before && found.explainedBy === undefined);
+    const unexplained = this.found.length > before && this.found.some((found, i) => i >= before && found.explainedBy === undefined && !found.withinWindow);
     if (unexplained && a.length === b.length && sameMultiset(a, b)) {
       this.found.length = before;
       this.push({ steps: [...path], kind: 'array-order', detail: `the same ${a.length} items in another order` });

@@ -22,13 +22,36 @@ const numberRule = z.strictObject({
 const timestampRule = z.strictObject({
   as: z.literal('timestamp'),
   /**
-   * Largest distance between the two instants that is still equal. Absent: the format is
-   * checked and different instants are explained by this rule (verdict `ignored`, never
-   * matched) — for fields like created_at that no two runs share (replay, calibrate).
+   * Largest distance between the two instants that is still equal. Absent: the instants are
+   * compared relationally — each side's value inside that side's own window, the order of
+   * `notBefore` kept, the format kept — and a difference that keeps them all is `within-window`
+   * (matched); for fields like created_at that no two runs share (live shadowing, replay).
    */
   toleranceMs: z.number().nonnegative().optional(),
   /** `same` (default): both must be written in the same format (naive vs zoned, precision); `any`: instants only. */
   format: z.enum(['same', 'any']).default('same'),
+  /**
+   * Where the window opens: `job` (default) when the request that created the job the answer
+   * shows was sent (a run, or the run a correlated id came from); `answer` when this request was
+   * sent (a health check's clock). It closes when the answer was read whole.
+   */
+  window: z.enum(['job', 'answer']).default('job'),
+  /** Sibling fields this one is never earlier than, on each side (created ≤ started ≤ completed, updated ≥ created). */
+  notBefore: z.array(z.string().min(1)).default([]),
+  /** The clocks' resolution allowed at the window's edges (the harness and the services read one clock on one machine). */
+  windowSlackMs: z.number().nonnegative().default(5),
+});
+
+const durationRule = z.strictObject({
+  as: z.literal('duration'),
+  /** What the number counts: seconds or milliseconds. */
+  unit: z.enum(['s', 'ms']),
+  /**
+   * The values it may take (in `unit`), as a person states them; a learned range is the
+   * route's calibrated noise. Always: the kind kept (integer or decimal, as written), not
+   * negative, and no longer than the side's own window.
+   */
+  range: z.strictObject({ min: z.number().nonnegative(), max: z.number().nonnegative() }).optional(),
 });
 
 const uuidRule = z.strictObject({ as: z.literal('uuid') });
@@ -58,7 +81,7 @@ const fileRule = z.strictObject({
 });
 const exactRule = z.strictObject({ as: z.literal('exact') });
 
-export const pathRuleSchema = z.discriminatedUnion('as', [numberRule, timestampRule, uuidRule, listRule, setRule, geometryRule, textRule, fileRule, exactRule]);
+export const pathRuleSchema = z.discriminatedUnion('as', [numberRule, timestampRule, durationRule, uuidRule, listRule, setRule, geometryRule, textRule, fileRule, exactRule]);
 
 export type PathRule = z.output<typeof pathRuleSchema>;
 export type PathRuleInput = z.input<typeof pathRuleSchema>;

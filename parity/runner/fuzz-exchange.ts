@@ -31,8 +31,12 @@ export interface SideExchanges {
 
 const terminalStates = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-/** Sends a request; a network failure becomes an Exchange with `failure` set (an `errored` side). */
-export async function send(baseUrl: string, request: RunRequest, timeoutMs = 30_000): Promise<Exchange> {
+/**
+ * Sends a request; a network failure becomes an Exchange with `failure` set (an `errored` side).
+ * The exchange's window is its own (sent → read); `jobAskedAt` opens it earlier for a job read.
+ */
+export async function send(baseUrl: string, request: RunRequest, timeoutMs = 30_000, jobAskedAt?: number): Promise<Exchange> {
+  const askedAt = Date.now();
   try {
     const response = await fetch(baseUrl + request.path, {
       method: request.method,
@@ -43,7 +47,7 @@ export async function send(baseUrl: string, request: RunRequest, timeoutMs = 30_
     const body = Buffer.from(await response.arrayBuffer());
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => (headers[name] = value));
-    return { status: response.status, headers, body };
+    return { status: response.status, headers, body, window: { askedAt, answeredAt: Date.now(), ...(jobAskedAt === undefined ? {} : { jobAskedAt }) } };
   } catch (error) {
     const cause = (error as Error & { cause?: { code?: string } }).cause;
     return { status: 0, headers: {}, body: Buffer.alloc(0), failure: { code: cause?.code ?? (error as Error).name, message: (error as Error).message } };
@@ -82,7 +86,8 @@ export async function exchangeOnSide(
   catalogue: RouteCatalogue,
   deadlineMs = 60_000,
 ): Promise<SideExchanges> {
-  const answer = await send(baseUrl, request);
+  const sentAt = Date.now();
+  const answer = await send(baseUrl, request, undefined, sentAt);
   const statusRoute = statusRouteOf(route, catalogue);
   const jobId = statusRoute ? createdJobId(route, answer) : undefined;
   if (!statusRoute || !jobId) return { answer };
@@ -91,7 +96,7 @@ export async function exchangeOnSide(
   const deadline = Date.now() + deadlineMs;
   let terminal: Exchange;
   for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
-    terminal = await send(baseUrl, { method: 'GET', path: statusPath });
+    terminal = await send(baseUrl, { method: 'GET', path: statusPath }, undefined, sentAt);
     const state = jsonOf(terminal)?.status;
     if (terminal.status !== 200 || (typeof state === 'string' && terminalStates.has(state))) break;
     if (Date.now() > deadline) {
@@ -99,6 +104,6 @@ export async function exchangeOnSide(
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
-  const results = await send(baseUrl, { method: 'GET', path: statusPath.replace(/\/status\//, '/results/') });
+  const results = await send(baseUrl, { method: 'GET', path: statusPath.replace(/\/status\//, '/results/') }, undefined, sentAt);
   return { answer, terminal, results, jobId };
 }

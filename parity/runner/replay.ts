@@ -13,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
-import { compareExchanges, type Comparison, type Exchange } from '../compare/engine.js';
+import { compareExchanges, type Comparison, type Exchange, type TimeWindow } from '../compare/engine.js';
 import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
 import { CutoverError } from '../../src/errors.js';
 import { bodyBytes, loadFixtures, renderJson, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody } from './fixture.js';
@@ -77,8 +77,8 @@ interface LiveAnswer {
   body: Buffer;
 }
 
-function toExchange(answer: { status: number; headers: Record<string, string>; body: FixtureBody | Buffer }): Exchange {
-  return { status: answer.status, headers: answer.headers, body: Buffer.isBuffer(answer.body) ? answer.body : bodyBytes(answer.body) };
+function toExchange(answer: { status: number; headers: Record<string, string>; body: FixtureBody | Buffer }, window: TimeWindow): Exchange {
+  return { status: answer.status, headers: answer.headers, body: Buffer.isBuffer(answer.body) ? answer.body : bodyBytes(answer.body), window };
 }
 
 /** The fixtures a route filter selects, plus every fixture they need (a status read needs its run). */
@@ -111,8 +111,9 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
   const keys = selectWithDependencies(all, options.routes ?? []);
   options.progress.setTotal(keys.length);
   const logins = new ReplayLogins(options.target.urls.gateway, options.passwords, options.requestTimeoutMs ?? 30_000);
-  /** Per fixture key: the id values its answer produced on the target, by id name. */
+  /** Per fixture key: the id values its answer produced on the target, by id name, and when it was sent. */
   const produced = new Map<string, Map<string, string>>();
+  const sentAt = new Map<string, number>();
   const items: ReplayItem[] = [];
   const counts: Record<string, number> = {};
   const report = (item: ReplayItem) => {
@@ -135,7 +136,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
       // An answer recorded about a finished job (the narrator's analysis of an export) was asked after
       // the job finished: ask it again only once the job it needs has finished too.
       else if (recordsTerminalJob(fixture)) await settleJobs(all, produced, (fixture.sequence?.needs ?? []).map((need) => need.from), options);
-      report(await replayOne(key, file, fixture, route, produced, logins, update, options));
+      report(await replayOne(key, file, fixture, route, { produced, sentAt, all }, logins, update, options));
     } catch (error) {
       report({ id: key, outcome: 'errored', detail: (error as Error).message });
     }
@@ -177,12 +178,19 @@ async function settleJobs(all: Map<string, { fixture: Fixture }>, produced: Map<
   }
 }
 
+/** What earlier fixtures of a sequence left on the target: the ids their answers produced and when they were sent; and every fixture loaded. */
+interface Produced {
+  produced: Map<string, Map<string, string>>;
+  sentAt: Map<string, number>;
+  all: ReadonlyMap<string, { fixture: Fixture }>;
+}
+
 async function replayOne(
   key: string,
   file: string,
   fixture: Fixture,
   route: Route,
-  produced: Map<string, Map<string, string>>,
+  { produced, sentAt, all }: Produced,
   logins: ReplayLogins,
   update: UpdateMode,
   options: ReplayOptions,
@@ -209,10 +217,13 @@ async function replayOne(
   const body = await requestBody(fixture, options.passwords, logins, substitute);
   const base = (route.upstream && options.target.upstreams?.[route.upstream]) ?? options.target.urls[route.service];
   const send = () => sendRequest(`${base}${path}`, fixture.request.method, headers, body, options.requestTimeoutMs ?? 30_000);
+  const askedAt = Date.now();
+  sentAt.set(key, askedAt);
   let live = await send();
   if (fixture.response && (fixture.sequence?.needs?.length ?? 0) > 0 && fixture.request.method === 'GET') {
     live = await untilRecordedState(fixture, live, send, options.stateDeadlineMs ?? 60_000);
   }
+  const answeredAt = Date.now();
   const produces = new Map<string, string>();
   const liveJson = tryParseJson(live.body);
   for (const entry of route.correlation ?? []) {
@@ -230,18 +241,18 @@ async function replayOne(
   const liveHeaders = options.redactor.headers(live.headers);
   if (!fixture.response) {
     if (update === 'none') return { id: key, outcome: 'missing', detail: 'fixture has no recorded answer (record it with --update new)' };
-    writeFixture(options.dir, { ...fixture, recordedAt: new Date().toISOString(), response: { status: live.status, headers: pickHeaders(fixture, liveHeaders), body: liveBody } });
+    writeFixture(options.dir, { ...fixture, recordedAt: new Date(askedAt).toISOString(), response: { status: live.status, headers: pickHeaders(fixture, liveHeaders), body: liveBody } });
     return { id: key, outcome: 'added', detail: `answer recorded from ${options.target.name}` };
   }
   const comparison = await compareExchanges(
-    toExchange(fixture.response),
-    toExchange({ status: live.status, headers: liveHeaders, body: bodyBytes(liveBody) }),
+    toExchange(fixture.response, goldenWindow(fixture, route, all)),
+    toExchange({ status: live.status, headers: liveHeaders, body: bodyBytes(liveBody) }, liveWindow(fixture, route, askedAt, answeredAt, sentAt)),
     // Noise the route's rules pin applies here as in live comparisons (a golden has no calibration of its own).
     { routeId: route.id, rules: route.compare, correlations, ...pinnedNoise(route) },
   );
   const mismatches = comparison.differences.filter((difference) => difference.disposition.as === 'mismatch');
   if (comparison.verdict === 'mismatched' && update === 'all') {
-    writeFixture(options.dir, { ...fixture, recordedAt: new Date().toISOString(), response: { status: live.status, headers: pickHeaders(fixture, liveHeaders), body: liveBody } });
+    writeFixture(options.dir, { ...fixture, recordedAt: new Date(askedAt).toISOString(), response: { status: live.status, headers: pickHeaders(fixture, liveHeaders), body: liveBody } });
     return { id: key, outcome: 'updated', detail: `${mismatches.length} differences rewritten from ${options.target.name}`, comparison, data: { file, differences: comparison.differences } };
   }
   const detail =
@@ -251,6 +262,34 @@ async function replayOne(
         ? `ignored by ${comparison.ignoredBy.join(', ')}`
         : undefined;
   return { id: key, outcome: comparison.verdict, ...(detail ? { detail } : {}), comparison, data: { file, differences: comparison.differences } };
+}
+
+/** A window opened at `askedAt`; a job's opens when the earliest fixture that created it was sent (or at this one, when it creates the job). */
+function windowFrom(fixture: Fixture, route: Route, askedAt: number, sentAt: (key: string) => number | undefined): TimeWindow {
+  const creators = (fixture.sequence?.needs ?? []).flatMap((need) => {
+    const at = sentAt(need.from);
+    return at === undefined ? [] : [at];
+  });
+  const createsJob = (route.correlation ?? []).some((entry) => entry.in === 'response.body');
+  const jobAskedAt = creators.length > 0 ? Math.min(...creators) : createsJob ? askedAt : undefined;
+  return { askedAt, ...(jobAskedAt === undefined ? {} : { jobAskedAt }) };
+}
+
+/** The live answer's window: from this request (or its job's) being sent to the answer read. */
+function liveWindow(fixture: Fixture, route: Route, askedAt: number, answeredAt: number, sentAt: ReadonlyMap<string, number>): TimeWindow {
+  return { ...windowFrom(fixture, route, askedAt, (key) => sentAt.get(key)), answeredAt };
+}
+
+/**
+ * The golden's window: a fixture's `recordedAt` is when its request reached the recording proxy,
+ * so it opens the window (and its run's opens the job's); when the answer was read is not kept.
+ */
+function goldenWindow(fixture: Fixture, route: Route, all: ReadonlyMap<string, { fixture: Fixture }>): TimeWindow {
+  const recorded = (key: string) => {
+    const at = all.get(key)?.fixture.recordedAt;
+    return at === undefined ? undefined : Date.parse(at);
+  };
+  return windowFrom(fixture, route, Date.parse(fixture.recordedAt), recorded);
 }
 
 function pinnedNoise(route: Route) {

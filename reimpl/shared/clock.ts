@@ -2,13 +2,26 @@
  * Naive UTC timestamps with microseconds, as legacy's `datetime.utcnow().isoformat()` writes
  * them (terrafusion_sync/timefmt.py): `2025-05-15T20:49:04.385874`, no zone, and, exactly as
  * isoformat() does, no fraction at all when the microseconds are zero.
+ *
+ * The microseconds come from hrtime offset by an origin taken once; the wall clock decides the
+ * millisecond. An origin taken on a busy machine (descheduled between reading the two clocks,
+ * and Date.now() cut to the millisecond) runs early, and a job stamped before the request that
+ * created it is what the parity engine's window check rightly calls a mismatch: whenever the
+ * offset clock falls behind the wall clock it is moved up to it.
  */
-const originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+let originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 let lastNs = 0n;
 
-/** Now, naive UTC ISO-8601 with microseconds; strictly increasing within the process. */
+/** Now, naive UTC ISO-8601 with microseconds; strictly increasing within the process, never before the wall clock's millisecond. */
 export function utcNowIso(): string {
+  // The wall clock first: whatever hrtime reads next is no earlier than this millisecond.
+  const wallNs = BigInt(Date.now()) * 1_000_000n;
   let ns = process.hrtime.bigint() + originNs;
+  if (ns < wallNs) {
+    // Moved up to the start of the wall clock's millisecond: later, never ahead of the true time.
+    originNs += wallNs - ns;
+    ns = wallNs;
+  }
   if (ns <= lastNs) ns = lastNs + 1000n;
   lastNs = ns;
   const ms = Number(ns / 1_000_000n);

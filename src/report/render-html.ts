@@ -35,6 +35,8 @@ export function renderHtml(report: Report): string {
     `<p class="summary">${totals.observations} observations: ${totals.matched} matched, ${totals.mismatched} mismatched, ${totals.ignored} ignored, ${totals.errored} errored.
 Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.parityRate)}</strong> (matched / compared; ignored and errored are not compared). Unknown requests: ${totals.unknownRequests}.</p>`,
   ];
+  const rules = Object.entries(totals.ignoredBy);
+  if (rules.length > 0) parts.push(`<p>Ignored by rule: ${rules.map(([rule, count]) => `<code>${escape(rule)}</code> ${count}`).join(', ')}.</p>`);
   if (report.truncated) parts.push('<p class="warn">Only the newest observations were read; narrow --since for a complete report.</p>');
   parts.push(
     '<h2>Routes</h2><table><thead><tr><th>Route</th><th>Mode</th><th>Observations</th><th>Matched</th><th>Mismatched</th><th>Ignored</th><th>Errored</th><th>Parity</th>',

@@ -15,6 +15,8 @@ export function renderMarkdown(report: Report): string {
     `${totals.observations} observations: ${totals.matched} matched, ${totals.mismatched} mismatched, ${totals.ignored} ignored, ${totals.errored} errored. ` +
       `Parity ${formatRate(totals.parityRate)} (matched / compared; ignored and errored are not compared). Unknown requests: ${totals.unknownRequests}.`,
   ];
+  const rules = Object.entries(totals.ignoredBy);
+  if (rules.length > 0) lines.push('', `Ignored by rule: ${rules.map(([rule, count]) => `${code(rule)} ${count}`).join(', ')}.`);
   if (report.truncated) lines.push('', '_Only the newest observations were read; narrow --since for a complete report._');
   lines.push(
     '',

@@ -68,7 +68,17 @@ export interface Report {
   generatedAt: string;
   since: string | null;
   killSwitch: boolean | null;
-  totals: { observations: number; matched: number; mismatched: number; ignored: number; errored: number; parityRate: number | null; unknownRequests: number };
+  totals: {
+    observations: number;
+    matched: number;
+    mismatched: number;
+    ignored: number;
+    errored: number;
+    parityRate: number | null;
+    unknownRequests: number;
+    /** Every rule that ignored observations, over all routes, with how many (an observation ignored by two rules counts for each). */
+    ignoredBy: Record<string, number>;
+  };
   /** True when the store held more observations than were read (the report covers the newest). */
   truncated: boolean;
   routes: RouteReport[];
@@ -203,9 +213,17 @@ export function buildReport(input: ReportInput): Report {
       errored: sum('errored'),
       parityRate: parity(sum('matched'), sum('mismatched')),
       unknownRequests: unknownTraffic.reduce((total, entry) => total + entry.count, 0),
+      ignoredBy: ignoringRules(routes),
     },
     truncated: input.truncated ?? false,
     routes,
     unknownTraffic,
   };
+}
+
+/** The ignoring rules of all routes with their counts, the most used first. */
+function ignoringRules(routes: readonly RouteReport[]): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const route of routes) for (const [rule, count] of Object.entries(route.ignoredBy)) counts.set(rule, (counts.get(rule) ?? 0) + count);
+  return Object.fromEntries([...counts].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
 }

@@ -90,7 +90,7 @@ describe('the route catalogue', () => {
   it('marks the job-creating routes as writing and points the GIS export at its own upstream', () => {
     expect(catalogue.byId('sync.gis-export.run')).toMatchObject({ writes: true, upstream: 'gisExport' });
     expect(catalogue.byId('sync.gis-export.status')).toMatchObject({ writes: false, correlation: [{ id: 'job_id', in: 'path', at: 'job_id' }] });
-    expect(catalogue.byId('sync.gis-export.run')?.compare.paths?.['$.created_at']).toEqual({ as: 'timestamp', format: 'same' });
+    expect(catalogue.byId('sync.gis-export.run')?.compare.paths?.['$.created_at']).toEqual({ as: 'timestamp', format: 'same', window: 'job', notBefore: [], windowSlackMs: 5 });
   });
 
   it('matches a million requests in well under a second', () => {

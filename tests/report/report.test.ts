@@ -65,6 +65,14 @@ describe('the parity report', () => {
     expect(report.totals).toMatchObject({ observations: 2, matched: 0, parityRate: null });
   });
 
+  it('lists every rule that ignored observations with its count, over all routes, in the totals and the markdown', () => {
+    const ignored = (rule: string, routeId: string) => observation({ routeId, verdict: 'ignored', ignoredBy: [rule] });
+    const observations = [ignored('$', 'sync.gis-export.status'), ignored('eventual-state', 'sync.gis-export.status'), ignored('eventual-state', 'sync.gis-export.results'), observation()];
+    const report = buildReport({ observations, routes: catalogue.routes });
+    expect(report.totals.ignoredBy).toEqual({ 'eventual-state': 2, $: 1 });
+    expect(renderMarkdown(report)).toContain('Ignored by rule: `eventual-state` 2, `$` 1.');
+  });
+
   it('lists what each accepted difference absorbed, apart from matches, and never as a mismatch path', () => {
     const accepted = { as: 'accepted' as const, id: 'gis-export-cancel-overwritten' };
     const observations = [

@@ -14,9 +14,11 @@ function summarize(report: Report): string {
       `  ${route.routeId.padEnd(width)}  ${String(route.mode ?? '-').padEnd(7)} obs ${String(route.observations).padStart(3)}  matched ${String(route.matched).padStart(3)}  mismatched ${String(route.mismatched).padStart(3)}  ignored ${String(route.ignored).padStart(3)}  errored ${String(route.errored).padStart(3)}  parity ${percent(route.parityRate).padStart(6)}`,
   );
   const { totals } = report;
+  const rules = Object.entries(totals.ignoredBy).map(([rule, count]) => `${rule} ${count}`);
   return [
     ...lines,
     `  all routes: ${totals.observations} observations, ${totals.matched} matched, ${totals.mismatched} mismatched, ${totals.ignored} ignored, ${totals.errored} errored; parity ${percent(totals.parityRate)}; ${totals.unknownRequests} unknown requests`,
+    ...(rules.length > 0 ? [`  ignored by rule: ${rules.join(', ')}`] : []),
   ].join('\n');
 }
 

@@ -34,6 +34,14 @@ describe.each(stores)('a correlation store (%s)', (_name, open) => {
     await store.close();
   });
 
+  it('keeps when the request that created the job reached the proxy, to the millisecond', async () => {
+    const store = open();
+    const askedAt = Date.parse('2026-12-01T12:00:00.123Z');
+    await store.put([{ ...pair('W1', 'X1'), askedAt }], inAnHour());
+    expect(await store.get('legacy', 'W1')).toEqual({ ...pair('W1', 'X1'), askedAt });
+    await store.close();
+  });
+
   it('never answers an expired pair, and prunes it', async () => {
     const store = open();
     await store.put([pair('E1', 'F1')], new Date(Date.now() - 1000));
