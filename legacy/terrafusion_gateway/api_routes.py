@@ -16,6 +16,7 @@ from .upstream import to_flask, to_flask_streamed
 blueprint = Blueprint("api", __name__)
 
 GIS = "/plugins/v1/gis-export"
+REPORTS = "/plugins/v1/reporting/reports"
 
 # Per job plugin: the permission to start a job, and the one to read its status/results.
 JOB_PLUGINS = {
@@ -94,15 +95,20 @@ def gis_export_results(job_id):
     return _forward_request(f"{GIS}/results/{job_id}")
 
 
-def _job_county_forbidden(job_id):
-    """403 (or sync's error) when the job belongs to a county outside the caller's, else None.
+def _record_county_forbidden(path):
+    """403 (or sync's error) when the record sync serves at `path` belongs to a county outside
+    the caller's, else None (also when there is no such record: the action then answers for it).
 
-    The job's county is only known to sync: ask before acting on someone else's job.
+    A job's county is only known to sync: ask before acting on someone else's job.
     """
-    status, error = gateway().sync.call("GET", f"{GIS}/status/{job_id}")
+    record, error = gateway().sync.call("GET", path)
     if error is not None:
         return error
-    return county_forbidden(_county_of_upstream_record(status))
+    return county_forbidden(_county_of_upstream_record(record))
+
+
+def _job_county_forbidden(job_id):
+    return _record_county_forbidden(f"{GIS}/status/{job_id}")
 
 
 @blueprint.route("/api/v1/gis-export/cancel/<job_id>", methods=["POST"])
@@ -141,21 +147,31 @@ def gis_export_list():
     return _only_allowed_counties(response)
 
 
+def _visible_jobs(jobs):
+    """The jobs of a list the caller may see (entries that are not jobs stay)."""
+    allowed = allowed_county_ids(g.identity)
+    return [job for job in jobs if not isinstance(job, dict) or job.get("county_id") in allowed]
+
+
+def _json_answer(response):
+    """The JSON of a 200 answer, or None (the answer then passes through as it is)."""
+    if response.status_code != 200:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def _only_allowed_counties(response):
     """An unfiltered job list, minus jobs of counties the caller may not see.
 
     Unchanged bytes when nothing is removed, so a caller with every county sees sync's body.
     """
-    if response.status_code != 200:
-        return to_flask(response)
-    try:
-        jobs = response.json()
-    except ValueError:
-        return to_flask(response)
+    jobs = _json_answer(response)
     if not isinstance(jobs, list):
         return to_flask(response)
-    allowed = allowed_county_ids(g.identity)
-    visible = [job for job in jobs if not isinstance(job, dict) or job.get("county_id") in allowed]
+    visible = _visible_jobs(jobs)
     if len(visible) == len(jobs):
         return to_flask(response)
     return jsonify(visible)
@@ -180,6 +196,37 @@ for _plugin in JOB_PLUGINS:
     blueprint.add_url_rule(
         f"/api/v1/{_plugin}/<path:subpath>", view_func=_job_plugin_view(_plugin), methods=["GET", "POST"]
     )
+
+
+# Reporting's job CRUD (legacy-contract.md section 1b.B). POST /reports and GET /reports/<id>
+# pass through the plugin route above; these two need more than a passthrough.
+@blueprint.route("/api/v1/reporting/reports", methods=["GET"])
+@rbac_required("view_reports")
+def reporting_reports_list():
+    """The report list, minus other counties' jobs; `count` stays the page's length."""
+    forbidden = _request_county_forbidden()
+    if forbidden is not None:
+        return forbidden
+    response, error = gateway().sync.call("GET", REPORTS, _query())
+    if error is not None:
+        return error
+    page = _json_answer(response)
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        return to_flask(response)
+    visible = _visible_jobs(page["items"])
+    if len(visible) == len(page["items"]):
+        return to_flask(response)
+    return jsonify({**page, "items": visible, "count": len(visible)})
+
+
+@blueprint.route("/api/v1/reporting/reports/<report_id>", methods=["PATCH"])
+@rbac_required("generate_report")
+def reporting_reports_update(report_id):
+    """A status update, as a write: the run permission, and only on a job of the caller's counties."""
+    forbidden = _record_county_forbidden(f"{REPORTS}/{report_id}")
+    if forbidden is not None:
+        return forbidden
+    return _forward_request(f"{REPORTS}/{report_id}")
 
 
 # --- narrator -------------------------------------------------------------------------------

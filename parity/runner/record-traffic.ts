@@ -170,6 +170,12 @@ export async function driveRepresentativeTraffic(targets: TrafficTargets): Promi
   const gatewayReport = await send(`${gateway}/api/v1/reporting/run`, { json: { report_type: 'assessment_summary', county_id: county }, token });
   await send(`${gateway}/api/v1/reporting/status/${gatewayReport.json?.report_id}`, { token });
   await send(`${gateway}/api/v1/reporting/results/${gatewayReport.json?.report_id}`, { token });
+  const gatewayReports = `${gateway}/api/v1/reporting/reports`;
+  const gatewayCreated = await send(gatewayReports, { json: { report_type: 'assessment_roll', county_id: county }, token });
+  await send(`${gatewayReports}/${gatewayCreated.json?.report_id}`, { token });
+  await send(`${gatewayReports}/${gatewayCreated.json?.report_id}`, { method: 'PATCH', json: { status: 'FAILED', message: 'Cancelled by the assessor' }, token });
+  await send(`${gatewayReports}/${gatewayCreated.json?.report_id}`, { method: 'PATCH', json: { status: 'COMPLETED' } });
+  await send(`${gatewayReports}?county_id=${county}&report_type=golden_none`, { token });
   const gatewayAnalysis = await send(`${gateway}/api/v1/market-analysis/run`, { json: { analysis_type: 'sales_ratio_study', county_id: county }, token });
   await send(`${gateway}/api/v1/market-analysis/status/${gatewayAnalysis.json?.job_id}`, { token });
   await send(`${gateway}/api/v1/market-analysis/results/${gatewayAnalysis.json?.job_id}`, { token });

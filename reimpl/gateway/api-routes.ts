@@ -1,13 +1,14 @@
 /**
  * The /api passthroughs, as legacy/terrafusion_gateway/api_routes.py: /api/v1/gis-export/{run,
  * status,results,cancel,list}, /api/v1/{valuation,reporting,market-analysis}/<subpath>,
+ * reporting's GET /reports (other counties' jobs dropped) and PATCH /reports/<report_id>,
  * /api/v1/ai/{summarize,classify,explain} and the generic /api/<path>. Every /api/v1 route is
  * permission-guarded; every /api route is county-scoped (query, JSON body, counties/<id> path,
  * and the county of the record sync answers). Status and body of the upstream pass through.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { queryPairs, rawBody, type GatewayContext } from './context.js';
-import { flaskJson, sendJsonError } from './flask-json.js';
+import { sendJsonError, sendJsonify } from './flask-json.js';
 import { authenticate, countyInJsonBody, forbiddenCounty, noCredentials, requirePermission, sendCountyForbidden, type Identity } from './identity.js';
 import { parsePyJson, type PyValue } from '../shared/py-json.js';
 import { answerJson, requotePath, sendAnswer, sendFailure, type QueryPairs } from './upstream.js';
@@ -85,10 +86,13 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
     });
   }
 
-  /** Sends 403 (or sync's failure) when the job belongs to a county outside the caller's; true when sent. */
-  async function jobCountyForbidden(reply: FastifyReply, identity: Identity, jobId: string): Promise<boolean> {
-    // The job's county is only known to sync: ask before acting on someone else's job.
-    const status = await sync.call('GET', `${GIS}/status/${jobId}`);
+  /**
+   * Sends 403 (or sync's failure) when the record sync serves at `path` belongs to a county
+   * outside the caller's; true when sent (false too when there is no such record: the action answers for it).
+   */
+  async function recordCountyForbidden(reply: FastifyReply, identity: Identity, path: string): Promise<boolean> {
+    // A job's county is only known to sync: ask before acting on someone else's job.
+    const status = await sync.call('GET', path);
     if (status.failure) {
       sendFailure(reply, status.failure);
       return true;
@@ -100,6 +104,8 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
     sendCountyForbidden(reply, denied);
     return true;
   }
+
+  const jobCountyForbidden = (reply: FastifyReply, identity: Identity, jobId: string) => recordCountyForbidden(reply, identity, `${GIS}/status/${jobId}`);
 
   app.post<{ Params: { job_id: string } }>('/api/v1/gis-export/cancel/:job_id', { config: { rule: '/api/v1/gis-export/cancel/<job_id>' } }, async (request, reply) => {
     const identity = await guard(request, reply, 'run_gis_export');
@@ -136,23 +142,29 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
     return onlyAllowedCounties(reply, identity, result.answer);
   });
 
+  /** The jobs of a list the caller may see (entries that are not jobs stay). */
+  function visibleJobs(identity: Identity, jobs: PyValue[]): PyValue[] {
+    const allowed = rbac.countyIdsForKeys(identity.countyKeys);
+    const isJob = (job: PyValue): job is Record<string, PyValue> => job !== null && typeof job === 'object' && !Array.isArray(job) && job.constructor === Object;
+    return jobs.filter((job) => !isJob(job) || allowed.has(job.county_id as string));
+  }
+
+  /** The JSON of a 200 answer, parsed keeping Python floats (so jsonify writes `1.0` where sync did), or undefined. */
+  function jsonAnswer(answer: Parameters<typeof sendAnswer>[1]): PyValue | undefined {
+    if (answer.status !== 200) return undefined;
+    try {
+      return parsePyJson(answer.body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** An unfiltered job list minus other counties' jobs; sync's bytes unchanged when nothing is dropped. */
   function onlyAllowedCounties(reply: FastifyReply, identity: Identity, answer: Parameters<typeof sendAnswer>[1]) {
-    if (answer.status !== 200) return sendAnswer(reply, answer);
-    let jobs: unknown;
-    try {
-      jobs = JSON.parse(answer.body.toString('utf8'));
-    } catch {
-      return sendAnswer(reply, answer);
-    }
+    const jobs = jsonAnswer(answer);
     if (!Array.isArray(jobs)) return sendAnswer(reply, answer);
-    const allowed = rbac.countyIdsForKeys(identity.countyKeys);
-    const isJob = (job: unknown): job is Record<string, unknown> => job !== null && typeof job === 'object' && !Array.isArray(job);
-    const visible = jobs.filter((job) => !isJob(job) || allowed.has(job.county_id as string));
-    if (visible.length === jobs.length) return sendAnswer(reply, answer);
-    // Parsed again keeping Python floats, so jsonify writes `1.0` where sync did.
-    const exact = (parsePyJson(answer.body.toString('utf8')) as PyValue[]).filter((job) => !isJob(job) || allowed.has((job as Record<string, unknown>).county_id as string));
-    return reply.code(200).header('content-type', 'application/json').send(Buffer.from(flaskJson(exact), 'utf8'));
+    const visible = visibleJobs(identity, jobs);
+    return visible.length === jobs.length ? sendAnswer(reply, answer) : sendJsonify(reply, 200, visible);
   }
 
   // --- valuation, reporting, market analysis ----------------------------------------------------
@@ -170,6 +182,33 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
       },
     });
   }
+
+  // Reporting's job CRUD (legacy-contract.md section 1b.B). POST /reports and GET /reports/<id>
+  // pass through the plugin route above; these two need more than a passthrough.
+  const REPORTS = '/plugins/v1/reporting/reports';
+  app.get('/api/v1/reporting/reports', { config: { rule: '/api/v1/reporting/reports' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'view_reports');
+    if (!identity) return reply;
+    if (requestCountyForbidden(request, reply, identity)) return reply;
+    const result = await sync.call('GET', REPORTS, queryPairs(request));
+    if (result.failure) return sendFailure(reply, result.failure);
+    // Other counties' jobs are dropped; `count` stays the page's length.
+    const page = jsonAnswer(result.answer);
+    const items = page !== null && typeof page === 'object' && !Array.isArray(page) ? (page as Record<string, PyValue>).items : undefined;
+    if (!Array.isArray(items)) return sendAnswer(reply, result.answer);
+    const visible = visibleJobs(identity, items);
+    if (visible.length === items.length) return sendAnswer(reply, result.answer);
+    return sendJsonify(reply, 200, { ...(page as Record<string, PyValue>), items: visible, count: visible.length });
+  });
+
+  // A status update is a write: the run permission, and only on a job of the caller's counties.
+  app.patch<{ Params: { report_id: string } }>('/api/v1/reporting/reports/:report_id', { config: { rule: '/api/v1/reporting/reports/<report_id>' } }, async (request, reply) => {
+    const identity = await guard(request, reply, 'generate_report');
+    if (!identity) return reply;
+    const path = `${REPORTS}/${requotePath(request.params.report_id)}`;
+    if (await recordCountyForbidden(reply, identity, path)) return reply;
+    return forwardRequest(request, reply, identity, path);
+  });
 
   // --- narrator -----------------------------------------------------------------------------------
   app.post<{ Params: { task: string } }>('/api/v1/ai/:task', { config: { rule: '/api/v1/ai/<any(summarize, classify, explain):task>' } }, async (request, reply) => {

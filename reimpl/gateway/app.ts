@@ -36,6 +36,8 @@ const RULES: Array<{ rule: string; pattern: RegExp; methods: string[] }> = [
   { rule: '/api/v1/gis-export/cancel/<job_id>', pattern: /^\/api\/v1\/gis-export\/cancel\/[^/]+$/, methods: ['POST'] },
   { rule: '/api/v1/ai/<any(summarize, classify, explain):task>', pattern: /^\/api\/v1\/ai\/(summarize|classify|explain)$/, methods: ['POST'] },
   { rule: '/api/v1/valuation/<path:subpath>', pattern: /^\/api\/v1\/valuation\/[^/].*$/, methods: ['GET', 'POST'] },
+  { rule: '/api/v1/reporting/reports', pattern: /^\/api\/v1\/reporting\/reports$/, methods: ['GET'] },
+  { rule: '/api/v1/reporting/reports/<report_id>', pattern: /^\/api\/v1\/reporting\/reports\/[^/]+$/, methods: ['PATCH'] },
   { rule: '/api/v1/reporting/<path:subpath>', pattern: /^\/api\/v1\/reporting\/[^/].*$/, methods: ['GET', 'POST'] },
   { rule: '/api/v1/market-analysis/<path:subpath>', pattern: /^\/api\/v1\/market-analysis\/[^/].*$/, methods: ['GET', 'POST'] },
   { rule: '/api/<path:path>', pattern: /^\/api\/[^/].*$/, methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] },
