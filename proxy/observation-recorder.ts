@@ -2,18 +2,23 @@
  * Where observations are made and recorded, off the request path: finished exchanges are
  * queued (bounded), compared a few at a time on later turns of the event loop, counted in the
  * metrics, and written to the store in batches. Old observations are pruned by retention.
+ * What is kept is redacted once compared (proxy/redact-observation.ts): the store never sees a
+ * credential or a configured PII field.
  */
 import type { FlagMode } from '../flags/flag.js';
 import type { Route } from '../flags/route-catalogue.js';
 import type { SideResult } from './capture.js';
 import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
 import type { NoiseProfile } from '../parity/compare/noise.js';
+import { createStorageRedactor, type Redactor } from '../parity/compare/redact.js';
+import { defaultPiiFields } from '../src/config/schema.js';
 import { compareAnswers } from './compare.js';
 import type { TimeWindow } from '../parity/compare/timestamp.js';
 import { servingToShadow, type Correlation } from './correlation.js';
 import { settleEventualState } from './eventual-state.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Observation, ObservationStore, ObservedSide } from './observation.js';
+import { redactObservation } from './redact-observation.js';
 
 /** One shadowed request whose two answers are in, waiting to be compared. */
 export interface Exchange {
@@ -47,6 +52,8 @@ export interface RecorderOptions {
   accepted?: AcceptedRegistry;
   /** Calibrated noise per route (live-noise.ts): a difference within legacy-vs-legacy variation, kind kept, is `noise`. */
   noise?: (routeId: string) => NoiseProfile | undefined;
+  /** Redacts each observation after its comparison; the default PII fields with credentials when absent. */
+  redactor?: Redactor;
 }
 
 const compareSlice = 50;
@@ -91,6 +98,7 @@ export class ObservationRecorder {
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly redactor: Redactor;
 
   constructor(
     private readonly store: ObservationStore,
@@ -99,6 +107,7 @@ export class ObservationRecorder {
   ) {
     this.pruneTimer = setInterval(() => void this.prune(), pruneEveryMs);
     this.pruneTimer.unref();
+    this.redactor = options.redactor ?? createStorageRedactor(defaultPiiFields);
   }
 
   /** Queues an exchange; false (and counted as dropped) when the queue is full, by count or by bytes. */
@@ -159,7 +168,8 @@ export class ObservationRecorder {
       error: result.failure?.code ?? null,
       body: keepBodies ? result.body.subarray(0, this.options.mismatchBodyMaxBytes).toString('utf8') : null,
     });
-    return {
+    // Redacted after the verdict, never before: a difference in a hidden field is still a mismatch.
+    return redactObservation({
       observedAt: exchange.at,
       routeId: exchange.route.id,
       service: exchange.service,
@@ -172,7 +182,7 @@ export class ObservationRecorder {
       ignoredBy: comparison.ignoredBy,
       erroredSide: comparison.erroredSide ?? null,
       differences: comparison.differences,
-    };
+    }, this.redactor);
   }
 
   /** Writes what is ready, one batch at a time; a failed batch is counted and dropped (bounded memory beats completeness). */

@@ -9,6 +9,7 @@ import type { FlagSource } from '../flags/flag.js';
 import type { RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
+import { createStorageRedactor } from '../parity/compare/redact.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './fast-lane.js';
 import { badRequestAnswer } from './http1.js';
@@ -103,7 +104,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const proxyOptions = config.proxy;
   const budget = new ShadowBudget(proxyOptions.shadow.perRouteConcurrency, proxyOptions.shadow.totalConcurrency);
   const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight, () => recorder.queuedBytes);
+  // What the proxy stores (observations, unknown paths) is redacted; fingerprints compare within this process.
+  const redactor = createStorageRedactor(config.redaction.piiFields);
   const recorder = new ObservationRecorder(options.observationStore, metrics, {
+    redactor,
     ...proxyOptions.observations,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,
     mismatchBodyMaxBytes: proxyOptions.shadow.mismatchBodyMaxBytes,
@@ -112,7 +116,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     accepted: options.accepted ?? loadAcceptedDifferences(),
     noise: options.noise ?? pinnedNoise(catalogue),
   });
-  const unknownTraffic = new UnknownTrafficRecorder(options.unknownTrafficStore, proxyOptions.observations.flushIntervalMs);
+  const unknownTraffic = new UnknownTrafficRecorder(options.unknownTrafficStore, proxyOptions.observations.flushIntervalMs, redactor);
   const upstreams = new Upstreams(config);
   const stateParity = options.stateful?.stateParity ? new StateParity({ ...defaultStateParity, ...options.stateful.stateParity }) : undefined;
   const stateful = new StatefulShadowing({

@@ -3,8 +3,10 @@
  * to legacy) are aggregated in memory per service, method and path, and flushed to the
  * UnknownTrafficStore (src/report/unknown-traffic.ts) in one batch per interval, so the
  * report can list them. Bounded: past `maxKeys` distinct paths per interval, further new
- * paths are folded into one `(other)` entry rather than growing memory.
+ * paths are folded into one `(other)` entry rather than growing memory. Paths are redacted
+ * (a token or a JWT in a path segment) before they are counted, so they are never stored.
  */
+import type { Redactor } from '../parity/compare/redact.js';
 import type { UnknownRequest, UnknownTrafficStore } from '../src/report/unknown-traffic.js';
 
 export const otherPaths = '(other)';
@@ -17,6 +19,7 @@ export class UnknownTrafficRecorder {
   constructor(
     private readonly store: UnknownTrafficStore | undefined,
     flushIntervalMs: number,
+    private readonly redactor?: Redactor,
     private readonly maxKeys = 1000,
   ) {
     this.timer = setInterval(() => void this.flush(), flushIntervalMs);
@@ -27,7 +30,8 @@ export class UnknownTrafficRecorder {
   count(service: string, method: string, url: string): void {
     if (!this.store) return;
     const query = url.indexOf('?');
-    let path = query === -1 ? url : url.slice(0, query);
+    const bare = query === -1 ? url : url.slice(0, query);
+    let path = this.redactor ? this.redactor.path(bare) : bare;
     let key = `${service} ${method} ${path}`;
     if (!this.pending.has(key) && this.pending.size >= this.maxKeys) {
       path = otherPaths;

@@ -16,21 +16,28 @@ export interface PathPattern {
 
 const stepPattern = /\.([A-Za-z0-9_-]+)|\.\*|\[\*\]|\[(\d+)\]/gy;
 
+/** Reads `$` and then one step per match of a sticky pattern to the end; undefined when the text is not all steps. */
+function readSteps<T>(text: string, pattern: RegExp, step: (match: RegExpExecArray) => T): T[] | undefined {
+  if (!text.startsWith('$')) return undefined;
+  const steps: T[] = [];
+  pattern.lastIndex = 1;
+  while (pattern.lastIndex < text.length) {
+    const start = pattern.lastIndex;
+    const match = pattern.exec(text);
+    if (!match || match.index !== start) return undefined;
+    steps.push(step(match));
+  }
+  return steps;
+}
+
 /** The pattern a rule's path denotes, or undefined when it is not one. */
 export function parsePathPattern(text: string): PathPattern | undefined {
-  if (!text.startsWith('$')) return undefined;
-  const steps: PatternStep[] = [];
-  stepPattern.lastIndex = 1;
-  while (stepPattern.lastIndex < text.length) {
-    const start = stepPattern.lastIndex;
-    const match = stepPattern.exec(text);
-    if (!match || match.index !== start) return undefined;
-    if (match[1] !== undefined) steps.push({ key: match[1] });
-    else if (match[2] !== undefined) steps.push({ index: Number(match[2]) });
-    else if (match[0] === '.*') steps.push({ anyKey: true });
-    else steps.push({ anyIndex: true });
-  }
-  return { text, steps };
+  const steps = readSteps(text, stepPattern, (match): PatternStep => {
+    if (match[1] !== undefined) return { key: match[1] };
+    if (match[2] !== undefined) return { index: Number(match[2]) };
+    return match[0] === '.*' ? { anyKey: true } : { anyIndex: true };
+  });
+  return steps && { text, steps };
 }
 
 function stepMatches(pattern: PatternStep, step: PathStep): boolean {
@@ -64,4 +71,15 @@ export function renderPath(path: readonly PathStep[]): string {
 /** The path with every index as `[*]`: how calibrated noise is keyed (`$.jobs[*].job_id`). */
 export function generalisePath(path: readonly PathStep[]): string {
   return renderPath(path.map((step) => (typeof step === 'number' ? -1 : step))).replace(/\[-1\]/g, '[*]');
+}
+
+const concreteStep = /\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
+
+/** The steps of a path renderPath wrote (`$.a[0]["b c"]`), or undefined when the text is not one. */
+export function parsePath(text: string): PathStep[] | undefined {
+  return readSteps(text, concreteStep, (match): PathStep => {
+    if (match[1] !== undefined) return match[1];
+    if (match[2] !== undefined) return Number(match[2]);
+    return JSON.parse(match[3]!) as string;
+  });
 }

@@ -10,7 +10,8 @@ import type { RecordingTap, TappedExchange } from '../../proxy/front-door.js';
 import type { JsonValue } from '../../proxy/json-text.js';
 import { JsonNumber } from '../../proxy/json-text.js';
 import { fixtureBody, fixtureKey, queryOf, requestShape, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody, type FixtureSequence } from './fixture.js';
-import { callerOf, type Redactor } from './redact.js';
+import { callerOf } from './caller.js';
+import type { Redactor } from '../compare/redact.js';
 
 /** Request headers a fixture keeps (credentials among them are redacted); the rest is transport noise. */
 export const keptRequestHeaders = ['content-type', 'accept', 'authorization', 'cookie'] as const;

@@ -10,7 +10,7 @@ import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import type { CutoverConfig } from '../../src/config/schema.js';
 import type { Fixture } from './fixture.js';
-import { createRedactor } from './redact.js';
+import { createRedactor } from '../compare/redact.js';
 import { RecordTap, type RecordTapCounts } from './record-tap.js';
 
 export interface RecordOptions {
@@ -38,7 +38,7 @@ export async function startRecording(options: RecordOptions): Promise<Recording>
   let waiters: Array<{ count: number; resolve: () => void }> = [];
   const tap = new RecordTap({
     dir: options.dir,
-    redactor: createRedactor(fixtures.piiFields),
+    redactor: createRedactor(config.redaction.piiFields),
     sample: options.sample ?? 1,
     routes: options.routes ?? [],
     maxPerRoute: fixtures.maxPerRoute,

@@ -19,7 +19,7 @@ import { CutoverError } from '../../src/errors.js';
 import { bodyBytes, loadFixtures, renderJson, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody } from './fixture.js';
 import type { RunItem, RunProgress } from './progress.js';
 import { redactBody, valueAt } from './record-tap.js';
-import { redacted, type Redactor } from './redact.js';
+import { redacted, type Redactor } from '../compare/redact.js';
 import { ReplayLogins } from './replay-login.js';
 import { routeNoise } from './calibrate-learn.js';
 

@@ -48,6 +48,9 @@ export const gateOverridesSchema = z.strictObject(
 
 export type GateOverrides = z.infer<typeof gateOverridesSchema>;
 
+/** The PII fields redacted when the config names none (see redaction.piiFields). */
+export const defaultPiiFields: readonly string[] = ['full_name', 'owner_name', 'owner_address', 'mailing_address', 'email', 'phone', 'phone_number', 'ssn', 'tax_id', 'date_of_birth'];
+
 export const configSchema = z.object({
   /** Folder for everything the harness writes at run time (embedded PG data, exports, logs). */
   stateDir: z.string().default('.cutover'),
@@ -206,17 +209,25 @@ export const configSchema = z.object({
         ]),
     })
     .prefault({}),
+  /** What is redacted (parity/compare/redact.ts) before a fixture, an observation or a report is written. */
+  redaction: z
+    .object({
+      /**
+       * PII redacted besides credentials (always redacted): plain field names, matched at any
+       * depth of a JSON or form body and in query strings (`full_name`), or JSON paths
+       * (`$.user.full_name`, `$[*].owner_name`). The defaults are what the legacy platform
+       * carries: users' full names (RBAC files, login answers), property owners' names and
+       * addresses (seed-sample-data), and the contact and identity fields a county's data may hold.
+       * Parcel addresses (`address`) are public record and compared, so they are not in the list.
+       */
+      piiFields: z.array(z.string().min(1)).default([...defaultPiiFields]),
+    })
+    .prefault({}),
   /** Golden fixtures (`cutover record`, `cutover replay`; parity/runner/). */
   fixtures: z
     .object({
       /** Where fixtures are written and read; default the committed set, parity/fixtures/. */
       dir: z.string().optional(),
-      /**
-       * PII redacted before a fixture is written, besides credentials (always redacted): plain
-       * field names, matched at any depth of a JSON or form body (`full_name`), or JSON paths
-       * (`$.user.full_name`, `$[*].owner_name`).
-       */
-      piiFields: z.array(z.string().min(1)).default(['full_name', 'owner_name', 'owner_address', 'email', 'phone', 'ssn']),
       /** Most fixtures kept per route, and in one recording. */
       maxPerRoute: z.number().int().positive().default(20),
       maxTotal: z.number().int().positive().default(1000),

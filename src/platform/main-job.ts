@@ -10,6 +10,7 @@ import type { FlagMode } from '../../flags/flag.js';
 import { reportStamp } from '../cli/commands/report.js';
 import { CutoverError } from '../errors.js';
 import type { Report } from '../report/report.js';
+import { createStorageRedactor } from '../../parity/compare/redact.js';
 import { collectReport, writeReport } from '../report/write-report.js';
 import type { CutoverStack } from './cutover-stack.js';
 import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
@@ -120,7 +121,13 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
   await stack.proxy.flushObservations();
   const now = new Date();
   const collected = await collectReport(
-    { observations: stack.observations, unknownTraffic: stack.unknownTraffic, catalogue: stack.catalogue, flags: () => stack.flagStore.snapshot() },
+    {
+      observations: stack.observations,
+      unknownTraffic: stack.unknownTraffic,
+      catalogue: stack.catalogue,
+      flags: () => stack.flagStore.snapshot(),
+      redactor: createStorageRedactor(stack.config.redaction.piiFields),
+    },
     { since: started, now },
   );
   const reportPaths = writeReport(collected, options.reportDir ?? join('reports', reportStamp(now)));

@@ -1,9 +1,16 @@
-/** Gathers what a report needs from the stores and writes report.json, report.md and report.html. */
+/**
+ * Gathers what a report needs from the stores and writes report.json, report.md and report.html.
+ * What is read is redacted again before it is reported (the proxy stores it redacted; rows
+ * from before that, or from a store written by other means, are not trusted to be).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FlagSnapshot } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
 import type { ObservationStore } from '../../proxy/observation.js';
+import { redactObservation } from '../../proxy/redact-observation.js';
+import { createStorageRedactor, type Redactor } from '../../parity/compare/redact.js';
+import { defaultPiiFields } from '../config/schema.js';
 import type { LearnedRoute } from '../../parity/runner/calibrate-learn.js';
 import { learnedNoiseHtml, learnedNoiseMarkdown } from './learned-noise.js';
 import { renderHtml } from './render-html.js';
@@ -17,6 +24,8 @@ export interface ReportSources {
   /** The current flags, for each route's mode; without it the observed modes are shown. */
   flags?: () => Promise<FlagSnapshot>;
   unknownTraffic?: Pick<UnknownTrafficStore, 'list'>;
+  /** Redacts what is reported (config redaction.piiFields); the default PII fields with credentials when absent. */
+  redactor?: Redactor;
 }
 
 /** Most observations read into one report; beyond it the report covers the newest and says so. */
@@ -28,11 +37,12 @@ export async function collectReport(sources: ReportSources, options: { since?: D
     sources.flags?.(),
     sources.unknownTraffic?.list({ since: options.since }),
   ]);
+  const redactor = sources.redactor ?? createStorageRedactor(defaultPiiFields);
   return buildReport({
-    observations,
+    observations: observations.map((observation) => redactObservation(observation, redactor, { bodies: false })),
     routes: sources.catalogue.routes,
     flags,
-    unknownTraffic,
+    unknownTraffic: unknownTraffic?.map((entry) => ({ ...entry, path: redactor.path(entry.path) })),
     since: options.since,
     generatedAt: options.now,
     truncated: observations.length >= maxObservationsPerReport,

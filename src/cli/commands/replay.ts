@@ -2,7 +2,7 @@
 import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
 import { defaultFixturesDir } from '../../../parity/runner/fixture.js';
 import { RunProgress } from '../../../parity/runner/progress.js';
-import { createRedactor } from '../../../parity/runner/redact.js';
+import { createRedactor } from '../../../parity/compare/redact.js';
 import { checkUpdateMode, runReplay, type ReplayTarget } from '../../../parity/runner/replay.js';
 import { loadConfig } from '../../config/load.js';
 import type { CutoverConfig, Endpoint } from '../../config/schema.js';
@@ -45,7 +45,7 @@ export const replayCommand: Command = {
       dir: values.fixtures ?? config.fixtures.dir ?? defaultFixturesDir,
       catalogue: loadRouteCatalogue(),
       target,
-      redactor: createRedactor(config.fixtures.piiFields),
+      redactor: createRedactor(config.redaction.piiFields),
       passwords: config.fixtures.replayPasswords,
       update,
       routes: values.route ?? [],

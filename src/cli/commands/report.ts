@@ -5,6 +5,7 @@ import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { loadConfig } from '../../config/load.js';
 import { CutoverError } from '../../errors.js';
 import { PgUnknownTrafficStore } from '../../report/unknown-traffic.js';
+import { createStorageRedactor } from '../../../parity/compare/redact.js';
 import { collectReport, writeReport } from '../../report/write-report.js';
 import { parseOptions, type Command } from '../command.js';
 
@@ -29,12 +30,13 @@ export const reportCommand: Command = {
     const { values } = parseOptions(argv, { since: { type: 'string' }, out: { type: 'string' }, all: { type: 'boolean' } });
     const now = new Date();
     const since = values.since === undefined ? undefined : parseSince(values.since, now);
-    const opened = await openFlagStore(loadConfig(), { log: console.error });
+    const config = loadConfig();
+    const opened = await openFlagStore(config, { log: console.error });
     const observations = new PgObservationStore(opened.url);
     const unknownTraffic = new PgUnknownTrafficStore(opened.url);
     try {
       const report = await collectReport(
-        { observations, unknownTraffic, catalogue: opened.catalogue, flags: () => opened.store.snapshot() },
+        { observations, unknownTraffic, catalogue: opened.catalogue, flags: () => opened.store.snapshot(), redactor: createStorageRedactor(config.redaction.piiFields) },
         { since, now, include: values.all ? 'all' : 'observed' },
       );
       // Learned noise is shown when calibrations exist; a database without the table just has none.

@@ -1,0 +1,91 @@
+/**
+ * An Observation as it may be stored or reported: its request path, both kept bodies and every
+ * difference (values and detail) through the one redactor (parity/compare/redact.ts). It runs
+ * after the comparison has given the verdict, never before, so a difference in a secret or a
+ * PII field stays a mismatch; a storage redactor's fingerprinted markers keep two differing
+ * values distinguishable, and a difference whose redacted values would read alike says so.
+ */
+import { parsePath, type PathStep } from '../parity/compare/json-path.js';
+import type { Redactor } from '../parity/compare/redact.js';
+import type { Difference } from './compare.js';
+import type { Observation, ObservedSide } from './observation.js';
+
+const headerPrefix = 'headers.';
+const differingNote = 'the values differ (both redacted)';
+
+function headerValue(redactor: Redactor, name: string, text: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return redactor.jsonText(text);
+  }
+  return typeof value === 'string' ? JSON.stringify(redactor.headers({ [name]: value })[name]) : redactor.jsonText(text);
+}
+
+/** A stored detail may quote the values (correlation, noise): a hidden field's raw value is taken out of it too. */
+function scrubbedDetail(redactor: Redactor, detail: string, steps: readonly PathStep[] | undefined, originals: ReadonlyArray<[string | undefined, string | undefined]>): string {
+  let out = detail;
+  if (steps && redactor.hides(steps)) {
+    for (const [original, replaced] of originals) {
+      if (original === undefined || replaced === undefined) continue;
+      let raw: unknown = original;
+      try {
+        raw = JSON.parse(original);
+      } catch {
+        // a value cut at its bound: its text is what a detail could quote
+      }
+      const text = typeof raw === 'string' ? raw : original;
+      if (text.length >= 2) out = out.split(text).join(replaced);
+    }
+  }
+  return redactor.jsonText(out);
+}
+
+/** One difference, redacted according to where it sits: a header, a JSON path of the body, or the body as a whole. */
+export function redactDifference(difference: Difference, redactor: Redactor): Difference {
+  if (difference.path === 'status') return difference;
+  const header = difference.path.startsWith(headerPrefix) ? difference.path.slice(headerPrefix.length) : undefined;
+  const steps = header === undefined ? parsePath(difference.path) : undefined;
+  const value = (text: string | undefined) => {
+    if (text === undefined) return undefined;
+    return header !== undefined ? headerValue(redactor, header, text) : redactor.jsonText(text, steps ?? []);
+  };
+  const serving = value(difference.serving);
+  const shadow = value(difference.shadow);
+  const originals: Array<[string | undefined, string | undefined]> = [
+    [difference.serving, serving],
+    [difference.shadow, shadow],
+  ];
+  let detail = difference.detail === undefined ? undefined : scrubbedDetail(redactor, difference.detail, steps, originals);
+  if (serving !== undefined && serving === shadow && difference.serving !== difference.shadow) {
+    detail = detail ? `${detail}; ${differingNote}` : differingNote;
+  }
+  return {
+    ...difference,
+    ...(serving === undefined ? {} : { serving }),
+    ...(shadow === undefined ? {} : { shadow }),
+    ...(detail === undefined ? {} : { detail }),
+  };
+}
+
+export interface RedactObservationOptions {
+  /** Redact the kept bodies too (default); a report, which never shows them, leaves them out instead. */
+  bodies?: boolean;
+}
+
+/** The observation with its path, bodies and differences redacted; verdict, statuses and latencies as they were. */
+export function redactObservation(observation: Observation, redactor: Redactor, options: RedactObservationOptions = {}): Observation {
+  const keepBodies = options.bodies ?? true;
+  const side = (observed: ObservedSide): ObservedSide => ({
+    ...observed,
+    body: observed.body === null || !keepBodies ? null : redactor.jsonText(observed.body),
+  });
+  return {
+    ...observation,
+    path: redactor.path(observation.path),
+    serving: side(observation.serving),
+    shadow: side(observation.shadow),
+    differences: observation.differences.map((difference) => redactDifference(difference, redactor)),
+  };
+}
