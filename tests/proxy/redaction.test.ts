@@ -11,7 +11,7 @@ import { migrateHarness } from '../../src/db/migrate.js';
 import { PgUnknownTrafficStore } from '../../src/report/unknown-traffic.js';
 import { collectReport, writeReport } from '../../src/report/write-report.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
-import { call, configFor, ManualFlags, startUpstreams, type Behaviour, type Upstreams } from './harness.js';
+import { call, configFor, eventually, ManualFlags, startUpstreams, type Behaviour, type Upstreams } from './harness.js';
 
 const catalogue = parseRouteCatalogue({
   version: 1,
@@ -109,7 +109,11 @@ describe('what the proxy stores and the report shows is redacted', () => {
     const owner = await call(`${url}/owners/7?token=${secrets.queryToken}&email=${encodeURIComponent(personal.queryEmail)}`);
     expect(owner.body.toString()).toContain(personal.legacySsn);
     expect((await call(`${url}/password-reset/${secrets.resetLink}`)).status).toBe(200);
-    await proxy.flushObservations();
+    // The shadow copies finish after the serving answers: wait until both observations are written.
+    await eventually(async () => {
+      await proxy.flushObservations();
+      return (await observations.list()).length >= 2 ? true : undefined;
+    }, 10_000);
   });
 
   afterAll(async () => {
