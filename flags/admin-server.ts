@@ -1,10 +1,10 @@
 /**
  * The admin HTTP API of the proxy (config.proxy.admin, :8009): read and change the route
  * flags, the kill switch and the audit log, see the flag store's health, and scrape the
- * proxy's metrics. Everything but /health and /metrics needs `Authorization: Bearer <token>`;
- * those two are open because probes and scrapers carry no token, and they change nothing.
- * Tokens are named (proxy.adminTokens): a change is recorded as the name of the token that
- * made it, never as anything the request body says.
+ * proxy's metrics. Everything but /health, /livez, /readyz and /metrics needs
+ * `Authorization: Bearer <token>`; those are open because probes and scrapers carry no token,
+ * and they change nothing. Tokens are named (proxy.adminTokens): a change is recorded as the
+ * name of the token that made it, never as anything the request body says.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -32,6 +32,8 @@ export interface AdminServerOptions {
   health?: () => Record<string, unknown>;
   /** Puts promotions (canary, reimpl, retired) to the readiness gate first; `force` with a reason overrides it, audited. */
   promotionGuard?: PromotionGuard;
+  /** Readiness for /readyz: the doors listen, flags loaded (or deliberately stale), not draining. Always ready when absent. */
+  ready?: () => boolean;
 }
 
 export interface AdminServer {
@@ -102,7 +104,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return reply.code(status).send({ error: status < 500 ? 'CUTOVER_ERR_USAGE' : 'internal', message: (error as Error).message });
   });
 
-  const open = new Set(['/health', '/metrics']);
+  const open = new Set(['/health', '/livez', '/readyz', '/metrics']);
   app.addHook('onRequest', async (request, reply) => {
     if (open.has(request.routeOptions.url ?? '')) return;
     const header = request.headers.authorization ?? '';
@@ -122,6 +124,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     // Stale flags still serve traffic, so the proxy is up but degraded; unavailable means all legacy.
     const status = flags.state === 'live' ? 'ok' : 'degraded';
     return reply.send({ status, flagStore: flags, killSwitch: flagSource.current().killSwitch, ...options.health?.() });
+  });
+
+  // Liveness: the process answers. Readiness: it should get traffic (an orchestrator stops sending when it says 503).
+  app.get('/livez', async (_request, reply) => reply.send({ status: 'alive' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = options.ready?.() ?? true;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', flagStore: sourceStatus().state });
   });
 
   app.get('/metrics', async (_request, reply) => reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics()));

@@ -16,7 +16,7 @@ export interface OpenedFlagStore {
 }
 
 export async function openFlagStore(config: CutoverConfig, options: { catalogue?: RouteCatalogue; log?: (line: string) => void } = {}): Promise<OpenedFlagStore> {
-  const catalogue = options.catalogue ?? loadRouteCatalogue();
+  const catalogue = options.catalogue ?? loadRouteCatalogue(config.routesFile);
   const server = await openDatabaseServer(config, options.log);
   try {
     const url = config.database.url ?? (await ensureDatabase(server, config.database.name));

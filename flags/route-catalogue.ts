@@ -1,6 +1,8 @@
 /**
- * The route catalogue: every route of the legacy platform (flags/routes.yaml), validated at
- * load, and the matcher that tells the proxy which route a request is. The matcher is
+ * The route catalogue: the services a platform is made of and every route of them
+ * (flags/routes.yaml), validated at load, and the matcher that tells the proxy which route a
+ * request is. Services are declared, not coded: another platform's routes are catalogued by
+ * declaring its services (name, front door, upstream names) in its own routes file. The matcher is
  * precompiled into one segment tree per service and method, so a lookup walks the path's
  * segments once (static segments before parameters before a tail wildcard) without regexes.
  */
@@ -13,8 +15,21 @@ import { gateOverridesSchema, type GateOverrides } from '../src/config/schema.js
 import { CutoverError } from '../src/errors.js';
 import { compareRulesSchema, type PathRule } from '../parity/compare/rules.js';
 
-export type Service = 'gateway' | 'sync' | 'narrator';
-export const services: readonly Service[] = ['gateway', 'sync', 'narrator'];
+/** A service's name as `services:` in the routes file declares it (`sync`, `gateway`...). */
+export type Service = string;
+
+/** One service of the platform: a front door of the proxy, and the upstreams its routes reach on each side. */
+export interface ServiceDeclaration {
+  name: Service;
+  /** Default port of the service's front door (config.proxy.doors.<name> overrides it); absent, the config must give one. */
+  door?: number;
+  /**
+   * Upstream names of the service; the first, its own, serves every route that names none
+   * (`upstream:` of a route must be one of these). Each is a URL per side in the config
+   * (proxy.upstreams.<side>.<name>, or CUTOVER_UPSTREAM_<SIDE>_<NAME>).
+   */
+  upstreams: readonly string[];
+}
 
 /**
  * Where a correlation id (a job id...) of a route lives, so later tools can pair the legacy
@@ -39,7 +54,7 @@ export interface Route {
   owner: string;
   /** True when the route changes data: its shadow copy must land in an isolated shadow schema. */
   writes: boolean;
-  /** Name of the reimplementation upstream in config.reimpl when not the service's own (e.g. `gisExport`). */
+  /** The reimplementation upstream when not the service's own (e.g. `gisExport`); one of the service's declared upstreams. */
   upstream?: string;
   correlation?: readonly CorrelationId[];
   /**
@@ -71,6 +86,8 @@ export interface Route {
 }
 
 export interface RouteCatalogue {
+  /** The declared services, in file order; inferred from the routes when the file declares none. */
+  services: readonly ServiceDeclaration[];
   routes: readonly Route[];
   /** The route a request is, or undefined (unknown traffic: forwarded to legacy and counted). `path` may carry a query string. */
   match(service: string, method: string, path: string): Route | undefined;
@@ -82,10 +99,19 @@ export const defaultRoutesFile = join(dirname(fileURLToPath(import.meta.url)), '
 
 const methodSchema = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', '*']);
 
+const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name like sync or gis-export');
+const upstreamName = z.string().regex(/^[A-Za-z][A-Za-z0-9-]*$/, 'a name like sync or gisExport');
+
+const serviceSchema = z.strictObject({
+  name: serviceName,
+  door: z.number().int().min(0).max(65535).optional(),
+  upstreams: z.array(upstreamName).min(1),
+});
+
 const routeSchema = z
   .object({
-    id: z.string().regex(/^(gateway|sync|narrator)(\.[a-z0-9][a-z0-9-]*)+$/, 'an id like sync.gis-export.run'),
-    service: z.enum(['gateway', 'sync', 'narrator']),
+    id: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/, 'an id like sync.gis-export.run'),
+    service: serviceName,
     method: methodSchema,
     path: z.string().regex(/^(\/([A-Za-z0-9._~-]+|\{[a-z_][a-z0-9_]*\*?\}))+$|^\/$/, 'a path template like /status/{job_id}'),
     owner: z.string().min(1),
@@ -115,13 +141,42 @@ const routeSchema = z
 
 // Root keys starting with `x-` only hold YAML anchors (shared compare rules) and are not read.
 const fileSchema = z
-  .object({ version: z.literal(1), routes: z.array(routeSchema).min(1) })
+  .object({ version: z.literal(1), services: z.array(serviceSchema).min(1).optional(), routes: z.array(routeSchema).min(1) })
   .catchall(z.unknown())
   .superRefine((file, context) => {
     for (const key of Object.keys(file)) {
-      if (key !== 'version' && key !== 'routes' && !key.startsWith('x-')) context.addIssue({ code: 'custom', path: [key], message: 'unknown key (only version, routes and x-* anchors)' });
+      if (!['version', 'services', 'routes'].includes(key) && !key.startsWith('x-')) {
+        context.addIssue({ code: 'custom', path: [key], message: 'unknown key (only version, services, routes and x-* anchors)' });
+      }
     }
+    if (!file.services) return;
+    const declared = new Map(file.services.map((service) => [service.name, service]));
+    file.services.forEach((service, index) => {
+      if (file.services!.findIndex((other) => other.name === service.name) !== index) {
+        context.addIssue({ code: 'custom', path: ['services', index, 'name'], message: `service ${service.name} is declared twice` });
+      }
+    });
+    file.routes.forEach((route, index) => {
+      const service = declared.get(route.service);
+      if (!service) {
+        context.addIssue({ code: 'custom', path: ['routes', index, 'service'], message: `service ${route.service} is not declared under services` });
+      } else if (route.upstream !== undefined && !service.upstreams.includes(route.upstream)) {
+        // A typo here once fell back silently to the service's own upstream.
+        context.addIssue({ code: 'custom', path: ['routes', index, 'upstream'], message: `upstream ${route.upstream} names none of service ${route.service}'s upstreams (${service.upstreams.join(', ')})` });
+      }
+    });
   });
+
+/** Without a `services:` section (small inline catalogues), each service the routes name, with its own upstream and those its routes name. */
+function inferServices(routes: readonly Route[]): ServiceDeclaration[] {
+  const upstreams = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const names = upstreams.get(route.service) ?? new Set([route.service]);
+    if (route.upstream) names.add(route.upstream);
+    upstreams.set(route.service, names);
+  }
+  return [...upstreams].map(([name, names]) => ({ name, upstreams: [...names] }));
+}
 
 function invalid(file: string, message: string): CutoverError {
   return new CutoverError('CUTOVER_ERR_ROUTES_INVALID', `route catalogue ${file}: ${message}`);
@@ -162,7 +217,8 @@ export function parseRouteCatalogue(raw: unknown, origin = '(inline)'): RouteCat
     if (other) throw invalid(origin, `routes ${other} and ${route.id} match the same requests (${shape})`);
     seenShapes.set(shape, route.id);
   }
-  return compileCatalogue(routes);
+  const declared = (result.data.services as ServiceDeclaration[] | undefined) ?? inferServices(routes);
+  return compileCatalogue(Object.freeze(declared.map((service) => Object.freeze({ ...service, upstreams: Object.freeze([...service.upstreams]) }))), routes);
 }
 
 function describePath(raw: unknown, path: readonly PropertyKey[]): string {
@@ -221,7 +277,7 @@ function lookup(node: Node, segments: readonly string[], index: number): Route |
   return node.tail;
 }
 
-function compileCatalogue(routes: readonly Route[]): RouteCatalogue {
+function compileCatalogue(services: readonly ServiceDeclaration[], routes: readonly Route[]): RouteCatalogue {
   const trees = new Map<string, Node>();
   for (const route of routes) {
     const key = `${route.service} ${route.method}`;
@@ -232,6 +288,7 @@ function compileCatalogue(routes: readonly Route[]): RouteCatalogue {
   const byId = new Map(routes.map((route) => [route.id, route]));
   Object.freeze(routes);
   return {
+    services,
     routes,
     byId: (id) => byId.get(id),
     match(service, method, path) {

@@ -54,6 +54,9 @@ export interface FastLane {
   accept(socket: Socket): void;
   /** Ends every connection the lane still holds (those handed over belong to node:http). */
   closeAll(): void;
+  /** Shutdown: idle connections end now, busy ones after their answer; `open` counts down to 0. */
+  drain(): void;
+  readonly open: number;
 }
 
 const noKey = () => {
@@ -78,6 +81,12 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
     closeAll() {
       for (const connection of connections) connection.destroy();
       connections.clear();
+    },
+    drain() {
+      for (const connection of connections) connection.drain();
+    },
+    get open() {
+      return connections.size;
     },
   };
 }
@@ -137,6 +146,12 @@ class ClientConnection {
 
   destroy(): void {
     this.socket.destroy();
+  }
+
+  /** No request after the one in flight: the connection ends when it is answered, at once when idle. */
+  drain(): void {
+    this.ended = true;
+    if (!this.exchange) this.socket.destroy();
   }
 
   get keepAliveHeader(): string {

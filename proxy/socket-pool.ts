@@ -6,6 +6,7 @@
  * the upstream is closing; the fast lane retries an idempotent request once when it does.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 export interface PooledSocket {
   socket: Socket;
@@ -21,6 +22,8 @@ export interface SocketPoolOptions {
   max: number;
   idleMs: number;
   connectTimeoutMs: number;
+  /** An https upstream: connections are TLS with these options (CA, client certificate, servername). */
+  tls?: ConnectionOptions;
 }
 
 export class SocketPool {
@@ -84,7 +87,9 @@ export class SocketPool {
 
   private connectNew(callback: Waiter): void {
     this.open++;
-    const socket = connect({ host: this.options.host, port: this.options.port, noDelay: true });
+    const { host, port, tls } = this.options;
+    const socket = tls ? connectTls({ ...tls, host, port }) : connect({ host, port, noDelay: true });
+    if (tls) socket.setNoDelay(true);
     let settled = false;
     socket.setTimeout(this.options.connectTimeoutMs);
     const fail = (error: Error) => {
@@ -96,7 +101,7 @@ export class SocketPool {
     const onTimeout = () => fail(Object.assign(new Error(`connect to ${this.options.host}:${this.options.port} timed out`), { code: 'ETIMEDOUT' }));
     socket.once('timeout', onTimeout);
     socket.once('error', fail);
-    socket.once('connect', () => {
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       settled = true;
       socket.off('timeout', onTimeout);
       socket.off('error', fail);

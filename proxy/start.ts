@@ -1,12 +1,13 @@
 /**
- * Starts the proxy: one front door per service (gateway, sync, narrator) on the configured
- * ports (0 = ephemeral), sharing upstream pools, the shadow budget, the recorder and the
- * metrics. `cutover up` and the tests start it the same way.
+ * Starts the proxy: one front door per service the route catalogue declares (gateway, sync,
+ * narrator for TerraFusion) on the configured ports (0 = ephemeral), sharing upstream pools,
+ * the shadow budget, the recorder and the metrics. `cutover proxy`, `cutover up` and the tests
+ * start it the same way.
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { FlagSource } from '../flags/flag.js';
-import type { RouteCatalogue, Service } from '../flags/route-catalogue.js';
+import type { RouteCatalogue, Service, ServiceDeclaration } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { createStorageRedactor } from '../parity/compare/redact.js';
@@ -36,7 +37,7 @@ export interface StartProxyOptions {
   observationStore: ObservationStore;
   /** Where requests that matched no route are counted for the report; not counted there when absent (metrics still are). */
   unknownTrafficStore?: UnknownTrafficStore;
-  /** Front doors to open; all three by default. */
+  /** Front doors to open; every service of the catalogue by default. */
   services?: readonly Service[];
   /** Randomness for mismatch-body sampling (tests pin it). */
   random?: () => number;
@@ -67,8 +68,44 @@ export interface RunningProxy {
   health(): { shadowInFlight: number; observationsQueued: number };
   /** Compares and writes every observation (and unknown-traffic count) queued so far (tests, and shutdown). */
   flushObservations(): Promise<void>;
+  /**
+   * Shutdown for an orchestrator: stops accepting, lets in-flight requests and shadow copies
+   * finish within `deadlineMs` (what is left then is cut and counted), flushes observations.
+   * Call close() after it.
+   */
+  drain(deadlineMs: number): Promise<DrainOutcome>;
+  /** `serving` from the moment every door listens, `draining` once drain() was called. */
+  state(): 'serving' | 'draining';
   /** Stops accepting, ends connections, flushes observations, closes upstream pools. The store stays open (the caller owns it). */
   close(): Promise<void>;
+}
+
+export interface DrainOutcome {
+  /** Client connections still busy at the deadline, and cut. */
+  connectionsCut: number;
+  /** Shadow copies still in flight at the deadline (their observations are lost). */
+  shadowsLeft: number;
+  durationMs: number;
+}
+
+/** The address of a service's front door: proxy.doors.<name>, else proxy.<name> (gateway, sync, narrator), else 127.0.0.1 and the declared `door` port. */
+export function doorOf(config: CutoverConfig, service: ServiceDeclaration): { host: string; port: number } {
+  const named = (config.proxy as unknown as Record<string, { host?: string; port?: number } | undefined>)[service.name];
+  const given = config.proxy.doors[service.name] ?? (['gateway', 'sync', 'narrator'].includes(service.name) ? named : undefined);
+  const port = given?.port ?? service.door;
+  if (port === undefined) {
+    throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `service ${service.name} declares no door port: set proxy.doors.${service.name}.port, or door: in its routes file`);
+  }
+  return { host: given?.host ?? '127.0.0.1', port };
+}
+
+/** Resolves once `done()` holds or the deadline passes; true when it held. */
+async function until(done: () => boolean, deadline: number): Promise<boolean> {
+  while (!done()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
 }
 
 /** Without a noise store, the routes' pinned noise alone. */
@@ -117,7 +154,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     noise: options.noise ?? pinnedNoise(catalogue),
   });
   const unknownTraffic = new UnknownTrafficRecorder(options.unknownTrafficStore, proxyOptions.observations.flushIntervalMs, redactor);
-  const upstreams = new Upstreams(config);
+  const upstreams = new Upstreams(config, catalogue);
   const stateParity = options.stateful?.stateParity ? new StateParity({ ...defaultStateParity, ...options.stateful.stateParity }) : undefined;
   const stateful = new StatefulShadowing({
     correlations: new Correlations(options.stateful?.correlationStore, { ...defaultCorrelationOptions, ...options.stateful?.correlation }),
@@ -130,6 +167,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const httpServers: Server[] = [];
   const lanes: FastLane[] = [];
   const urls: RunningProxy['urls'] = {};
+  // Connections node:http holds (its own, or handed over by a fast lane), so a drain knows when they are done.
+  const httpConnections = new Set<Socket>();
+  let state: 'starting' | 'serving' | 'draining' = 'starting';
   const close = async () => {
     const stopped = Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const lane of lanes) lane.closeAll();
@@ -146,7 +186,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     await upstreams.close();
   };
   try {
-    for (const service of options.services ?? (['gateway', 'sync', 'narrator'] as const)) {
+    for (const service of options.services ?? catalogue.services.map((declared) => declared.name)) {
+      const declared = catalogue.services.find((candidate) => candidate.name === service);
+      if (!declared) throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `no service ${service} in the route catalogue (declared: ${catalogue.services.map((known) => known.name).join(', ')})`);
       const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap };
       const handler = createFrontDoor(parts);
       const server = createServer({ keepAliveTimeout: keepAliveTimeoutMs }, handler);
@@ -156,6 +198,10 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         else socket.destroy();
       });
       httpServers.push(server);
+      server.on('connection', (socket: Socket) => {
+        httpConnections.add(socket);
+        socket.once('close', () => httpConnections.delete(socket));
+      });
       // With the fast lane, a plain TCP server takes connections and hands node:http what the lane does not relay.
       let listener: Server | NetServer = server;
       if (proxyOptions.fastLane) {
@@ -166,7 +212,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
         listener.once('listening', () => server.emit('listening'));
       }
       listeners.push(listener);
-      const { host, port } = proxyOptions[service];
+      const { host, port } = doorOf(config, declared);
       const address = await listen(listener, host, port, service);
       urls[service] = `http://${host}:${address.port}`;
     }
@@ -180,5 +226,27 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     await unknownTraffic.flush();
   };
   const health = () => ({ shadowInFlight: budget.inFlight, observationsQueued: recorder.queued });
-  return { urls, metrics, health, flushObservations, close };
+  state = 'serving';
+  const drain = async (deadlineMs: number): Promise<DrainOutcome> => {
+    const started = Date.now();
+    const deadline = started + deadlineMs;
+    state = 'draining';
+    const stopped = Promise.all(listeners.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const open = () => lanes.reduce((sum, lane) => sum + lane.open, 0) + httpConnections.size;
+    await until(() => {
+      // A connection that finished its answer goes idle, and idle connections end now.
+      for (const lane of lanes) lane.drain();
+      for (const http of httpServers) http.closeIdleConnections();
+      return open() === 0;
+    }, deadline);
+    const connectionsCut = open();
+    await until(() => budget.inFlight === 0, deadline);
+    const shadowsLeft = budget.inFlight;
+    for (const lane of lanes) lane.closeAll();
+    for (const http of httpServers) http.closeAllConnections();
+    await stopped;
+    await flushObservations();
+    return { connectionsCut, shadowsLeft, durationMs: Date.now() - started };
+  };
+  return { urls, metrics, health, flushObservations, drain, state: () => (state === 'draining' ? 'draining' : 'serving'), close };
 }

@@ -1,14 +1,18 @@
 /**
  * Where each side of a service lives, and the keep-alive pools that reach it. A route may
  * name its own reimplementation upstream (`upstream: gisExport`); shadow copies of routes that
- * write go to the shadow instances (config.shadowLegacy / shadowReimpl), whose job tables live
- * in a shadow schema (docs/decisions/0002-shadow-writes.md).
+ * write go to the shadow instances (config.proxy.upstreams.shadowLegacy / shadowReimpl), whose
+ * job tables live in a shadow schema (docs/decisions/0002-shadow-writes.md). Upstreams are URLs
+ * (proxy/upstream-address.ts), http or https; one the config gives nowhere is answered 502.
  */
-import { Pool } from 'undici';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { Dispatcher, Pool } from 'undici';
 import { SocketPool } from './socket-pool.js';
-import type { CutoverConfig, Endpoint } from '../src/config/schema.js';
-import type { Route, Service } from '../flags/route-catalogue.js';
+import type { CutoverConfig, UpstreamSide } from '../src/config/schema.js';
+import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { Side } from './decide.js';
+import { upstreamAddress, upstreamTls, upstreamVariable } from './upstream-address.js';
 
 /** Serving or shadow copy: only shadow copies of writing routes are sent to the shadow instances. */
 export type Role = 'serving' | 'shadow';
@@ -22,9 +26,10 @@ export type PoolKind = Role | 'poll';
 
 export interface Upstream {
   origin: string;
-  endpoint: Endpoint;
+  /** The upstream's URL as the config gives it (`missing:...` for one it gives nowhere). */
+  url: string;
   kind: PoolKind;
-  pool: Pool;
+  pool: Dispatcher;
   /** Raw keep-alive connections for the fast lane (fast-lane.ts), beside undici's pool for everything else. */
   sockets: SocketPool;
 }
@@ -35,16 +40,52 @@ export interface Upstream {
  */
 const socketIdleMs = 4_000;
 
-type EndpointTable = Readonly<Record<string, Endpoint>>;
+/** Fails every request at once, as an unreachable upstream would: the one the config gives no URL for. */
+class MissingDispatcher extends Dispatcher {
+  constructor(private readonly failure: () => Error) {
+    super();
+  }
+
+  override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    queueMicrotask(() => handler.onError?.(this.failure()));
+    return true;
+  }
+
+  override close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  override destroy(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+class MissingSockets extends SocketPool {
+  constructor(private readonly failure: () => Error) {
+    super({ host: '', port: 0, max: 0, idleMs: 0, connectTimeoutMs: 0 });
+  }
+
+  override acquire(callback: Parameters<SocketPool['acquire']>[0]): void {
+    callback(this.failure(), undefined);
+  }
+}
 
 export class Upstreams {
   private readonly pools = new Map<string, Upstream>();
+  private readonly own = new Map<string, string>();
+  private readonly tls: ConnectionOptions;
 
   private readonly connections: Readonly<Record<PoolKind, number>>;
 
-  constructor(private readonly config: CutoverConfig) {
+  /** `catalogue` names each service's own upstream (the first it declares); without it, the upstream named like the service. */
+  constructor(
+    private readonly config: CutoverConfig,
+    catalogue?: RouteCatalogue,
+  ) {
     const { proxy } = config;
     this.connections = { serving: proxy.connectionsPerUpstream, shadow: proxy.shadow.connectionsPerUpstream, poll: proxy.shadow.pollConnectionsPerUpstream };
+    for (const service of catalogue?.services ?? []) this.own.set(service.name, service.upstreams[0]!);
+    this.tls = upstreamTls(config);
   }
 
   /**
@@ -53,31 +94,33 @@ export class Upstreams {
    */
   for(service: Service, route: Route | undefined, side: Side, role: Role, correlated = false): Upstream {
     const isolated = role === 'shadow' && (route?.writes === true || correlated);
-    const table: EndpointTable =
-      side === 'legacy'
-        ? isolated ? this.config.shadowLegacy : this.config.legacy
-        : isolated ? this.config.shadowReimpl : this.config.reimpl;
+    const table: UpstreamSide = side === 'legacy' ? (isolated ? 'shadowLegacy' : 'legacy') : isolated ? 'shadowReimpl' : 'reimpl';
     // Only the reimplementation has per-route upstreams (the GIS export service); legacy is one app per service.
-    const named = side === 'reimpl' && route?.upstream ? table[route.upstream] : undefined;
-    const endpoint = named ?? table[service];
-    if (!endpoint) throw new Error(`no ${side} upstream configured for service ${service}`);
-    return this.pool(endpoint, role);
+    const name = (side === 'reimpl' && route?.upstream) || this.own.get(service) || service;
+    const address = upstreamAddress(this.config, table, name);
+    return address.url ? this.pool(address.url, role) : this.missing(table, name, role);
   }
 
   /** The eventual-state polls' own pool to `upstream`'s origin: a poll re-reads a side without taking its serving or shadow connections. */
   forPoll(upstream: Upstream): Upstream {
-    return this.pool(upstream.endpoint, 'poll');
+    return upstream.url.startsWith('missing:') ? upstream : this.pool(upstream.url, 'poll');
   }
 
-  private pool(endpoint: Endpoint, kind: PoolKind): Upstream {
-    const origin = `http://${endpoint.host}:${endpoint.port}`;
-    const key = `${kind} ${origin}`;
+  private pool(url: string, kind: PoolKind): Upstream {
+    const key = `${kind} ${url}`;
     let upstream = this.pools.get(key);
     if (!upstream) {
       const connections = this.connections[kind];
+      const parsed = new URL(url);
+      const secure = parsed.protocol === 'https:';
+      const port = Number(parsed.port || (secure ? 443 : 80));
+      // A URL's path is not part of the origin: the proxy forwards the client's path as it came.
+      const origin = `${parsed.protocol}//${parsed.host}`;
+      // SNI carries host names only (RFC 6066); an IP address is checked against the certificate without it.
+      const tls = secure ? { ...this.tls, ...(isIP(parsed.hostname) ? {} : { servername: parsed.hostname }) } : undefined;
       upstream = {
         origin,
-        endpoint,
+        url,
         kind,
         pool: new Pool(origin, {
           connections,
@@ -85,10 +128,25 @@ export class Upstreams {
           keepAliveTimeout: 30_000,
           keepAliveMaxTimeout: 600_000,
           connectTimeout: 5_000,
+          ...(tls ? { connect: tls } : {}),
         }),
         // Only serving answers ride the fast lane's sockets; this pool opens none until asked.
-        sockets: new SocketPool({ host: endpoint.host, port: endpoint.port, max: connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000 }),
+        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
       };
+      this.pools.set(key, upstream);
+    }
+    return upstream;
+  }
+
+  private missing(side: UpstreamSide, name: string, kind: PoolKind): Upstream {
+    const key = `missing:${kind}:${side}:${name}`;
+    let upstream = this.pools.get(key);
+    if (!upstream) {
+      const failure = () =>
+        Object.assign(new Error(`no URL is configured for the ${side} upstream ${name} (set ${upstreamVariable(side, name)} or proxy.upstreams.${side}.${name})`), {
+          code: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE',
+        });
+      upstream = { origin: `missing://${side}/${name}`, url: key, kind, pool: new MissingDispatcher(failure), sockets: new MissingSockets(failure) };
       this.pools.set(key, upstream);
     }
     return upstream;

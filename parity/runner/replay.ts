@@ -29,7 +29,7 @@ export const updateModes: readonly UpdateMode[] = ['none', 'new', 'all'];
 export interface ReplayTarget {
   name: 'legacy' | 'reimpl';
   /** Base URL per service; `upstreams` for routes served by their own upstream (route.upstream, e.g. gisExport). */
-  urls: Record<Service, string>;
+  urls: Record<Service, string> & { gateway: string };
   upstreams?: Record<string, string>;
 }
 

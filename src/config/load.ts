@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CutoverError } from '../errors.js';
-import { configSchema, environmentVariables, type ConfigInput, type CutoverConfig } from './schema.js';
+import { configSchema, environmentVariables, upstreamSides, upstreamVariablePrefix, type ConfigInput, type CutoverConfig } from './schema.js';
 
 export interface LoadConfigOptions {
   /** Path of a JSON config file; defaults to $CUTOVER_CONFIG, then ./cutover.config.json when present. */
@@ -66,7 +66,23 @@ function fromEnvironment(env: NodeJS.ProcessEnv): Tree {
     }
     setPath(tree, variable.path, value);
   }
+  for (const [side, name, url] of upstreamVariables(env)) setPath(tree, `proxy.upstreams.${side}.${name}`, url);
   return tree;
+}
+
+// Longest first: SHADOW_LEGACY_SYNC is the shadow side's sync, not a legacy upstream named SHADOW_... .
+const sidesByPrefix = Object.entries(upstreamSides).sort(([, a], [, b]) => b.length - a.length);
+
+/** CUTOVER_UPSTREAM_<SIDE>_<NAME>=url as [side, NAME, url]; other CUTOVER_UPSTREAM_* variables (the TLS files) are not upstreams. */
+function upstreamVariables(env: NodeJS.ProcessEnv): Array<[string, string, string]> {
+  const found: Array<[string, string, string]> = [];
+  for (const [variable, url] of Object.entries(env)) {
+    if (!variable.startsWith(upstreamVariablePrefix) || url === undefined || url === '') continue;
+    const rest = variable.slice(upstreamVariablePrefix.length);
+    const side = sidesByPrefix.find(([, prefix]) => rest.startsWith(`${prefix}_`) && rest.length > prefix.length + 1);
+    if (side) found.push([side[0], rest.slice(side[1].length + 1), url]);
+  }
+  return found;
 }
 
 function fromFile(path: string | undefined): Tree {

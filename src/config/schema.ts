@@ -51,6 +51,29 @@ export type GateOverrides = z.infer<typeof gateOverridesSchema>;
 /** The PII fields redacted when the config names none (see redaction.piiFields). */
 export const defaultPiiFields: readonly string[] = ['full_name', 'owner_name', 'owner_address', 'mailing_address', 'email', 'phone', 'phone_number', 'ssn', 'tax_id', 'date_of_birth'];
 
+/** A front door's address; unset parts come from the service's declaration in flags/routes.yaml (host 127.0.0.1, its `door` port). */
+const door = z.object({ host: host.optional(), port: port.optional() });
+
+/** The sides an upstream URL is given for, with the SIDE part of their CUTOVER_UPSTREAM_<SIDE>_<NAME> variables. */
+export const upstreamSides = { legacy: 'LEGACY', reimpl: 'REIMPL', shadowLegacy: 'SHADOW_LEGACY', shadowReimpl: 'SHADOW_REIMPL' } as const;
+export type UpstreamSide = keyof typeof upstreamSides;
+
+/** The NAME part of an upstream's variable: upper-cased, words of a camelCase name split, `_` for any other character (gisExport, gis-export: GIS_EXPORT). */
+export function upstreamEnvName(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+const upstreamUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//i.test(value), 'an http:// or https:// URL');
+
+// Keyed by upstreamEnvName, so `gisExport` in a file and CUTOVER_UPSTREAM_REIMPL_GIS_EXPORT name the same upstream (the later layer wins).
+const upstreamTable = z
+  .record(z.string().min(1), upstreamUrl)
+  .default({})
+  .transform((table) => Object.fromEntries(Object.entries(table).map(([name, url]) => [upstreamEnvName(name), url.replace(/\/+$/, '')])));
+
 export const configSchema = z.object({
   /** Folder for everything the harness writes at run time (embedded PG data, exports, logs). */
   stateDir: z.string().default('.cutover'),
@@ -64,6 +87,8 @@ export const configSchema = z.object({
       name: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('terrafusion'),
     })
     .prefault({}),
+  /** The route catalogue (services and routes) the proxy, the flags and the report use; flags/routes.yaml when absent. */
+  routesFile: z.string().min(1).optional(),
   /** Debian's interpreter: it has python3-fastapi & co; another python3 may be first on PATH. */
   python: z.string().default('/usr/bin/python3'),
   legacy: z
@@ -103,10 +128,33 @@ export const configSchema = z.object({
     .prefault({}),
   proxy: z
     .object({
-      gateway: endpoint(8000),
-      sync: endpoint(8001),
-      narrator: endpoint(8002),
+      /** The gateway, sync and narrator front doors (PROXY_*_PORT); the same as proxy.doors.<name>, which wins. */
+      gateway: door.optional(),
+      sync: door.optional(),
+      narrator: door.optional(),
+      /** Front door of any service declared in flags/routes.yaml, by name; default host 127.0.0.1 and the service's `door` port; 0 = ephemeral. */
+      doors: z.record(z.string(), door).default({}),
+      /**
+       * Where each upstream lives, per side, as a URL (http, or https with upstreamTls), by the
+       * upstream names flags/routes.yaml declares: `{ legacy: { sync: 'http://10.0.0.5:8080' } }`.
+       * Also CUTOVER_UPSTREAM_<SIDE>_<NAME> (SIDE: LEGACY, REIMPL, SHADOW_LEGACY, SHADOW_REIMPL).
+       * An upstream given nowhere is the harness's own service of that name (legacy.sync...,
+       * where `cutover up` starts it); with none of that either it is missing: named at start,
+       * answered 502.
+       */
+      upstreams: z
+        .object({ legacy: upstreamTable, reimpl: upstreamTable, shadowLegacy: upstreamTable, shadowReimpl: upstreamTable })
+        .prefault({}),
+      /** TLS of https upstreams: a CA bundle (PEM) to trust, and a client certificate and key (PEM) when the upstreams ask for one. */
+      upstreamTls: z
+        .object({ caFile: z.string().min(1).optional(), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() })
+        .refine((tls) => (tls.certFile === undefined) === (tls.keyFile === undefined), 'certFile and keyFile go together')
+        .prefault({}),
       admin: endpoint(8009),
+      /** On SIGTERM: how long in-flight requests and shadow copies have to finish before they are cut, then observations are flushed. */
+      drainTimeoutMs: z.number().int().positive().default(10_000),
+      /** `json`: one JSON object per line and event (start, upstream checks, flag source, drain, stop); `text`: lines for a terminal. */
+      logFormat: z.enum(['text', 'json']).default('text'),
       /**
        * Bearer tokens of the admin API by name; the name is the actor the audit log records for
        * the token's changes (`{"ana": "<token>"}`, or CUTOVER_ADMIN_TOKENS=ana:<token>,bo:<token>).
@@ -270,6 +318,7 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; k
   { name: 'CUTOVER_STATE_DIR', path: 'stateDir', kind: 'string' },
   { name: 'CUTOVER_EMBEDDED_PG_PORT', path: 'database.embeddedPort', kind: 'number' },
   { name: 'CUTOVER_PYTHON', path: 'python', kind: 'string' },
+  { name: 'CUTOVER_ROUTES_FILE', path: 'routesFile', kind: 'string' },
   { name: 'OLLAMA_URL', path: 'ollama.url', kind: 'string' },
   { name: 'AI_MODEL_NAME', path: 'ollama.model', kind: 'string' },
   { name: 'AI_MAX_TOKENS', path: 'ollama.maxTokens', kind: 'number' },
@@ -292,4 +341,12 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; k
   { name: 'PROXY_SYNC_PORT', path: 'proxy.sync.port', kind: 'number' },
   { name: 'PROXY_NARRATOR_PORT', path: 'proxy.narrator.port', kind: 'number' },
   { name: 'PROXY_ADMIN_PORT', path: 'proxy.admin.port', kind: 'number' },
+  { name: 'CUTOVER_UPSTREAM_CA_FILE', path: 'proxy.upstreamTls.caFile', kind: 'string' },
+  { name: 'CUTOVER_UPSTREAM_CERT_FILE', path: 'proxy.upstreamTls.certFile', kind: 'string' },
+  { name: 'CUTOVER_UPSTREAM_KEY_FILE', path: 'proxy.upstreamTls.keyFile', kind: 'string' },
+  { name: 'CUTOVER_DRAIN_TIMEOUT_MS', path: 'proxy.drainTimeoutMs', kind: 'number' },
+  { name: 'CUTOVER_LOG_FORMAT', path: 'proxy.logFormat', kind: 'string' },
 ];
+
+/** Prefix of the upstream URL variables, CUTOVER_UPSTREAM_<SIDE>_<NAME> (read by src/config/load.ts). */
+export const upstreamVariablePrefix = 'CUTOVER_UPSTREAM_';

@@ -1,52 +1,37 @@
 /**
  * The whole harness as `cutover up` and the main job run it: the legacy platform, the
  * TypeScript reimplementations beside it, the shadow instances that take shadowed writes,
- * and the proxy with its live flags, observation store and admin API in front of all of it.
+ * and in front of all of it `cutover proxy` (proxy-server.ts: the doors, live flags,
+ * observation store and admin API), started exactly as that command starts it.
  *
  * Start order matters in two places: the harness schema and the shadow schemas exist before
  * anything reads them, and the proxy listens before the services whose service-to-service
  * hops (SYNC_SERVICE_URL / NARRATOR_URL) go through it.
  */
 import { resolve } from 'node:path';
-import { createAdminServer, type AdminServer } from '../../flags/admin-server.js';
-import type { FlagStore } from '../../flags/flag-store.js';
-import { createLiveFlagSource, type LiveFlagSource } from '../../flags/live-flag-source.js';
-import { createPgFlagStore } from '../../flags/pg-flag-store.js';
-import { loadRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
-import { PgNoiseStore } from '../../parity/runner/noise-store.js';
-import { PgCorrelationStore } from '../../proxy/correlation-store-pg.js';
-import { LiveNoise } from '../../proxy/live-noise.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
-import { gatePromotionGuard } from '../../gate/promotion-guard.js';
-import { startProxy, type RunningProxy } from '../../proxy/start.js';
+import type { RunningProxy } from '../../proxy/start.js';
 import type { CutoverConfig, Endpoint } from '../config/schema.js';
 import { migrate, migrateHarness } from '../db/migrate.js';
 import { ensureDatabase, openDatabaseServer, redactUrl, type DatabaseServer } from '../db/server.js';
-import { PgUnknownTrafficStore } from '../report/unknown-traffic.js';
 import { legacyServiceSpecs } from './legacy-services.js';
 import { startPlatform, type Platform } from './platform.js';
 import { reimplEdgeServiceSpecs, reimplServiceSpecs } from './reimpl-services.js';
 import type { ServiceSpec } from './service-spec.js';
+import { lineEventLog } from './event-log.js';
+import { checkUpstreams, reportUpstreamProblems, startProxyServer, type ProxyServer } from './proxy-server.js';
 import { Supervisor, type RunningService } from './supervisor.js';
 import { ensureSystemPackages } from './system-packages.js';
 
 export const shadowSchemas = { legacy: 'shadow_legacy', reimpl: 'shadow_reimpl' } as const;
 
-export interface CutoverStack {
+/** The platform, and `cutover proxy`'s parts (proxy, admin API, catalogue, flag and observation stores) in front of it. */
+export interface CutoverStack extends Omit<ProxyServer, 'shutdown' | 'close'> {
   config: CutoverConfig;
   database: DatabaseServer;
   databaseUrl: string;
   legacy: Platform;
   /** Reimplementations and shadow instances, started after the legacy platform. */
   services: readonly RunningService[];
-  proxy: RunningProxy;
-  admin: AdminServer;
-  adminUrl: string;
-  catalogue: RouteCatalogue;
-  flagStore: FlagStore;
-  flagSource: LiveFlagSource;
-  observations: PgObservationStore;
-  unknownTraffic: PgUnknownTrafficStore;
   stop(): Promise<void>;
 }
 
@@ -110,34 +95,10 @@ export async function startCutoverStack(config: CutoverConfig, log: (line: strin
     await migrateHarness(databaseUrl);
     for (const schema of Object.values(shadowSchemas)) await migrate(databaseUrl, { schema, sets: ['jobs'] });
 
-    const catalogue = loadRouteCatalogue();
-    const flagStore = createPgFlagStore({ url: databaseUrl, catalogue });
-    undo.push(() => flagStore.close());
-    const flagSource = createLiveFlagSource({ url: databaseUrl, log });
-    undo.push(() => flagSource.close());
-    await flagSource.ready();
-    const observations = new PgObservationStore(databaseUrl);
-    undo.push(() => observations.close());
-    const unknownTraffic = new PgUnknownTrafficStore(databaseUrl);
-    undo.push(() => unknownTraffic.close());
-
-    const correlations = new PgCorrelationStore(databaseUrl);
-    undo.push(() => correlations.close());
-    // Job ids correlated across the shadow (kept in cutover.correlations); job rows compared in public against the shadow schemas.
-    const stateful = { correlationStore: correlations, stateParity: { databaseUrl, servingSchema: 'public', shadowSchemas } };
-    // What `cutover calibrate` learnt applies to live comparisons too, re-read every minute.
-    const noiseStore = new PgNoiseStore(databaseUrl);
-    undo.push(() => noiseStore.close());
-    const noise = new LiveNoise(catalogue, noiseStore);
-    await noise.start();
-    undo.push(async () => noise.close());
-    const proxy = await startProxy({ config, catalogue, flagSource, observationStore: observations, unknownTrafficStore: unknownTraffic, stateful, noise: (routeId) => noise.forRoute(routeId) });
-    undo.push(() => proxy.close());
-    const promotionGuard = gatePromotionGuard({ observations, catalogue, thresholds: config.gate.thresholds }, config.gate.windowHours);
-    const admin = createAdminServer({ config, flagStore, flagSource, metricsRegistry: proxy.metrics.registry, catalogue, health: proxy.health, promotionGuard });
-    const adminAddress = await admin.listen();
-    undo.push(() => admin.close());
-    if (admin.generatedToken) log(`admin API token (generated for this run; set CUTOVER_ADMIN_TOKEN to fix it): ${admin.adminToken}`);
+    // Job rows are compared in public against the shadow schemas: the services' tables are in this database.
+    const front = await startProxyServer({ config, databaseUrl, log: lineEventLog(log), stateParity: { databaseUrl, servingSchema: 'public', shadowSchemas } });
+    undo.push(() => front.close());
+    const { proxy } = front;
 
     const legacy = await startPlatform({
       config,
@@ -162,22 +123,11 @@ export async function startCutoverStack(config: CutoverConfig, log: (line: strin
       }),
     );
 
-    return {
-      config,
-      database,
-      databaseUrl,
-      legacy,
-      services: supervisor.services,
-      proxy,
-      admin,
-      adminUrl: adminAddress.url,
-      catalogue,
-      flagStore,
-      flagSource,
-      observations,
-      unknownTraffic,
-      stop: rollback,
-    };
+    // Every upstream should answer now; one that does not is named, as `cutover proxy` names it.
+    reportUpstreamProblems(await checkUpstreams(config, front.catalogue, Object.keys(proxy.urls)), lineEventLog(log), false);
+
+    const { shutdown: _drain, close: _close, ...parts } = front;
+    return { config, database, databaseUrl, legacy, services: supervisor.services, ...parts, stop: rollback };
   } catch (error) {
     await rollback();
     throw error;

@@ -59,3 +59,36 @@ describe('the configuration', () => {
     expect(() => loadConfig({ file, env: noEnv })).toThrow(/broken\.json/);
   });
 });
+
+describe('upstream URLs in the configuration', () => {
+  it('reads CUTOVER_UPSTREAM_<SIDE>_<NAME> for every side, the shadow sides included', () => {
+    const config = loadConfig({
+      env: {
+        CUTOVER_UPSTREAM_LEGACY_SYNC: 'http://10.0.0.5:8080/',
+        CUTOVER_UPSTREAM_REIMPL_GIS_EXPORT: 'https://gis.internal',
+        CUTOVER_UPSTREAM_SHADOW_LEGACY_SYNC: 'http://10.0.0.6:8080',
+        CUTOVER_UPSTREAM_SHADOW_REIMPL_GATEWAY: 'http://10.0.0.7:5100',
+        CUTOVER_UPSTREAM_CA_FILE: '/etc/ssl/ca.pem',
+      },
+      file: undefined,
+    });
+    expect(config.proxy.upstreams.legacy).toEqual({ SYNC: 'http://10.0.0.5:8080' });
+    expect(config.proxy.upstreams.reimpl).toEqual({ GIS_EXPORT: 'https://gis.internal' });
+    expect(config.proxy.upstreams.shadowLegacy).toEqual({ SYNC: 'http://10.0.0.6:8080' });
+    expect(config.proxy.upstreams.shadowReimpl).toEqual({ GATEWAY: 'http://10.0.0.7:5100' });
+    expect(config.proxy.upstreamTls.caFile).toBe('/etc/ssl/ca.pem');
+  });
+
+  it('names an upstream the same in a file (gisExport) and in the environment (GIS_EXPORT), the environment winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cutover-config-'));
+    const file = join(dir, 'cutover.config.json');
+    writeFileSync(file, JSON.stringify({ proxy: { upstreams: { reimpl: { gisExport: 'http://from-file:1', sync: 'http://from-file:2' } } } }));
+    const config = loadConfig({ file, env: { CUTOVER_UPSTREAM_REIMPL_GIS_EXPORT: 'http://from-env:1' } });
+    expect(config.proxy.upstreams.reimpl).toEqual({ GIS_EXPORT: 'http://from-env:1', SYNC: 'http://from-file:2' });
+  });
+
+  it('refuses an upstream that is not an http or https URL, and a client certificate without its key', () => {
+    expect(() => loadConfig({ env: { CUTOVER_UPSTREAM_LEGACY_SYNC: 'ftp://10.0.0.5' }, file: undefined })).toThrow(/proxy\.upstreams\.legacy\.SYNC: an http:\/\/ or https:\/\/ URL/);
+    expect(() => loadConfig({ env: { CUTOVER_UPSTREAM_CERT_FILE: '/tls/client.pem' }, file: undefined })).toThrow(/certFile and keyFile go together/);
+  });
+});
