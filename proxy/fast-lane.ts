@@ -26,12 +26,13 @@ import { errorCodes, type ErrorCode } from '../src/errors.js';
 import { stickyKey } from './canary.js';
 import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
-import { describeFailure, upstreamErrorBody, type ReplayableRequest } from './forward.js';
+import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
 import { refusalAnswer } from './framing.js';
 import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
+import type { PooledSocket } from './socket-pool.js';
 import type { Upstream } from './upstreams.js';
 
 /** Bigger heads go to node:http, which refuses them (431) by its own limit. */
@@ -159,6 +160,39 @@ class ClientConnection {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    try {
+      this.take(chunk);
+    } catch (error) {
+      this.crash(error);
+    }
+  };
+
+  /**
+   * A throw in any step of a request (match, decide, forward, shadow) costs that request and
+   * its connection, never the process: 500 with its code when nothing was answered yet, else a
+   * cut connection. Counted in cutover_proxy_internal_errors_total.
+   */
+  crash(error: unknown): void {
+    const { metrics, service } = this.lane.parts;
+    metrics.internalError(service, 'serving');
+    try {
+      if (this.exchange) {
+        this.exchange.crash(error);
+        return;
+      }
+      this.closing = true;
+      this.pending = empty;
+      if (!this.socket.writable) this.socket.destroy();
+      else {
+        const body = internalErrorBody(error, unknownRouteId);
+        this.socket.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      }
+    } catch {
+      this.socket.destroy();
+    }
+  }
+
+  private take(chunk: Buffer): void {
     if (this.closing) return;
     if (this.exchange?.wantsRequestBytes) {
       const rest = this.exchange.feedRequest(chunk);
@@ -180,13 +214,17 @@ class ClientConnection {
 
   private readonly onEnd = (): void => {
     this.ended = true;
-    if (!this.exchange) this.socket.end();
+    if (!this.exchange && !this.closing) this.socket.end();
   };
 
   private readonly onClose = (): void => {
     this.gone = true;
     this.lane.forget(this);
-    this.exchange?.clientGone();
+    try {
+      this.exchange?.clientGone();
+    } catch (error) {
+      this.crash(error);
+    }
   };
 
   /** Takes the next complete request head off `pending`, if there is one. */
@@ -396,7 +434,7 @@ class Exchange {
   };
 
   start(): void {
-    this.upstream.sockets.acquire((error, pooled) => {
+    this.upstream.sockets.acquire(this.guarded((error: Error | undefined, pooled: PooledSocket | undefined) => {
       if (this.finished) {
         if (pooled) this.upstream.sockets.release(pooled.socket);
         return;
@@ -406,7 +444,28 @@ class Exchange {
         return;
       }
       this.attach(pooled.socket, pooled.reused);
-    });
+    }));
+  }
+
+  /** `fn`, with a throw in it handed to the connection's crash (fault isolation), not to the event emitter. */
+  private guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args) => {
+      try {
+        fn(...args);
+      } catch (error) {
+        this.client.crash(error);
+      }
+    };
+  }
+
+  /** A step threw: the client gets 500 (or a cut connection, once answering), and the connection ends. */
+  crash(error: unknown): void {
+    if (this.finished) {
+      this.client.socket.destroy();
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.fail({ code: 'CUTOVER_ERR_PROXY_INTERNAL', message: `the proxy failed while serving: ${message}` }, true);
   }
 
   private attach(socket: Socket, reused: boolean): void {
@@ -462,15 +521,15 @@ class Exchange {
     this.client.socket.resume();
   }
 
-  private readonly onUpstreamDrain = (): void => this.resumeClient();
+  private readonly onUpstreamDrain = this.guarded((): void => this.resumeClient());
 
-  private readonly onClientDrain = (): void => {
+  private readonly onClientDrain = this.guarded((): void => {
     this.upstreamPaused = false;
     this.upstreamSocket?.setTimeout(this.parts.options.upstreamTimeoutMs);
     this.upstreamSocket?.resume();
-  };
+  });
 
-  private readonly onUpstreamData = (chunk: Buffer): void => {
+  private readonly onUpstreamData = this.guarded((chunk: Buffer): void => {
     if (this.finished) return;
     // Head and body of a small answer leave in one write: on loopback a socket write costs the most of a relay.
     const client = this.client.socket;
@@ -480,7 +539,7 @@ class Exchange {
     } finally {
       client.uncork();
     }
-  };
+  });
 
   private relay(chunk: Buffer): void {
     let offset = 0;
@@ -563,27 +622,27 @@ class Exchange {
     return this.head.close || response?.framing.kind === 'until-close';
   }
 
-  private readonly onUpstreamEnd = (): void => {
+  private readonly onUpstreamEnd = this.guarded((): void => {
     if (this.response?.framing.kind === 'until-close' && !this.finished) this.succeed(true);
-  };
+  });
 
-  private readonly onUpstreamClose = (): void => {
+  private readonly onUpstreamClose = this.guarded((): void => {
     if (this.finished) return;
     if (this.response?.framing.kind === 'until-close') {
       this.succeed(true);
       return;
     }
     this.failOrRetry(Object.assign(new Error(`the ${this.decision.serving} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
-  };
+  });
 
-  private readonly onUpstreamError = (error: Error): void => {
+  private readonly onUpstreamError = this.guarded((error: Error): void => {
     if (!this.finished) this.failOrRetry(error);
-  };
+  });
 
-  private readonly onUpstreamTimeout = (): void => {
+  private readonly onUpstreamTimeout = this.guarded((): void => {
     if (this.finished) return;
     this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.decision.serving} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
-  };
+  });
 
   /**
    * A kept-alive connection the upstream closed just as it was reused fails before any answer
@@ -607,7 +666,7 @@ class Exchange {
   /** The client went away mid-exchange: the upstream answer is not read for no one. */
   clientGone(): void {
     if (this.finished) return;
-    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_FAILED', message: 'client closed the connection' });
+    this.fail({ code: 'CUTOVER_ERR_CLIENT_ABORTED', message: 'the client closed the connection before the answer was complete' });
   }
 
   /**
@@ -652,7 +711,7 @@ class Exchange {
   }
 
   /** Ends the exchange on a failure: a JSON error when nothing was answered yet, else a cut connection. */
-  private fail(failure: UpstreamFailure): void {
+  private fail(failure: UpstreamFailure, closeConnection = false): void {
     if (this.finished) return;
     this.letGo(false);
     this.report(failure);
@@ -664,7 +723,7 @@ class Exchange {
     const code = failure.code as ErrorCode;
     const body = upstreamErrorBody(code, `${this.decision.serving} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.routeId, this.decision.serving);
     const answerStatus = errorCodes[code].status;
-    const closeAfter = this.head.close || !this.requestEnd.complete;
+    const closeAfter = closeConnection || this.head.close || !this.requestEnd.complete;
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', new Date().toUTCString()];
     if (closeAfter) headers.push('Connection', 'close');
     else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
@@ -686,8 +745,13 @@ class Exchange {
       latencyMs: performance.now() - this.started,
       failure,
     };
-    if (this.capture) this.capture.onDone(result);
-    else if (!clientFault) recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
+    try {
+      if (this.capture) this.capture.onDone(result);
+      else if (!clientFault) recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
+    } catch {
+      // What is recorded of an answer never changes the answer, nor stops the connection going on.
+      this.parts.metrics.internalError(this.parts.service, 'record');
+    }
   }
 }
 

@@ -37,11 +37,25 @@ export interface ForwardOptions {
   captureLimit: number | undefined;
   /** Called once, when the answer is complete or failed. */
   onDone: (result: SideResult) => void;
+  /** Called when `onDone` threw (the answer itself is not affected). */
+  onRecordFailed?: () => void;
+}
+
+/** The client went away before its answer was complete: its abort, not the upstream's failure. */
+function clientAborted(): Error {
+  return Object.assign(new Error('the client closed the connection before the answer was complete'), { code: 'CUTOVER_ERR_CLIENT_ABORTED' });
 }
 
 /** The JSON error body the client gets when the serving upstream fails before answering. */
 export function upstreamErrorBody(code: ErrorCode, message: string, routeId: string, side: Side): string {
   return JSON.stringify({ code, message, hint: errorCodes[code].hint, route: routeId, side });
+}
+
+/** The JSON error body of a request lost to a throw inside the proxy (fault isolation): 500, CUTOVER_ERR_PROXY_INTERNAL. */
+export function internalErrorBody(error: unknown, routeId: string): string {
+  const code = 'CUTOVER_ERR_PROXY_INTERNAL';
+  const message = `the proxy failed while serving: ${error instanceof Error ? error.message : String(error)}`;
+  return JSON.stringify({ code, message, hint: errorCodes[code].hint, route: routeId });
 }
 
 class ServingHandler implements Dispatcher.DispatchHandler {
@@ -61,13 +75,13 @@ class ServingHandler implements Dispatcher.DispatchHandler {
     this.capture = options.captureLimit === undefined ? undefined : new BodyCapture(options.captureLimit);
     res.once('close', () => {
       // The client went away: stop the upstream answer rather than reading it for no one.
-      if (!this.finished) this.abort?.(new Error('client closed the connection'));
+      if (!this.finished) this.abort?.(clientAborted());
     });
   }
 
   onConnect(abort: (error?: Error) => void): void {
     this.abort = abort;
-    if (this.res.destroyed) abort(new Error('client closed the connection'));
+    if (this.res.destroyed) abort(clientAborted());
   }
 
   onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -119,6 +133,15 @@ class ServingHandler implements Dispatcher.DispatchHandler {
   private finish(failure: SideResult['failure']): void {
     if (this.finished) return;
     this.finished = true;
+    // What is recorded of an answer never changes it: a throw there is the recorder's, counted by the caller's metrics.
+    try {
+      this.report(failure);
+    } catch {
+      this.options.onRecordFailed?.();
+    }
+  }
+
+  private report(failure: SideResult['failure']): void {
     this.options.onDone({
       side: this.options.side,
       status: failure ? undefined : this.status,

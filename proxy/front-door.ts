@@ -11,7 +11,7 @@ import type { CutoverConfig } from '../src/config/schema.js';
 import { stickyKey } from './canary.js';
 import { headerMap, type SideResult } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
-import { forward, upstreamErrorBody, type OutgoingRequest } from './forward.js';
+import { forward, internalErrorBody, type OutgoingRequest } from './forward.js';
 import { checkFraming, isRefusal, refusalBody } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -72,14 +72,19 @@ export function shadowPartsOf(parts: FrontDoorParts): ShadowParts {
 /** Route id used in metrics and headers for requests that match no route. */
 export const unknownRouteId = 'unknown';
 
-/** A bug in the proxy costs the one request it happened in, never the proxy. */
-function failRequest(res: ServerResponse, route: Route | undefined, error: unknown): void {
-  if (res.headersSent) {
+/**
+ * A bug in the proxy costs the one request it happened in, never the proxy: 500 with its code
+ * when nothing was answered yet, else the connection is cut (a half answer must not look whole).
+ */
+function failRequest(res: ServerResponse, metrics: ProxyMetrics, service: Service, route: Route | undefined, error: unknown): void {
+  metrics.internalError(service, 'serving');
+  if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
-  const body = upstreamErrorBody('CUTOVER_ERR_UPSTREAM_FAILED', `the proxy failed to forward: ${(error as Error).message}`, route?.id ?? unknownRouteId, 'legacy');
-  res.writeHead(502, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const body = internalErrorBody(error, route?.id ?? unknownRouteId);
+  res.shouldKeepAlive = false;
+  res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
 }
 
@@ -131,6 +136,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
       extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', decision.serving] : [],
       captureLimit,
       onDone,
+      onRecordFailed: () => metrics.internalError(service, 'record'),
     });
   }
 
@@ -148,7 +154,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
         recordServing(answer);
         recording.submit({ at, route, service, method: request.method, path: request.path, headers: headerMap(request.headers), body: bytes, answer });
       });
-    }).catch((error: unknown) => failRequest(res, route, error));
+    }).catch((error: unknown) => failRequest(res, metrics, service, route, error));
   }
 
   function serveAndShadow(req: IncomingMessage, res: ServerResponse, route: Route, snapshot: FlagSnapshot, request: OutgoingRequest): void {
@@ -165,21 +171,22 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
       }
       const replayable = { ...request, body: bytes ?? null };
       serveWithShadow(shadowParts, route, decision, replayable, (captureLimit, onDone) => serve(route, decision, replayable, res, captureLimit, onDone));
-    }).catch((error: unknown) => failRequest(res, route, error));
+    }).catch((error: unknown) => failRequest(res, metrics, service, route, error));
   }
 
   return (req, res) => {
-    if (refusedFraming(req, res, metrics, service)) return;
-    const url = req.url ?? '/';
-    const method = req.method ?? 'GET';
-    const route = catalogue.match(service, method, url);
-    const snapshot = flags.current();
-    const headers = endToEndHeaders(req.rawHeaders);
-    const address = req.socket.remoteAddress;
-    if (address) headers.push('x-forwarded-for', address);
-    const request: OutgoingRequest = { method, path: url, headers, body: null };
-    if (!route) unknownTraffic.count(service, method, url);
+    let route: Route | undefined;
     try {
+      if (refusedFraming(req, res, metrics, service)) return;
+      const url = req.url ?? '/';
+      const method = req.method ?? 'GET';
+      route = catalogue.match(service, method, url);
+      const snapshot = flags.current();
+      const headers = endToEndHeaders(req.rawHeaders);
+      const address = req.socket.remoteAddress;
+      if (address) headers.push('x-forwarded-for', address);
+      const request: OutgoingRequest = { method, path: url, headers, body: null };
+      if (!route) unknownTraffic.count(service, method, url);
       if (route && needsBody(route, snapshot)) {
         serveAndShadow(req, res, route, snapshot, request);
         return;
@@ -193,7 +200,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
       request.body = hasBody(req) ? req : null;
       serve(route, decision, request, res, undefined, recordServing);
     } catch (error) {
-      failRequest(res, route, error);
+      failRequest(res, metrics, service, route, error);
     }
   };
 }

@@ -28,7 +28,14 @@ export interface ProxyMetrics {
   shadowTimedOut(service: string, stage: TimeoutStage): void;
   /** A client request the proxy refused itself (never sent upstream), by why. */
   refused(service: string, reason: RefusalReason): void;
+  /** A step of the proxy threw; the request it happened in was answered 500 (or cut), the proxy stayed up. */
+  internalError(service: string, step: InternalStep): void;
+  /** A client closed its connection before its answer was complete (not an upstream failure). */
+  clientAborted(service: string): void;
 }
+
+/** Where a throw was caught: serving a request, its shadow copy, or recording its outcome. */
+export type InternalStep = 'serving' | 'shadow' | 'record';
 
 /** Why the proxy refused a request: ambiguous framing (RFC 9112), or a bound of the transport it went past. */
 export type RefusalReason = 'framing';
@@ -87,6 +94,18 @@ export function createProxyMetrics(
     name: 'cutover_proxy_requests_refused_total',
     help: 'Client requests the proxy answered itself with a 4xx and never sent upstream, by service and reason (framing: ambiguous or malformed HTTP/1.1 framing).',
     labelNames: ['service', 'reason'] as const,
+    registers: [registry],
+  });
+  const internalErrors = new Counter({
+    name: 'cutover_proxy_internal_errors_total',
+    help: 'Throws caught in a step of the proxy (serving, shadow, record); each cost at most its own request, never the process.',
+    labelNames: ['service', 'step'] as const,
+    registers: [registry],
+  });
+  const clientAborts = new Counter({
+    name: 'cutover_proxy_client_aborts_total',
+    help: 'Requests whose client closed the connection before the answer was complete (not counted as upstream errors).',
+    labelNames: ['service'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -176,5 +195,7 @@ export function createProxyMetrics(
     observationWriteFailed: (count) => writeFailures.inc(count),
     shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),
     refused: (service, reason) => refusals.labels(service, reason).inc(),
+    internalError: (service, step) => internalErrors.labels(service, step).inc(),
+    clientAborted: (service) => clientAborts.labels(service).inc(),
   };
 }

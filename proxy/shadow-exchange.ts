@@ -10,7 +10,7 @@ import type { Route, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import type { SideResult } from './capture.js';
 import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
-import type { Decision } from './decide.js';
+import type { Decision, Side } from './decide.js';
 import type { ReplayableRequest } from './forward.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
@@ -40,10 +40,20 @@ export function limitsFor(route: Route, limits: ShadowParts['limits']): ShadowPa
   return route.captureBytes === undefined ? limits : { ...limits, captureLimit: route.captureBytes };
 }
 
-/** Upstream latency and errors by side and role, for every answer either path gets. */
+/** Upstream latency and errors by side and role, for every answer either path gets; a client's abort is the client's, not the upstream's. */
 export function recordLatency(metrics: ProxyMetrics, service: Service, side: SideResult, role: Role): void {
+  if (side.failure?.code === 'CUTOVER_ERR_CLIENT_ABORTED') {
+    metrics.clientAborted(service);
+    return;
+  }
   metrics.upstreamLatency(service, side.side, role, side.latencyMs / 1000);
   if (side.failure) metrics.upstreamError(service, side.side, role, side.failure.code);
+}
+
+/** The outcome of a side whose step threw inside the proxy (a bug, counted), so that the exchange still settles. */
+export function internalFailure(side: Side, error: unknown, latencyMs = 0): SideResult {
+  const message = error instanceof Error ? error.message : String(error);
+  return { side, status: undefined, headers: {}, body: Buffer.alloc(0), truncated: false, latencyMs, failure: { code: 'CUTOVER_ERR_PROXY_INTERNAL', message } };
 }
 
 /**
@@ -68,8 +78,13 @@ export function serveWithShadow(parts: ShadowParts, route: Route, decision: Deci
   const settle = () => {
     if (!serving || !shadow) return;
     const exchange = { at, route, service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
-    if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => parts.recorder.submit(observed));
-    else parts.recorder.submit(exchange);
+    try {
+      if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => parts.recorder.submit(observed));
+      else parts.recorder.submit(exchange);
+    } catch {
+      // Recording is off the request path: a throw there loses this observation (counted), nothing else.
+      metrics.internalError(service, 'record');
+    }
   };
   // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
   serve(limits.captureLimit, (result) => {
@@ -77,17 +92,38 @@ export function serveWithShadow(parts: ShadowParts, route: Route, decision: Deci
     serving = result;
     settle();
   });
+  // A throw in the copy's steps (upstreams.for, the plan) is the copy's failure alone: the serving answer is already on its way.
+  let copyDone = false;
+  const copyFailed = (error: unknown) => {
+    if (copyDone) return;
+    copyDone = true;
+    metrics.internalError(service, 'shadow');
+    budget.release(route.id);
+    shadow = internalFailure(shadowSide!, error);
+    settle();
+  };
   const sendCopy = (planned: ShadowPlan | undefined) => {
-    plan = planned;
-    sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, limits, (result) => {
-      budget.release(route.id);
-      recordLatency(metrics, service, result, 'shadow');
-      shadow = result;
-      settle();
-    }, (stage) => metrics.shadowTimedOut(service, stage));
+    try {
+      plan = planned;
+      sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, limits, (result) => {
+        copyDone = true;
+        budget.release(route.id);
+        recordLatency(metrics, service, result, 'shadow');
+        shadow = result;
+        settle();
+      }, (stage) => metrics.shadowTimedOut(service, stage));
+    } catch (error) {
+      copyFailed(error);
+    }
   };
   // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
-  const planned = stateful?.plan(service, route, decision, request);
+  let planned: ReturnType<StatefulShadowing['plan']> | undefined;
+  try {
+    planned = stateful?.plan(service, route, decision, request);
+  } catch (error) {
+    copyFailed(error);
+    return;
+  }
   if (planned instanceof Promise) void planned.then(sendCopy, () => sendCopy(undefined));
   else sendCopy(planned);
 }

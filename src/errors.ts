@@ -38,6 +38,8 @@ export const errorCodes = {
   CUTOVER_ERR_GATE_NOT_PASSED: { status: 409, hint: 'The readiness gate does not call the route READY: `cutover gate --route <route>` shows what failed or is missing; gather the evidence, or pass --force ("force": true) with a reason, which the audit log records as forced.' },
   CUTOVER_ERR_REQUEST_MALFORMED: { status: 400, hint: 'The request\'s HTTP/1.1 framing is ambiguous or malformed (RFC 9112: Connection naming a framing header, Content-Length beside Transfer-Encoding, a bare CR or LF, a control character...); send one plain Content-Length or Transfer-Encoding: chunked.' },
   CUTOVER_ERR_UPSTREAM_MALFORMED: { status: 502, hint: 'The serving upstream\'s answer has ambiguous or malformed HTTP/1.1 framing, so the proxy did not relay it; fix the upstream (see the message).' },
+  CUTOVER_ERR_PROXY_INTERNAL: { status: 500, hint: 'A step of the proxy threw while serving this request; only this request (and its connection) was lost, the proxy stays up. Counted in cutover_proxy_internal_errors_total; report it with the message.' },
+  CUTOVER_ERR_CLIENT_ABORTED: { status: 499, hint: 'The client closed its connection before the answer was complete; the upstream was not at fault. Counted in cutover_proxy_client_aborts_total, never as an upstream error.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;
