@@ -1,0 +1,95 @@
+/** Debian's haproxy in the foreground in front of `cutover proxy` instances, for the multi-instance test. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/platform/ports.js';
+
+export const haproxyBinary = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((path) => existsSync(path));
+
+export interface Backend {
+  name: string;
+  /** The door haproxy sends requests to. */
+  url: string;
+  /** Where its readiness is checked (the instance's admin port, /readyz). */
+  adminUrl: string;
+}
+
+export interface RunningHaproxy {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Round robin over the backends; a request that met a refused or cut connection, or no answer,
+ * is retried on another instance (idempotent requests only: haproxy never replays one that
+ * may have had an effect, and the test sends GETs).
+ */
+export function haproxyConfig(port: number, backends: readonly Backend[]): string {
+  const servers = backends.map((backend) => {
+    const door = new URL(backend.url);
+    const admin = new URL(backend.adminUrl);
+    return `  server ${backend.name} ${door.hostname}:${door.port} check port ${admin.port} inter 200ms fall 1 rise 2`;
+  });
+  return [
+    'global',
+    '  maxconn 1000',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 30s',
+    '  timeout server 30s',
+    '  retries 3',
+    '  option redispatch 1',
+    '  retry-on conn-failure empty-response response-timeout',
+    'frontend doors',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend proxies',
+    'backend proxies',
+    '  balance roundrobin',
+    '  option httpchk GET /readyz',
+    '  http-check expect status 200',
+    ...servers,
+    '',
+  ].join('\n');
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startHaproxy(backends: readonly Backend[]): Promise<RunningHaproxy> {
+  if (!haproxyBinary) throw new Error('haproxy is not installed (scripts/setup.sh installs Debian\'s haproxy)');
+  const port = await freePort();
+  const file = join(mkdtempSync(join(tmpdir(), 'cutover-haproxy-')), 'haproxy.cfg');
+  writeFileSync(file, haproxyConfig(port, backends));
+  const child = spawn(haproxyBinary, ['-f', file, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 10_000;
+  while (!(await listening(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`haproxy did not listen on ${port}: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
