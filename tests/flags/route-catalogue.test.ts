@@ -93,11 +93,16 @@ describe('the route catalogue', () => {
     expect(catalogue.byId('sync.gis-export.run')?.compare.paths?.['$.created_at']).toEqual({ as: 'timestamp', format: 'same', window: 'job', notBefore: [], windowSlackMs: 5 });
   });
 
-  it('matches a million requests in well under a second', () => {
+  // Its speed is the proxy bench's (CPU per request beside nginx), never a timed assertion here:
+  // what a test can hold is that a million look-ups, cached or not, answer the same every time.
+  it('matches a million requests the same way every time', () => {
     const paths = ['/plugins/v1/gis-export/status/abc', '/health', '/counties/benton_wa', '/nowhere/at/all'];
-    const started = performance.now();
-    for (let i = 0; i < 1_000_000; i++) catalogue.match('sync', 'GET', paths[i & 3]!);
-    expect(performance.now() - started).toBeLessThan(1500);
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 1_000_000; i++) {
+      const id = catalogue.match('sync', 'GET', paths[i & 3]!)?.id ?? 'none';
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(seen)).toEqual({ 'sync.gis-export.status': 250_000, 'sync.health': 250_000, 'sync.counties.get': 250_000, none: 250_000 });
   });
 
   it('rejects a bad file with CUTOVER_ERR_ROUTES_INVALID naming the route and field', () => {
