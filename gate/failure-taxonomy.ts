@@ -4,7 +4,6 @@
  * read from what an observation keeps (the side's status and its CUTOVER_ERR_UPSTREAM_* code)
  * and, where the failing socket's own code is known (ECONNRESET, HPE_*, UND_ERR_*), from that.
  */
-import type { ObservedSide } from '../proxy/observation.js';
 
 export const failureClasses = {
   'connection-refused': { code: 'CUTOVER_FAIL_CONNECTION_REFUSED', title: 'connection refused (or host unreachable)' },
@@ -30,8 +29,11 @@ const socketCodes: ReadonlyArray<[RegExp, FailureClass]> = [
   [/^UND_ERR_RES_EXCEEDED_MAX_SIZE$/, 'body-over-bound'],
 ];
 
+/** Whether a side's answer counts as failed: a failure (timeouts included) or a 5xx. */
+export const sideFailed = (side: { status: number | null; error: string | null }) => side.error !== null || side.status === null || side.status >= 500;
+
 /** The class of a failed side. `cause` is the socket's own error code when it is known. */
-export function classifyFailure(side: Pick<ObservedSide, 'status' | 'error'>, cause?: string): FailureClass {
+export function classifyFailure(side: { status: number | null; error: string | null }, cause?: string): FailureClass {
   if (cause) for (const [pattern, failure] of socketCodes) if (pattern.test(cause)) return failure;
   if (side.error?.startsWith('CUTOVER_FAIL_')) {
     const known = (Object.keys(failureClasses) as FailureClass[]).find((name) => failureClasses[name].code === side.error);

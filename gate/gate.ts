@@ -69,3 +69,22 @@ export async function runGate(sources: GateSources, request: GateRequest): Promi
   const verdict = verdicts.length === 0 ? 'INSUFFICIENT_EVIDENCE' : worstVerdict(verdicts.map((entry) => entry.verdict));
   return { generatedAt: now.toISOString(), since: request.since.toISOString(), verdict, routes: verdicts };
 }
+
+/** What the report opens with: each route's verdict and the criteria that failed or could not say. */
+export interface ReadinessSummary {
+  verdict: Verdict;
+  since: string;
+  routes: Array<{ routeId: string; verdict: Verdict; failed: Array<{ id: string; status: string; value: number | null; comparison: string; threshold: number }> }>;
+}
+
+export function readinessSummary(report: GateReport): ReadinessSummary {
+  return {
+    verdict: report.verdict,
+    since: report.since,
+    routes: report.routes.map((route) => ({
+      routeId: route.routeId,
+      verdict: route.verdict,
+      failed: route.criteria.filter((criterion) => route.failed.includes(criterion.id)).map(({ id, status, value, comparison, threshold }) => ({ id, status, value, comparison, threshold })),
+    })),
+  };
+}

@@ -7,7 +7,7 @@
 import type { FlagMode } from '../flags/flag.js';
 import type { ObservationOutcome, ObservedSide } from '../proxy/observation.js';
 import type { Side } from '../proxy/decide.js';
-import { classifyFailure, type FailureClass } from './failure-taxonomy.js';
+import { classifyFailure, sideFailed, type FailureClass } from './failure-taxonomy.js';
 
 export interface SideTally {
   /** Requests this side was asked. */
@@ -47,8 +47,6 @@ export interface RouteEvidence {
 /** The state-parity observations of a writing route carry this route id. */
 export const stateRouteId = (routeId: string) => `${routeId}.state`;
 
-/** Whether a side's answer counts as an error: a failure (timeouts included) or a 5xx. */
-const failed = (side: Omit<ObservedSide, 'body'>) => side.error !== null || side.status === null || side.status >= 500;
 
 const answered = (side: Omit<ObservedSide, 'body'>) => side.error === null && side.status !== null;
 
@@ -88,7 +86,7 @@ export function routeEvidence(routeId: string, outcomes: readonly ObservationOut
     for (const side of [outcome.serving, outcome.shadow]) {
       const tally = evidence.sides[side.side];
       tally.trials++;
-      if (!failed(side)) continue;
+      if (!sideFailed(side)) continue;
       tally.errors++;
       const failure = classifyFailure(side);
       tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;

@@ -22,6 +22,8 @@ export interface ProxyMetrics {
   upstreamLatency(service: string, side: Side, role: Role, seconds: number): void;
   upstreamError(service: string, side: Side, role: Role, code: string): void;
   verdict(routeId: string, verdict: Verdict): void;
+  /** A compared side's answer failed (error or 5xx), by its class in the failure taxonomy (gate/failure-taxonomy.ts). */
+  failure(routeId: string, side: Side, failureCode: string): void;
   dropped(routeId: string, reason: DropReason): void;
   observationWriteFailed(count: number): void;
   /** A shadow copy (or an eventual-state poll's read) aborted at its timeout, by where it was then. */
@@ -71,6 +73,12 @@ export function createProxyMetrics(
     name: 'cutover_proxy_shadow_verdicts_total',
     help: 'Compared shadow requests by route and verdict (matched, mismatched, ignored, errored); ignored is never counted as matched.',
     labelNames: ['route', 'verdict'] as const,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'cutover_proxy_failures_total',
+    help: 'Failed answers of shadowed requests by route, side (legacy, reimpl) and failure class (CUTOVER_FAIL_*: connection refused or reset, timeout before headers or in the body, protocol error, 5xx, body over the capture bound, client abort).',
+    labelNames: ['route', 'side', 'class'] as const,
     registers: [registry],
   });
   const drops = new Counter({
@@ -191,6 +199,7 @@ export function createProxyMetrics(
     upstreamLatency: (service, side, role, seconds) => latencyChild(service, side, role).observe(seconds),
     upstreamError: (service, side, role, code) => upstreamErrors.labels(service, side, role, code).inc(),
     verdict: (routeId, verdict) => verdictChild(routeId, verdict).inc(),
+    failure: (routeId, side, failureCode) => failures.labels(routeId, side, failureCode).inc(),
     dropped: (routeId, reason) => drops.labels(routeId, reason).inc(),
     observationWriteFailed: (count) => writeFailures.inc(count),
     shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),

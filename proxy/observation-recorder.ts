@@ -5,6 +5,7 @@
  * What is kept is redacted once compared (proxy/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
  */
+import { classifyFailure, failureClasses, sideFailed } from '../gate/failure-taxonomy.js';
 import type { FlagMode } from '../flags/flag.js';
 import type { Route } from '../flags/route-catalogue.js';
 import type { SideResult } from './capture.js';
@@ -160,6 +161,12 @@ export class ObservationRecorder {
     });
     const comparison = settleEventualState(exchange.route, exchange.serving, exchange.shadow, compared);
     this.metrics.verdict(exchange.route.id, comparison.verdict);
+    for (const result of [exchange.serving, exchange.shadow]) {
+      const side = { status: result.status ?? null, error: result.failure?.code ?? null };
+      // The failure's message starts with the socket's own code (ECONNRESET, HPE_*) when it had one: a finer class.
+      const cause = /^([A-Z][A-Z0-9_]+):/.exec(result.failure?.message ?? '')?.[1];
+      if (sideFailed(side)) this.metrics.failure(exchange.route.id, result.side, failureClasses[classifyFailure(side, cause)].code);
+    }
     const keepBodies = comparison.verdict === 'mismatched' && (this.options.random ?? Math.random)() < this.options.mismatchBodySampleRate;
     const side = (result: SideResult): ObservedSide => ({
       side: result.side,

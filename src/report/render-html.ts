@@ -1,5 +1,5 @@
 /** report.html: one self-contained page (inline styles, no script, no external asset) to open or attach anywhere. */
-import { clip, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report, RouteReport } from './report.js';
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -37,6 +37,15 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
   ];
   const rules = Object.entries(totals.ignoredBy);
   if (rules.length > 0) parts.push(`<p>Ignored by rule: ${rules.map(([rule, count]) => `<code>${escape(rule)}</code> ${count}`).join(', ')}.</p>`);
+  if (report.readiness) {
+    const verdictClass = (verdict: string) => (verdict === 'READY' ? 'good' : verdict === 'NOT_READY' ? 'bad' : 'warn');
+    parts.push(
+      `<h2>Readiness</h2><p>Gate: <strong class="${verdictClass(report.readiness.verdict)}">${escape(report.readiness.verdict)}</strong> over observations since ${escape(report.readiness.since)} (<code>cutover gate</code> for every criterion).</p>`,
+      '<table><thead><tr><th>Route</th><th>Verdict</th><th>Failed or open criteria</th></tr></thead><tbody>',
+      ...report.readiness.routes.map((route) => `<tr><td><code>${escape(route.routeId)}</code></td><td class="${verdictClass(route.verdict)}">${escape(route.verdict)}</td><td>${route.failed.map((criterion) => escape(formatCriterion(criterion))).join('<br>') || '-'}</td></tr>`),
+      '</tbody></table>',
+    );
+  }
   if (report.truncated) parts.push('<p class="warn">Only the newest observations were read; narrow --since for a complete report.</p>');
   parts.push(
     '<h2>Routes</h2><table><thead><tr><th>Route</th><th>Mode</th><th>Observations</th><th>Matched</th><th>Mismatched</th><th>Ignored</th><th>Errored</th><th>Parity</th>',
@@ -68,10 +77,10 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
   }
   const withIgnored = report.routes.filter((route) => route.ignored > 0 || route.errored > 0);
   if (withIgnored.length) {
-    parts.push('<h2>Ignored and errored</h2><table><thead><tr><th>Route</th><th>Ignored by rule</th><th>Errored serving / shadow / both</th></tr></thead><tbody>');
+    parts.push('<h2>Ignored and errored</h2><table><thead><tr><th>Route</th><th>Ignored by rule</th><th>Errored serving / shadow / both</th><th>Failures reimpl</th><th>Failures legacy</th></tr></thead><tbody>');
     for (const route of withIgnored) {
       const rules = Object.entries(route.ignoredBy).map(([rule, count]) => `<code>${escape(rule)}</code> ${count}`).join(', ') || '-';
-      parts.push(`<tr><td><code>${escape(route.routeId)}</code></td><td>${rules}</td><td>${route.erroredBySide.serving} / ${route.erroredBySide.shadow} / ${route.erroredBySide.both}</td></tr>`);
+      parts.push(`<tr><td><code>${escape(route.routeId)}</code></td><td>${rules}</td><td>${route.erroredBySide.serving} / ${route.erroredBySide.shadow} / ${route.erroredBySide.both}</td><td>${escape(formatFailures(route.failures.reimpl))}</td><td>${escape(formatFailures(route.failures.legacy))}</td></tr>`);
     }
     parts.push('</tbody></table>');
   }

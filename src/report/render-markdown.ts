@@ -1,5 +1,5 @@
 /** report.md: the report as markdown tables, for a pull request or a chat message. */
-import { clip, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report } from './report.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -17,6 +17,10 @@ export function renderMarkdown(report: Report): string {
   ];
   const rules = Object.entries(totals.ignoredBy);
   if (rules.length > 0) lines.push('', `Ignored by rule: ${rules.map(([rule, count]) => `${code(rule)} ${count}`).join(', ')}.`);
+  if (report.readiness) {
+    lines.push('', '## Readiness', '', `Gate: **${report.readiness.verdict}** over observations since ${report.readiness.since} (\`cutover gate\` for every criterion).`, '', '| Route | Verdict | Failed or open criteria |', '|---|---|---|');
+    for (const route of report.readiness.routes) lines.push(`| ${code(route.routeId)} | ${route.verdict} | ${route.failed.map((criterion) => cell(formatCriterion(criterion))).join('; ') || '-'} |`);
+  }
   if (report.truncated) lines.push('', '_Only the newest observations were read; narrow --since for a complete report._');
   lines.push(
     '',
@@ -54,10 +58,10 @@ export function renderMarkdown(report: Report): string {
   }
   const withIgnored = report.routes.filter((route) => route.ignored > 0 || route.errored > 0);
   if (withIgnored.length) {
-    lines.push('', '## Ignored and errored', '', '| Route | Ignored by rule | Errored (serving / shadow / both) |', '|---|---|---|');
+    lines.push('', '## Ignored and errored', '', '| Route | Ignored by rule | Errored (serving / shadow / both) | Failures reimpl | Failures legacy |', '|---|---|---|---|---|');
     for (const route of withIgnored) {
       const rules = Object.entries(route.ignoredBy).map(([rule, count]) => `${code(rule)} ${count}`).join(', ') || '-';
-      lines.push(`| ${code(route.routeId)} | ${rules} | ${route.erroredBySide.serving} / ${route.erroredBySide.shadow} / ${route.erroredBySide.both} |`);
+      lines.push(`| ${code(route.routeId)} | ${rules} | ${route.erroredBySide.serving} / ${route.erroredBySide.shadow} / ${route.erroredBySide.both} | ${formatFailures(route.failures.reimpl)} | ${formatFailures(route.failures.legacy)} |`);
     }
   }
   lines.push('', '## Unknown traffic', '');

@@ -8,6 +8,8 @@
 import type { FlagMode, FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import type { Observation } from '../../proxy/observation.js';
+import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
+import type { ReadinessSummary } from '../../gate/gate.js';
 import { percentile } from '../../gate/statistics/percentile.js';
 import type { UnknownTrafficSummary } from './unknown-traffic.js';
 
@@ -44,6 +46,8 @@ export interface RouteReport {
   ignoredBy: Record<string, number>;
   errored: number;
   erroredBySide: { serving: number; shadow: number; both: number };
+  /** Failed answers (failures and 5xx) per side, by failure class code (gate/failure-taxonomy.ts, CUTOVER_FAIL_*). */
+  failures: { legacy: Record<string, number>; reimpl: Record<string, number> };
   /** matched / (matched + mismatched); null when nothing was compared. */
   parityRate: number | null;
   mismatchPaths: MismatchPath[];
@@ -65,6 +69,8 @@ export interface AcceptedAbsorbed {
 }
 
 export interface Report {
+  /** The readiness gate's verdict per route (what the report opens with); null when the gate was not run. */
+  readiness: ReadinessSummary | null;
   generatedAt: string;
   since: string | null;
   killSwitch: boolean | null;
@@ -93,6 +99,8 @@ export interface ReportInput {
   since?: Date;
   generatedAt?: Date;
   truncated?: boolean;
+  /** The gate's verdicts over the same window (gate/gate.ts readinessSummary). */
+  readiness?: ReadinessSummary;
   /** Routes listed even without observations: `all` (every catalogued route) or `observed`. */
   include?: 'all' | 'observed';
 }
@@ -112,6 +120,7 @@ function routeReport(route: { id: string; service: string; method: string; path:
   const counts = { matched: 0, mismatched: 0, ignored: 0, errored: 0 };
   const ignoredBy: Record<string, number> = {};
   const erroredBySide = { serving: 0, shadow: 0, both: 0 };
+  const failures: RouteReport['failures'] = { legacy: {}, reimpl: {} };
   const samples: { legacy: number[]; reimpl: number[] } = { legacy: [], reimpl: [] };
   const mismatches = new Map<string, MismatchPath>();
   const modes = new Set<FlagMode>();
@@ -135,6 +144,10 @@ function routeReport(route: { id: string; service: string; method: string; path:
     for (const side of [observation.serving, observation.shadow]) {
       // A side that failed has no answer time worth comparing; its failure is counted as errored.
       if (side.error === null && side.status !== null) samples[side.side].push(side.latencyMs);
+      if (sideFailed(side)) {
+        const failure = failureClasses[classifyFailure(side)].code;
+        failures[side.side][failure] = (failures[side.side][failure] ?? 0) + 1;
+      }
     }
     if (observation.verdict === 'ignored') for (const rule of observation.ignoredBy) ignoredBy[rule] = (ignoredBy[rule] ?? 0) + 1;
     if (observation.verdict === 'errored' && observation.erroredSide) erroredBySide[observation.erroredSide] += 1;
@@ -171,6 +184,7 @@ function routeReport(route: { id: string; service: string; method: string; path:
     ...counts,
     ignoredBy,
     erroredBySide,
+    failures,
     parityRate: parity(counts.matched, counts.mismatched),
     mismatchPaths: [...mismatches.values()].sort((a, b) => b.count - a.count || a.path.localeCompare(b.path)),
     acceptedAbsorbed: [...accepted.values()].sort((a, b) => a.id.localeCompare(b.id)),
@@ -202,6 +216,7 @@ export function buildReport(input: ReportInput): Report {
   const sum = (key: 'observations' | 'matched' | 'mismatched' | 'ignored' | 'errored') => routes.reduce((total, route) => total + route[key], 0);
   const unknownTraffic = (input.unknownTraffic ?? []).map((entry) => ({ ...entry, lastSeen: entry.lastSeen.toISOString() }));
   return {
+    readiness: input.readiness ?? null,
     generatedAt: (input.generatedAt ?? new Date()).toISOString(),
     since: input.since?.toISOString() ?? null,
     killSwitch: input.flags?.killSwitch ?? null,

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FlagSnapshot } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import type { ReadinessSummary } from '../../gate/gate.js';
 import type { ObservationStore } from '../../proxy/observation.js';
 import { redactObservation } from '../../proxy/redact-observation.js';
 import { createStorageRedactor, type Redactor } from '../../parity/compare/redact.js';
@@ -26,16 +27,19 @@ export interface ReportSources {
   unknownTraffic?: Pick<UnknownTrafficStore, 'list'>;
   /** Redacts what is reported (config redaction.piiFields); the default PII fields with credentials when absent. */
   redactor?: Redactor;
+  /** The readiness gate over the report's window, so the report opens with each route's verdict. */
+  readiness?: (since: Date | undefined) => Promise<ReadinessSummary>;
 }
 
 /** Most observations read into one report; beyond it the report covers the newest and says so. */
 export const maxObservationsPerReport = 500_000;
 
 export async function collectReport(sources: ReportSources, options: { since?: Date; now?: Date; include?: 'all' | 'observed' } = {}): Promise<Report> {
-  const [observations, flags, unknownTraffic] = await Promise.all([
+  const [observations, flags, unknownTraffic, readiness] = await Promise.all([
     sources.observations.list({ since: options.since, limit: maxObservationsPerReport }),
     sources.flags?.(),
     sources.unknownTraffic?.list({ since: options.since }),
+    sources.readiness?.(options.since),
   ]);
   const redactor = sources.redactor ?? createStorageRedactor(defaultPiiFields);
   return buildReport({
@@ -47,6 +51,7 @@ export async function collectReport(sources: ReportSources, options: { since?: D
     generatedAt: options.now,
     truncated: observations.length >= maxObservationsPerReport,
     include: options.include,
+    readiness,
   });
 }
 

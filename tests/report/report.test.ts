@@ -6,7 +6,9 @@ import type { FlagMode, FlagSnapshot } from '../../flags/flag.js';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
 import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
 import type { Observation } from '../../proxy/observation.js';
+import { readinessSummary, runGate } from '../../gate/gate.js';
 import { parseSince } from '../../src/cli/commands/report.js';
+import { configSchema } from '../../src/config/schema.js';
 import { buildReport, percentile } from '../../src/report/report.js';
 import { renderHtml } from '../../src/report/render-html.js';
 import { renderMarkdown } from '../../src/report/render-markdown.js';
@@ -180,6 +182,41 @@ describe('a written report', () => {
     expect(html).not.toMatch(/<script|<link|src=|href=/i);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain('50.0%');
+  });
+
+  it('opens with the readiness verdict and failed criteria of each route, and counts failures per side by class', async () => {
+    const store = new FakeObservationStore();
+    await store.append([
+      ...repeat(50, () => observation()),
+      ...repeat(50, (index) => observation({ routeId: 'sync.health', path: '/health', verdict: index % 10 === 0 ? 'mismatched' : 'matched' })),
+      observation({ verdict: 'errored', erroredSide: 'shadow', shadow: { side: 'reimpl', status: null, latencyMs: 5, error: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE', body: null } }),
+      observation({ verdict: 'errored', erroredSide: 'shadow', shadow: { side: 'reimpl', status: 503, latencyMs: 5, error: null, body: null } }),
+    ]);
+    const thresholds = configSchema.parse({}).gate.thresholds;
+    const report = await collectReport(
+      {
+        observations: store,
+        catalogue,
+        readiness: async (since) => readinessSummary(await runGate({ observations: store, catalogue, thresholds }, { since: since!, now: at })),
+      },
+      { since: new Date('2026-05-15T00:00:00Z'), now: at },
+    );
+    expect(report.readiness!.routes.map((route) => [route.routeId, route.verdict])).toEqual([
+      ['sync.health', 'NOT_READY'],
+      ['sync.gis-export.status', 'NOT_READY'],
+    ]);
+    // 2 of 52 reimpl answers failed: even the lower bound of that rate is over the 1% ceiling.
+    expect(report.readiness!.routes[1]!.failed.map((criterion) => criterion.id)).toEqual(['errors.ceiling']);
+    expect(report.readiness!.verdict).toBe('NOT_READY');
+    const status = report.routes.find((route) => route.routeId === 'sync.gis-export.status')!;
+    expect(status.failures).toEqual({ legacy: {}, reimpl: { CUTOVER_FAIL_CONNECTION_REFUSED: 1, CUTOVER_FAIL_5XX: 1 } });
+    const markdown = renderMarkdown(report);
+    expect(markdown.indexOf('## Readiness')).toBeLessThan(markdown.indexOf('## Routes'));
+    expect(markdown).toMatch(/\| `sync\.health` \| NOT_READY \| parity\.lower-bound 78\.640% >= 99\.900%/);
+    expect(markdown).toContain('CUTOVER_FAIL_5XX 1, CUTOVER_FAIL_CONNECTION_REFUSED 1');
+    const html = renderHtml(report);
+    expect(html.indexOf('<h2>Readiness</h2>')).toBeLessThan(html.indexOf('<h2>Routes</h2>'));
+    expect(html).toContain('<td class="bad">NOT_READY</td>');
   });
 
   it('takes --since as an ISO instant or a duration back from now, and names a bad one', () => {

@@ -1,5 +1,6 @@
 /** `cutover report`: writes the parity report of the observations (src/report/, issue 6). */
 import { openFlagStore } from '../../../flags/open-flag-store.js';
+import { readinessSummary, runGate } from '../../../gate/gate.js';
 import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { loadConfig } from '../../config/load.js';
@@ -36,7 +37,19 @@ export const reportCommand: Command = {
     const unknownTraffic = new PgUnknownTrafficStore(opened.url);
     try {
       const report = await collectReport(
-        { observations, unknownTraffic, catalogue: opened.catalogue, flags: () => opened.store.snapshot(), redactor: createStorageRedactor(config.redaction.piiFields) },
+        {
+          observations,
+          unknownTraffic,
+          catalogue: opened.catalogue,
+          flags: () => opened.store.snapshot(),
+          redactor: createStorageRedactor(config.redaction.piiFields),
+          // The report opens with the gate's verdicts over its window (the gate's default window when the report has none).
+          readiness: async (from) => {
+            const gateSince = from ?? new Date(now.getTime() - config.gate.windowHours * 3_600_000);
+            const gate = await runGate({ observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot() }, { since: gateSince, now });
+            return readinessSummary(gate);
+          },
+        },
         { since, now, include: values.all ? 'all' : 'observed' },
       );
       // Learned noise is shown when calibrations exist; a database without the table just has none.
@@ -45,6 +58,7 @@ export const reportCommand: Command = {
       const paths = writeReport(report, values.out ?? `reports/${reportStamp(now)}`, learnedNoise);
       const { totals } = report;
       console.log(`${totals.observations} observations over ${report.routes.length} routes, parity ${totals.parityRate === null ? 'n/a' : `${(totals.parityRate * 100).toFixed(1)}%`}, ${totals.unknownRequests} unknown requests`);
+      if (report.readiness) console.log(`readiness: ${report.readiness.verdict} (${report.readiness.routes.map((route) => `${route.routeId} ${route.verdict}`).join(', ') || 'no route judged'})`);
       console.log(`wrote ${paths.json}\nwrote ${paths.markdown}\nwrote ${paths.html}`);
       return 0;
     } finally {
