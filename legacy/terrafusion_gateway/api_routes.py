@@ -177,15 +177,58 @@ def _only_allowed_counties(response):
     return jsonify(visible)
 
 
+def _page_of_allowed_counties(response, key):
+    """A page of jobs (`{key: [...], "count": n, ...}`) minus other counties' jobs, `count`
+    recounted; sync's bytes unchanged when nothing is removed."""
+    page = _json_answer(response)
+    if not isinstance(page, dict) or not isinstance(page.get(key), list):
+        return to_flask(response)
+    visible = _visible_jobs(page[key])
+    if len(visible) == len(page[key]):
+        return to_flask(response)
+    return jsonify({**page, key: visible, "count": len(visible)})
+
+
 # --- valuation, reporting, market analysis ------------------------------------------------
 def _job_plugin_permission(plugin):
     run_permission, view_permission = JOB_PLUGINS[plugin]
     return lambda view_args: run_permission if request.method == "POST" else view_permission
 
 
+# Sync's /plugins/market-analysis routes (contract 1b.D), reached under its doubled mount
+# /plugins/v1/market-analysis/plugins/market-analysis/: a cancel names no county, so the job's
+# is asked first (as for a GIS export cancel); the list spans every county, so it keeps the
+# caller's counties' jobs, `count` recounted.
+MARKET_ANALYSIS_DOOR = "plugins/market-analysis/"
+
+
+def _market_analysis_door(subpath):
+    """The answer for a 1b.D route that needs more than the plain passthrough, else None."""
+    if not subpath.startswith(MARKET_ANALYSIS_DOOR):
+        return None
+    rest = subpath[len(MARKET_ANALYSIS_DOOR):]
+    base = f"/plugins/v1/market-analysis/{MARKET_ANALYSIS_DOOR}"
+    if rest == "list" and request.method == "GET":
+        forbidden = _request_county_forbidden()
+        if forbidden is not None:
+            return forbidden
+        response, error = gateway().sync.call("GET", f"{base}list", _query())
+        if error is not None:
+            return error
+        return _page_of_allowed_counties(response, "jobs")
+    job_id = rest[len("cancel/"):] if rest.startswith("cancel/") else None
+    if job_id and "/" not in job_id and request.method == "POST":
+        return _record_county_forbidden(f"{base}status/{job_id}")
+    return None
+
+
 def _job_plugin_view(plugin):
     @rbac_required(_job_plugin_permission(plugin))
     def view(subpath):
+        if plugin == "market-analysis":
+            answered = _market_analysis_door(subpath)
+            if answered is not None:
+                return answered
         return _forward_request(f"/plugins/v1/{plugin}/{subpath}")
 
     view.__name__ = "plugin_" + plugin.replace("-", "_")
@@ -210,13 +253,7 @@ def reporting_reports_list():
     response, error = gateway().sync.call("GET", REPORTS, _query())
     if error is not None:
         return error
-    page = _json_answer(response)
-    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-        return to_flask(response)
-    visible = _visible_jobs(page["items"])
-    if len(visible) == len(page["items"]):
-        return to_flask(response)
-    return jsonify({**page, "items": visible, "count": len(visible)})
+    return _page_of_allowed_counties(response, "items")
 
 
 @blueprint.route("/api/v1/reporting/reports/<report_id>", methods=["PATCH"])

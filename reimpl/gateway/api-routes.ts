@@ -167,6 +167,39 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
     return visible.length === jobs.length ? sendAnswer(reply, answer) : sendJsonify(reply, 200, visible);
   }
 
+  /** A page of jobs (`{<key>: [...], "count": n, ...}`) minus other counties' jobs, `count` recounted; sync's bytes unchanged when nothing is dropped. */
+  function pageOfAllowedCounties(reply: FastifyReply, identity: Identity, answer: Parameters<typeof sendAnswer>[1], key: string) {
+    const page = jsonAnswer(answer);
+    const jobs = page !== null && typeof page === 'object' && !Array.isArray(page) ? (page as Record<string, PyValue>)[key] : undefined;
+    if (!Array.isArray(jobs)) return sendAnswer(reply, answer);
+    const visible = visibleJobs(identity, jobs);
+    if (visible.length === jobs.length) return sendAnswer(reply, answer);
+    return sendJsonify(reply, 200, { ...(page as Record<string, PyValue>), [key]: visible, count: visible.length });
+  }
+
+  /**
+   * Sync's /plugins/market-analysis routes (contract 1b.D), reached under its doubled mount
+   * /plugins/v1/market-analysis/plugins/market-analysis/: a cancel names no county, so the job's
+   * is asked first (as for a GIS export cancel); the list spans every county, so it keeps the
+   * caller's counties' jobs, `count` recounted. True when the answer was sent here.
+   */
+  async function marketAnalysisDoor(request: FastifyRequest, reply: FastifyReply, identity: Identity, subpath: string): Promise<boolean> {
+    const door = 'plugins/market-analysis/';
+    if (!subpath.startsWith(door)) return false;
+    const rest = subpath.slice(door.length);
+    const base = `/plugins/v1/market-analysis/${door}`;
+    if (rest === 'list' && request.method === 'GET') {
+      if (requestCountyForbidden(request, reply, identity)) return true;
+      const result = await sync.call('GET', `${base}list`, queryPairs(request));
+      if (result.failure) sendFailure(reply, result.failure);
+      else pageOfAllowedCounties(reply, identity, result.answer, 'jobs');
+      return true;
+    }
+    const cancel = /^cancel\/([^/]+)$/.exec(rest);
+    if (cancel && request.method === 'POST') return recordCountyForbidden(reply, identity, `${base}status/${requotePath(cancel[1]!)}`);
+    return false;
+  }
+
   // --- valuation, reporting, market analysis ----------------------------------------------------
   for (const [plugin, [runPermission, viewPermission]] of Object.entries(JOB_PLUGINS)) {
     const prefix = `/api/v1/${plugin}/`;
@@ -178,7 +211,9 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
         const subpath = pathAfter(request, prefix);
         if (subpath === '' || subpath.startsWith('/')) return genericRoute(request, reply);
         const identity = await guard(request, reply, request.method === 'POST' ? runPermission : viewPermission);
-        return identity ? forwardRequest(request, reply, identity, `/plugins/v1/${plugin}/${requotePath(subpath)}`) : reply;
+        if (!identity) return reply;
+        if (plugin === 'market-analysis' && (await marketAnalysisDoor(request, reply, identity, subpath))) return reply;
+        return forwardRequest(request, reply, identity, `/plugins/v1/${plugin}/${requotePath(subpath)}`);
       },
     });
   }
@@ -193,12 +228,7 @@ export function registerApiRoutes(app: FastifyInstance, context: GatewayContext)
     const result = await sync.call('GET', REPORTS, queryPairs(request));
     if (result.failure) return sendFailure(reply, result.failure);
     // Other counties' jobs are dropped; `count` stays the page's length.
-    const page = jsonAnswer(result.answer);
-    const items = page !== null && typeof page === 'object' && !Array.isArray(page) ? (page as Record<string, PyValue>).items : undefined;
-    if (!Array.isArray(items)) return sendAnswer(reply, result.answer);
-    const visible = visibleJobs(identity, items);
-    if (visible.length === items.length) return sendAnswer(reply, result.answer);
-    return sendJsonify(reply, 200, { ...(page as Record<string, PyValue>), items: visible, count: visible.length });
+    return pageOfAllowedCounties(reply, identity, result.answer, 'items');
   });
 
   // A status update is a write: the run permission, and only on a job of the caller's counties.
