@@ -149,6 +149,28 @@ export async function driveRepresentativeTraffic(targets: TrafficTargets): Promi
   await send(`${sync}/seed-sample-data?count=3&county_id=golden_seed`, { method: 'POST' });
   await send(`${sync}/seed-sample-data?count=abc&include_sync_sources=maybe`, { method: 'POST' });
 
+  // /plugins/market-analysis runs its jobs after the 202: reads wait for the job on sync directly,
+  // and the list asks for the county's newest job only, the one just run.
+  log('sync: GIS export metrics, market analysis at /plugins/market-analysis and its doubled mount');
+  await send(`${sync}/plugins/v1/gis-export/metrics`);
+  for (const [base, analysisType] of [['/plugins/market-analysis', 'sales_velocity'], ['/plugins/v1/market-analysis/plugins/market-analysis', 'market_valuation']] as const) {
+    await send(`${sync}${base}/health`);
+    const study = await send(`${sync}${base}/run`, { json: { county_id: county, analysis_type: analysisType, parameters: { start_date: '2020-01-01', note: 'golden' } } });
+    const studyId = study.json?.job_id as string;
+    await waitForJob(`${targets.directSync}/plugins/market-analysis/status/${studyId}`);
+    await send(`${sync}${base}/status/${studyId}`);
+    await send(`${sync}${base}/results/${studyId}`);
+    await send(`${sync}${base}/cancel/${studyId}`, { method: 'POST' });
+    await send(`${sync}${base}/list?county_id=${county}&limit=1`);
+    await send(`${sync}${base}/run`, { json: { county_id: county, analysis_type: 'sales_ratio_study', parameters: {} } });
+    await send(`${sync}${base}/status/no-such-job`);
+  }
+  const failedStudy = await send(`${sync}/plugins/market-analysis/run`, { json: { county_id: county, analysis_type: 'comparable_market_area', parameters: { zip_code: '00000' } } });
+  await waitForJob(`${targets.directSync}/plugins/market-analysis/status/${failedStudy.json?.job_id}`);
+  // Its own query, so this status read is a fixture of its own: on replay it waits for FAILED before the results are asked.
+  await send(`${sync}/plugins/market-analysis/status/${failedStudy.json?.job_id}?view=failed`);
+  await send(`${sync}/plugins/market-analysis/results/${failedStudy.json?.job_id}?view=failed`);
+
   log('gateway: health, logins, doors');
   await send(`${gateway}/health`);
   await send(`${gateway}/health/live`);
@@ -179,6 +201,14 @@ export async function driveRepresentativeTraffic(targets: TrafficTargets): Promi
   const gatewayAnalysis = await send(`${gateway}/api/v1/market-analysis/run`, { json: { analysis_type: 'sales_ratio_study', county_id: county }, token });
   await send(`${gateway}/api/v1/market-analysis/status/${gatewayAnalysis.json?.job_id}`, { token });
   await send(`${gateway}/api/v1/market-analysis/results/${gatewayAnalysis.json?.job_id}`, { token });
+  const door = `${gateway}/api/v1/market-analysis/plugins/market-analysis`;
+  await send(`${door}/health`, { token });
+  const doorStudy = await send(`${door}/run`, { json: { county_id: county, analysis_type: 'price_per_sqft', parameters: { property_types: ['residential'] } }, token });
+  await waitForJob(`${targets.directSync}/plugins/market-analysis/status/${doorStudy.json?.job_id}`);
+  await send(`${door}/status/${doorStudy.json?.job_id}`, { token });
+  await send(`${door}/results/${doorStudy.json?.job_id}`, { token });
+  await send(`${door}/cancel/${doorStudy.json?.job_id}`, { method: 'POST', token });
+  await send(`${door}/list?county_id=${county}&limit=1`, { token });
   const gatewayValuation = await send(`${gateway}/api/v1/valuation/run`, { json: { county_id: county, property_id: properties.json?.[1]?.property_id }, token });
   await send(`${gateway}/api/v1/valuation/status/${gatewayValuation.json?.job_id}`, { token });
   await send(`${gateway}/api/v1/valuation/results/${gatewayValuation.json?.job_id}`, { token });
