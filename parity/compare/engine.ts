@@ -19,6 +19,7 @@ import { parseJsonText, type JsonValue } from '../../proxy/json-text.js';
 import { findAccepted, type AcceptedDifference } from './accepted.js';
 import { parsePathPattern, patternCovers, renderPath, type PathPattern, type PathStep } from './json-path.js';
 import { CompiledPathRules, JsonDiff, type Found } from './json-diff.js';
+import { compareMetricsTexts, NotMetricsText, parseMetricsText, type MetricsDifference } from './metrics.js';
 import type { TimeWindow } from './timestamp.js';
 import { defaultNoiseThresholds, judgeNoise, type NoiseProfile, type NoiseThresholds } from './noise.js';
 import type { RouteCompareRules } from './rules.js';
@@ -155,6 +156,7 @@ function describeBytes(body: Buffer): string {
 function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareContext, judge: Disposer): void {
   const { body: a } = legacy;
   const { body: b } = reimpl;
+  if (context.rules.paths?.['$']?.as === 'metrics') return compareMetrics(a, b, judge);
   const equal = a.equals(b);
   // Equal bodies need no walk, unless their timestamps are held to windows the two sides do not share (replay: a golden and a live answer).
   if (equal && !(legacy.window || reimpl.window)) return;
@@ -175,6 +177,36 @@ function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareConte
     return;
   }
   judge.add({ path: '$', kind: 'bytes', legacy: describeBytes(a), reimpl: describeBytes(b) }, []);
+}
+
+/** Two Prometheus expositions, family by family; a body that is not one is a mismatch at `$`. */
+function compareMetrics(a: Buffer, b: Buffer, judge: Disposer): void {
+  let differences: MetricsDifference[];
+  try {
+    differences = compareMetricsTexts(a.toString('utf8'), b.toString('utf8'));
+  } catch (error) {
+    if (!(error instanceof NotMetricsText)) throw error;
+    let side = 'reimplementation';
+    try {
+      parseMetricsText(a.toString('utf8'));
+    } catch {
+      side = 'legacy';
+    }
+    judge.add({ path: '$', kind: 'text', legacy: describeBytes(a), reimpl: describeBytes(b), detail: `${side}: not a Prometheus text exposition (${error.message})` }, []);
+    return;
+  }
+  for (const difference of differences) {
+    judge.add(
+      {
+        path: renderPath(difference.steps),
+        kind: difference.kind,
+        ...(difference.legacy === undefined ? {} : { legacy: JSON.stringify(difference.legacy) }),
+        ...(difference.reimpl === undefined ? {} : { reimpl: JSON.stringify(difference.reimpl) }),
+        detail: difference.detail,
+      },
+      difference.steps,
+    );
+  }
 }
 
 /**

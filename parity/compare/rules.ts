@@ -80,8 +80,10 @@ const fileRule = z.strictObject({
   ignoreFields: z.array(z.string().min(1)).default([]),
 });
 const exactRule = z.strictObject({ as: z.literal('exact') });
+/** A whole-body rule (`$`): a Prometheus text exposition, compared by families, types, help and label names (parity/compare/metrics.ts). */
+const metricsRule = z.strictObject({ as: z.literal('metrics') });
 
-export const pathRuleSchema = z.discriminatedUnion('as', [numberRule, timestampRule, durationRule, uuidRule, listRule, setRule, geometryRule, textRule, fileRule, exactRule]);
+export const pathRuleSchema = z.discriminatedUnion('as', [numberRule, timestampRule, durationRule, uuidRule, listRule, setRule, geometryRule, textRule, fileRule, exactRule, metricsRule]);
 
 export type PathRule = z.output<typeof pathRuleSchema>;
 export type PathRuleInput = z.input<typeof pathRuleSchema>;

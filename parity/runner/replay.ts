@@ -22,6 +22,7 @@ import { redactBody, valueAt } from './record-tap.js';
 import { redacted, type Redactor } from '../compare/redact.js';
 import { ReplayLogins } from './replay-login.js';
 import { routeNoise } from './calibrate-learn.js';
+import { loadAcceptedDifferences, type AcceptedRegistry } from '../compare/accepted-registry.js';
 
 export type UpdateMode = 'none' | 'new' | 'all';
 export const updateModes: readonly UpdateMode[] = ['none', 'new', 'all'];
@@ -47,6 +48,8 @@ export interface ReplayOptions {
   /** Deadline for a job read to reach the recorded state. */
   stateDeadlineMs?: number;
   requestTimeoutMs?: number;
+  /** The accepted-differences registry (default parity/accepted-differences.yaml): replay judges as live shadowing does. */
+  accepted?: AcceptedRegistry;
 }
 
 export interface ReplayItem extends RunItem {
@@ -114,6 +117,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
   /** Per fixture key: the id values its answer produced on the target, by id name, and when it was sent. */
   const produced = new Map<string, Map<string, string>>();
   const sentAt = new Map<string, number>();
+  const accepted = options.accepted ?? loadAcceptedDifferences(undefined, new Set(options.catalogue.routes.map((route) => route.id)));
   const items: ReplayItem[] = [];
   const counts: Record<string, number> = {};
   const report = (item: ReplayItem) => {
@@ -136,7 +140,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> 
       // An answer recorded about a finished job (the narrator's analysis of an export) was asked after
       // the job finished: ask it again only once the job it needs has finished too.
       else if (recordsTerminalJob(fixture)) await settleJobs(all, produced, (fixture.sequence?.needs ?? []).map((need) => need.from), options);
-      report(await replayOne(key, file, fixture, route, { produced, sentAt, all }, logins, update, options));
+      report(await replayOne(key, file, fixture, route, { produced, sentAt, all, accepted }, logins, update, options));
     } catch (error) {
       report({ id: key, outcome: 'errored', detail: (error as Error).message });
     }
@@ -183,6 +187,7 @@ interface Produced {
   produced: Map<string, Map<string, string>>;
   sentAt: Map<string, number>;
   all: ReadonlyMap<string, { fixture: Fixture }>;
+  accepted: AcceptedRegistry;
 }
 
 async function replayOne(
@@ -190,7 +195,7 @@ async function replayOne(
   file: string,
   fixture: Fixture,
   route: Route,
-  { produced, sentAt, all }: Produced,
+  { produced, sentAt, all, accepted }: Produced,
   logins: ReplayLogins,
   update: UpdateMode,
   options: ReplayOptions,
@@ -236,6 +241,15 @@ async function replayOne(
     const value = produces.get(recordedValue.id);
     if (value !== undefined) correlations.set(recordedValue.value, value);
   }
+  // A list shows every job replayed so far: each recorded id is correlated with the one its fixture produced here.
+  if (route.id.endsWith('.list')) {
+    for (const [from, ids] of produced) {
+      for (const recordedValue of all.get(from)?.fixture.sequence?.produces ?? []) {
+        const value = ids.get(recordedValue.id);
+        if (value !== undefined) correlations.set(recordedValue.value, value);
+      }
+    }
+  }
   // The live answer goes through the same redaction as the golden did, so credentials compare as markers.
   const liveBody = redactBody(options.redactor, live.body, live.headers['content-type']);
   const liveHeaders = options.redactor.headers(live.headers);
@@ -247,8 +261,8 @@ async function replayOne(
   const comparison = await compareExchanges(
     toExchange(fixture.response, goldenWindow(fixture, route, all)),
     toExchange({ status: live.status, headers: liveHeaders, body: bodyBytes(liveBody) }, liveWindow(fixture, route, askedAt, answeredAt, sentAt)),
-    // Noise the route's rules pin applies here as in live comparisons (a golden has no calibration of its own).
-    { routeId: route.id, rules: route.compare, correlations, ...pinnedNoise(route) },
+    // Noise the route's rules pin applies here as in live comparisons (a golden has no calibration of its own), and so do accepted differences.
+    { routeId: route.id, rules: route.compare, correlations, accepted: accepted.forRoute(route.id), ...pinnedNoise(route) },
   );
   const mismatches = comparison.differences.filter((difference) => difference.disposition.as === 'mismatch');
   if (comparison.verdict === 'mismatched' && update === 'all') {
