@@ -6,17 +6,39 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlagSnapshot, FlagSource } from '../../flags/flag.js';
-import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import { parseRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
 import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { call, configFor, eventually, ManualFlags, rawRequest, startUpstreams, testCatalogue, type TestUpstream, type Upstreams } from './harness.js';
 
-/** The test catalogue, except that matching `/boom` throws (a bug in the match step). */
+/** The sync test routes and a gateway door, so that a throw on one door can be seen not to touch the other. */
+const catalogue = parseRouteCatalogue({
+  version: 1,
+  routes: [
+    ...testCatalogue.routes.map(({ id, service, method, path, owner, writes }) => ({ id, service, method, path, owner, writes })),
+    { id: 'gateway.health', service: 'gateway', method: 'GET', path: '/health', owner: 'tests', writes: false },
+  ],
+});
+
+/** Set to make the next shadowed `POST /echo` throw in its copy's first step (the stateful plan reads the route's correlation). */
+let trapShadowStep = false;
+
+/** The catalogue, except that matching `/boom` throws (a bug in the match step), and the shadow-step trap above. */
 const throwingCatalogue: RouteCatalogue = {
-  ...testCatalogue,
+  ...catalogue,
   match: (service, method, path) => {
     if (path.startsWith('/boom')) throw new Error('injected: the route catalogue threw');
-    return testCatalogue.match(service, method, path);
+    const route = catalogue.match(service, method, path);
+    if (!route || route.id !== 'sync.echo' || !trapShadowStep) return route;
+    trapShadowStep = false;
+    let sprung = false;
+    return Object.defineProperty({ ...route }, 'correlation', {
+      get() {
+        if (sprung) return undefined;
+        sprung = true;
+        throw new Error('injected: the shadow copy step threw');
+      },
+    });
   },
 };
 
@@ -47,8 +69,7 @@ describe.each([
     breakable = new BreakableFlags(flags);
     store = new FakeObservationStore();
     proxy = await startProxy({
-      // The reimplementation has no sync upstream: a shadow copy to it throws in upstreams.for (the shadow step).
-      config: { ...config, legacy: { ...config.legacy, gateway: config.legacy.sync }, reimpl: { ...config.reimpl, sync: undefined as never } },
+      config: { ...config, legacy: { ...config.legacy, gateway: config.legacy.sync } },
       catalogue: throwingCatalogue,
       flagSource: breakable,
       observationStore: store,
@@ -90,6 +111,7 @@ describe.each([
 
   it('serves the answer unchanged when the shadow copy step throws, and records the copy as errored', async () => {
     flags.set('sync.echo', 'shadow');
+    trapShadowStep = true;
     try {
       const before = await internalErrors('shadow');
       const answer = await call(`${proxy.urls.sync}/echo`, { method: 'POST', body: 'kept' });
