@@ -1,6 +1,8 @@
 /**
- * fast-check generators of requests for the job routes fuzz and calibrate exercise:
- * `sync.gis-export.run` and `sync.valuation.run`. Valid requests range over the real input
+ * fast-check generators of requests for the routes fuzz and calibrate exercise:
+ * `sync.gis-export.run`, `sync.valuation.run` and reporting's job CRUD writes,
+ * `sync.reporting.reports.create` and `.update` (a PATCH of a job each side creates first, or
+ * of an unknown id). Valid requests range over the real input
  * space (seeded counties from county_configs, their formats, layers, polygons inside /
  * overlapping / outside the county's extent, export parameters; properties that exist,
  * lists of them, methods, valuation parameters); invalid ones break it on purpose (malformed
@@ -36,14 +38,26 @@ export interface FuzzCase {
   body?: unknown;
   /** A body sent as is (malformed JSON, oversized text). */
   raw?: string;
+  /** The id in the path of a route acting on a record; unset: the record each side's setup created. */
+  pathId?: string;
 }
 
-export const fuzzableRoutes = ['sync.gis-export.run', 'sync.valuation.run'] as const;
+export const fuzzableRoutes = ['sync.gis-export.run', 'sync.valuation.run', 'sync.reporting.reports.create', 'sync.reporting.reports.update'] as const;
 export type FuzzableRoute = (typeof fuzzableRoutes)[number];
 
-const routePaths: Record<FuzzableRoute, string> = {
-  'sync.gis-export.run': '/plugins/v1/gis-export/run',
-  'sync.valuation.run': '/plugins/v1/valuation/run',
+const REPORT_PLACEHOLDER = '{report_id}';
+const routeRequests: Record<FuzzableRoute, { method: string; path: string }> = {
+  'sync.gis-export.run': { method: 'POST', path: '/plugins/v1/gis-export/run' },
+  'sync.valuation.run': { method: 'POST', path: '/plugins/v1/valuation/run' },
+  'sync.reporting.reports.create': { method: 'POST', path: '/plugins/v1/reporting/reports' },
+  'sync.reporting.reports.update': { method: 'PATCH', path: `/plugins/v1/reporting/reports/${REPORT_PLACEHOLDER}` },
+};
+
+/** What an update acts on when its case names no id: a PENDING job each side creates just before. */
+const reportSetup: RunRequest = {
+  method: 'POST',
+  path: '/plugins/v1/reporting/reports',
+  body: JSON.stringify({ report_type: 'fuzz_target', county_id: 'fuzz_reports', parameters: null }),
 };
 
 export function isFuzzable(routeId: string): routeId is FuzzableRoute {
@@ -52,7 +66,11 @@ export function isFuzzable(routeId: string): routeId is FuzzableRoute {
 
 /** The HTTP request a case stands for. */
 export function toRequest(routeId: FuzzableRoute, fuzzCase: FuzzCase): RunRequest {
-  return { method: 'POST', path: routePaths[routeId], body: fuzzCase.raw ?? JSON.stringify(fuzzCase.body ?? null) };
+  const { method, path } = routeRequests[routeId];
+  const request: RunRequest = { method, path, body: fuzzCase.raw ?? JSON.stringify(fuzzCase.body ?? null) };
+  if (!path.includes(REPORT_PLACEHOLDER)) return request;
+  if (fuzzCase.pathId !== undefined) return { ...request, path: path.replace(REPORT_PLACEHOLDER, encodeURIComponent(fuzzCase.pathId)) };
+  return { ...request, setup: { request: reportSetup, idAt: '$.report_id', placeholder: REPORT_PLACEHOLDER } };
 }
 
 /** Reads the seeded counties (those with parcels) and their formats; property ids sampled in id order. */
@@ -179,6 +197,43 @@ export function validValuation(space: InputSpace): fc.Arbitrary<FuzzCase> {
   });
 }
 
+// JSON values of free-form objects (report parameters, result metadata): Python keeps ints and floats apart.
+const jsonLeaf = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.string({ maxLength: 8 }));
+const jsonObject = fc.dictionary(
+  fc.stringMatching(/^[a-z][a-z_]{0,7}$/),
+  fc.oneof(jsonLeaf, fc.array(jsonLeaf, { maxLength: 3 }), fc.dictionary(fc.stringMatching(/^[a-z]{1,4}$/), jsonLeaf, { maxKeys: 2 })),
+  { maxKeys: 4 },
+);
+const REPORT_STATUSES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'] as const;
+
+/** Valid report job creations: any type (the CRUD never runs them), a seeded county, parameters absent, null or an object. */
+export function validReportCreate(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return fc.record(
+    {
+      report_type: fc.constantFrom('assessment_roll', 'value_summary', 'FAILING_REPORT_SIM', 'sales_ratio'),
+      county_id: fc.constantFrom(...space.counties.map((county) => county.countyId)),
+      parameters: fc.option(jsonObject, { nil: null }),
+    },
+    { requiredKeys: ['report_type', 'county_id'] },
+  ).map((body) => ({ family: 'valid', body }));
+}
+
+/** Valid status updates of the side's own PENDING job (now and then of an unknown one): any status, optional fields. */
+export function validReportUpdate(): fc.Arbitrary<FuzzCase> {
+  return fc.tuple(
+    fc.record(
+      {
+        status: fc.constantFrom(...REPORT_STATUSES),
+        message: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
+        result_location: fc.option(fc.constantFrom('', 's3://terrafusion-reports/fuzz/a.pdf', 'file:///tmp/r.pdf'), { nil: null }),
+        result_metadata: fc.option(jsonObject, { nil: null }),
+      },
+      { requiredKeys: ['status'] },
+    ),
+    fc.option(fc.constantFrom('no-such-report', 'ünknown id'), { freq: 6, nil: undefined }),
+  ).map(([body, pathId]) => ({ family: 'valid', body, ...(pathId === undefined ? {} : { pathId }) }));
+}
+
 const boundaryNumbers = fc.constantFrom(-1, 0, -0, 1e308, -1e308, 2 ** 53 + 1, 0.1 + 0.2, 1e-320);
 const wrongTypes = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.string({ maxLength: 5 }));
 const unicodeText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 });
@@ -186,6 +241,8 @@ const unicodeText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 })
 /** Breaks a valid case in one of the invalid families. */
 function invalidFrom(valid: fc.Arbitrary<FuzzCase>, numericPaths: ReadonlyArray<readonly string[]>): fc.Arbitrary<FuzzCase> {
   const bodyOf = (fuzzCase: FuzzCase) => structuredClone(fuzzCase.body) as Record<string, unknown>;
+  // The broken request acts on what the valid one did (a PATCH: its side's own job, or an unknown id).
+  const keep = (source: FuzzCase, broken: FuzzCase): FuzzCase => (source.pathId === undefined ? broken : { ...broken, pathId: source.pathId });
   const setAt = (body: Record<string, unknown>, path: readonly string[], value: unknown) => {
     let at = body;
     for (const step of path.slice(0, -1)) {
@@ -198,37 +255,37 @@ function invalidFrom(valid: fc.Arbitrary<FuzzCase>, numericPaths: ReadonlyArray<
   return fc.oneof(
     fc.tuple(valid, fc.nat({ max: 60 })).map(([c, cut]) => {
       const text = JSON.stringify(c.body);
-      return { family: 'malformed-json', raw: text.slice(0, Math.max(1, Math.min(cut, text.length - 1))) };
+      return keep(c, { family: 'malformed-json', raw: text.slice(0, Math.max(1, Math.min(cut, text.length - 1))) });
     }),
     fc.tuple(valid, fc.nat(), wrongTypes).map(([c, which, value]) => {
       const body = bodyOf(c);
       const keys = Object.keys(body);
-      return { family: 'wrong-type', body: setAt(body, [keys[which % keys.length]!], value) };
+      return keep(c, { family: 'wrong-type', body: setAt(body, [keys[which % keys.length]!], value) });
     }),
     fc.tuple(valid, fc.nat()).map(([c, which]) => {
       const body = bodyOf(c);
       const keys = Object.keys(body);
       delete body[keys[which % keys.length]!];
-      return { family: 'missing-field', body };
+      return keep(c, { family: 'missing-field', body });
     }),
-    fc.tuple(valid, fc.constantFrom(...numericPaths), boundaryNumbers).map(([c, path, n]) => ({ family: 'boundary-number', body: setAt(bodyOf(c), path, n) })),
-    fc.tuple(valid, fc.constantFrom('county_id', 'username', 'format', 'property_id', 'valuation_method'), unicodeText).map(([c, key, text]) => ({
+    fc.tuple(valid, fc.constantFrom(...numericPaths), boundaryNumbers).map(([c, path, n]) => keep(c, { family: 'boundary-number', body: setAt(bodyOf(c), path, n) })),
+    fc.tuple(valid, fc.constantFrom('county_id', 'username', 'format', 'property_id', 'valuation_method'), unicodeText).map(([c, key, text]) => keep(c, {
       family: 'unicode',
       body: key in bodyOf(c) ? setAt(bodyOf(c), [key], text) : { ...bodyOf(c), [key]: text },
     })),
-    fc.tuple(valid, fc.integer({ min: 64_000, max: 300_000 })).map(([c, size]) => ({
+    fc.tuple(valid, fc.integer({ min: 64_000, max: 300_000 })).map(([c, size]) => keep(c, {
       family: 'oversized',
       body: { ...bodyOf(c), padding: 'x'.repeat(size) },
     })),
     // pydantic v1 coerces: "12" and 12.7 and true are ints, 5 is a str; the reimplementation must coerce alike.
     fc.tuple(valid, fc.constantFrom(...numericPaths), fc.oneof(fc.integer({ min: -5, max: 130 }).map(String), fc.double({ min: -5, max: 130, noNaN: true }), fc.boolean(), fc.constantFrom(' 7', '1e1', '0x10', '7.0')))
-      .map(([c, path, value]) => ({ family: 'coercible-type', body: setAt(bodyOf(c), path, value) })),
+      .map(([c, path, value]) => keep(c, { family: 'coercible-type', body: setAt(bodyOf(c), path, value) })),
     // Duplicate keys: Python's json keeps the last one.
     fc.tuple(valid, fc.nat(), fc.oneof(wrongTypes, unicodeText)).map(([c, which, first]) => {
       const body = bodyOf(c);
       const keys = Object.keys(body);
       const key = keys[which % keys.length]!;
-      return { family: 'duplicate-key', raw: `{${JSON.stringify(key)}:${JSON.stringify(first)},${JSON.stringify(body).slice(1)}` };
+      return keep(c, { family: 'duplicate-key', raw: `{${JSON.stringify(key)}:${JSON.stringify(first)},${JSON.stringify(body).slice(1)}` });
     }),
     fc.constantFrom<FuzzCase>({ family: 'not-an-object', raw: '[]' }, { family: 'not-an-object', raw: 'null' }, { family: 'not-an-object', raw: '"text"' }, { family: 'empty-body', raw: '' }),
   );
@@ -243,6 +300,17 @@ function unknownValues(valid: fc.Arbitrary<FuzzCase>, routeId: FuzzableRoute): f
       [['layers'], fc.constantFrom([], ['buildings'], ['parcels', 'parcels'], ['Parcels'], ['roads', 'zoning', 'parcels'])],
       [['parameters', 'coordinate_system'], fc.constantFrom('EPSG:999999', 'epsg:4326', '+proj=longlat +datum=WGS84', 'EPSG:2927 ', 'CRS:84', '')],
       [['area_of_interest'], fc.constantFrom({}, { type: 'Point', coordinates: [0, 0] }, { type: 'FeatureCollection', features: [] }, { type: 'Polygon', coordinates: [] })],
+    ],
+    'sync.reporting.reports.create': [
+      [['county_id'], fc.constantFrom('', 'x'.repeat(50), 'x'.repeat(51), 'ñandú')],
+      [['report_type'], fc.constantFrom('', 'x'.repeat(100), 'x'.repeat(101))],
+      [['parameters'], fc.constantFrom([], [['a', 1]], '', 'ab', [['a']], 7)],
+    ],
+    'sync.reporting.reports.update': [
+      [['status'], fc.constantFrom('DONE', 'completed', 'RUNNING ', '', 1)],
+      [['result_location'], fc.constantFrom('', 'x'.repeat(255), 'x'.repeat(256), 5)],
+      [['result_metadata'], fc.constantFrom({}, [], [['k', 'v']], 'x')],
+      [['message'], fc.constantFrom('', 12, false)],
     ],
     'sync.valuation.run': [
       [['county_id'], fc.constantFrom('nowhere_wa', 'benton_wa', '', 'x'.repeat(51))],
@@ -261,16 +329,23 @@ function unknownValues(valid: fc.Arbitrary<FuzzCase>, routeId: FuzzableRoute): f
         at = at[step] as Record<string, unknown>;
       }
       at[path[path.length - 1]!] = value;
-      return { family: 'unknown-value', body };
+      return { ...c, family: 'unknown-value', body };
     }));
 }
 
+const generators: Record<FuzzableRoute, { valid: (space: InputSpace) => fc.Arbitrary<FuzzCase>; numeric: ReadonlyArray<readonly string[]> }> = {
+  'sync.gis-export.run': {
+    valid: validGisExport,
+    numeric: [['parameters', 'simplify_tolerance'], ['area_of_interest', 'coordinates'], ['parameters', 'include_attributes'], ['parameters', 'coordinate_system']],
+  },
+  'sync.valuation.run': { valid: validValuation, numeric: [['parameters', 'lookback_months'], ['parameters', 'min_comparables'], ['parameters', 'max_comparables']] },
+  'sync.reporting.reports.create': { valid: validReportCreate, numeric: [['parameters', 'year'], ['report_type'], ['county_id']] },
+  'sync.reporting.reports.update': { valid: validReportUpdate, numeric: [['result_metadata', 'pages'], ['status'], ['message'], ['result_location']] },
+};
+
 /** Valid and invalid requests for a route, valid ones more often (they reach the code that does the work). */
 export function fuzzCases(routeId: FuzzableRoute, space: InputSpace, options: { invalid?: boolean } = {}): fc.Arbitrary<FuzzCase> {
-  const valid = routeId === 'sync.gis-export.run' ? validGisExport(space) : validValuation(space);
+  const valid = generators[routeId].valid(space);
   if (options.invalid === false) return valid;
-  const numeric = routeId === 'sync.gis-export.run'
-    ? [['parameters', 'simplify_tolerance'], ['area_of_interest', 'coordinates'], ['parameters', 'include_attributes'], ['parameters', 'coordinate_system']]
-    : [['parameters', 'lookback_months'], ['parameters', 'min_comparables'], ['parameters', 'max_comparables']];
-  return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalidFrom(valid, numeric) }, { weight: 1, arbitrary: unknownValues(valid, routeId) });
+  return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalidFrom(valid, generators[routeId].numeric) }, { weight: 1, arbitrary: unknownValues(valid, routeId) });
 }

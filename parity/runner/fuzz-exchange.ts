@@ -2,7 +2,8 @@
  * One request sent to one side, and what came back, as the engine's Exchange. For a job route
  * (`*.run` with a `*.status` sibling in the catalogue) the exchange is followed to the job's
  * terminal state — status polled with a deadline — and its results read, so two sides are
- * compared on what the job did, not only on the immediate PENDING answer.
+ * compared on what the job did, not only on the immediate PENDING answer. A request with a
+ * `setup` (a PATCH of a job) first creates, on each side, the record it acts on.
  */
 import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
 import { CutoverError } from '../../src/errors.js';
@@ -13,9 +14,12 @@ export type { Exchange } from '../compare/engine.js';
 /** A request as the fuzzer and calibrator build it; `body` is raw text so malformed JSON can be sent. */
 export interface RunRequest {
   method: string;
+  /** May hold `setup.placeholder`, replaced on each side by the id its setup created. */
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** A request each side sends first, whose answer names the record the request acts on (a job to PATCH). */
+  setup?: { request: RunRequest; idAt: string; placeholder: string };
 }
 
 /** The exchanges of one request on one side: the immediate answer, and for a job its terminal status and results. */
@@ -86,7 +90,15 @@ export async function exchangeOnSide(
   catalogue: RouteCatalogue,
   deadlineMs = 60_000,
 ): Promise<SideExchanges> {
+  // The job's window opens before the setup that creates it.
   const sentAt = Date.now();
+  if (request.setup) {
+    // Each side acts on a record of its own; a side whose setup fails is compared on that answer.
+    const made = await send(baseUrl, request.setup.request, undefined, sentAt);
+    const id = made.status >= 200 && made.status < 300 ? jsonOf(made)?.[request.setup.idAt.replace(/^\$\./, '')] : undefined;
+    if (typeof id !== 'string') return { answer: made };
+    request = { ...request, path: request.path.split(request.setup.placeholder).join(encodeURIComponent(id)), setup: undefined };
+  }
   const answer = await send(baseUrl, request, undefined, sentAt);
   const statusRoute = statusRouteOf(route, catalogue);
   const jobId = statusRoute ? createdJobId(route, answer) : undefined;
