@@ -79,7 +79,7 @@ export function redactObservation(observation: Observation, redactor: Redactor, 
   const keepBodies = options.bodies ?? true;
   const side = (observed: ObservedSide): ObservedSide => ({
     ...observed,
-    body: observed.body === null || !keepBodies ? null : redactor.jsonText(observed.body),
+    body: observed.body === null || !keepBodies ? null : redactor.document(observed.body),
   });
   return {
     ...observation,

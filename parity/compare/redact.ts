@@ -8,11 +8,13 @@
  *
  * Fixtures get plain markers (`[REDACTED]`), which replay recognises. Observations and
  * reports are redacted after the comparison, so a redacted difference stays a mismatch; their
- * redactor is given a fingerprint key, and each marker then carries a keyed hash of what it
- * replaced (`[REDACTED]:pii#3f9a1c0e`): two values that differed still read as different,
- * without the value being recoverable (the key is random per process and never stored).
+ * redactor is given a fingerprint key, and each marker in a difference then carries a keyed
+ * hash of what it replaced (`[REDACTED]:pii#3f9a1c0e`): two values that differed still read as
+ * different, without the value being recoverable (the key is random per process and never
+ * stored). Whole stored bodies (`document`) get plain markers: a body has thousands of fields,
+ * and its differences already say which of them differed.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { parsePathPattern, type PathPattern, type PathStep } from './json-path.js';
 import { JsonNumber, parseJsonText, type JsonValue } from '../../proxy/json-text.js';
 import { renderFull } from './values.js';
@@ -47,6 +49,11 @@ export interface Redactor {
    * parses; otherwise `"field": value` pairs of secret and PII fields, JWTs and Bearer values.
    */
   jsonText(text: string, at?: readonly PathStep[]): string;
+  /**
+   * A whole stored body (JSON, maybe cut, or text), as jsonText but with plain markers: the
+   * observation's differences carry the fingerprints, and a body has thousands of fields.
+   */
+  document(text: string): string;
   /** A path with its query: secret and PII query parameters and JWTs redacted. */
   path(path: string): string;
   /** Whether a field of this name, at this path, is redacted whole. */
@@ -99,16 +106,26 @@ function pathMatches(pattern: PathPattern, path: readonly PathStep[]): boolean {
   });
 }
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A field whose value is an object or an array: a PII field there is hidden whole, which needs the parsed document. */
+const fieldOpening = /"([^"\\]{1,100})"\s*:\s*[{[]/g;
+/** A `"name": value` pair in JSON text: a string value (maybe cut, without its closing quote) or a scalar. */
+const fieldPair = /"([^"\\]{1,100})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s"{[]+)/g;
 
 /** A redactor for the configured PII fields (names or JSON paths). */
 export function createRedactor(piiFields: readonly string[] = [], options: RedactorOptions = {}): Redactor {
   const pii = piiMatcher(piiFields);
-  const key = options.fingerprintKey;
-  const fingerprint = (original: string) => (key ? `#${createHmac('sha256', key).update(original).digest('hex').slice(0, 8)}` : '');
-  const secretMarker = (original: string) => (markerPattern.test(original) ? original : `${redacted}${fingerprint(original)}`);
-  const piiMarker = (original: string) => (markerPattern.test(original) ? original : `${redacted}:pii${fingerprint(original)}`);
+  // SHA-256 over the secret key then the value; the keyed state is copied per value, which costs a fraction of a new HMAC.
+  const keyed = options.fingerprintKey ? createHash('sha256').update(options.fingerprintKey) : undefined;
+  const fingerprint = (original: string) => (keyed ? `#${keyed.copy().update(original).digest('hex').slice(0, 8)}` : '');
   const isPiiName = (name: string) => pii.byName.has(name.toLowerCase());
+  // Bodies repeat the same few field names thousands of times: each name is judged once.
+  const judged = new Map<string, 'secret' | 'pii' | undefined>();
+  const hiddenAs = (name: string) => {
+    if (judged.has(name)) return judged.get(name);
+    const kind = secretField.test(name) ? ('secret' as const) : isPiiName(name) ? ('pii' as const) : undefined;
+    if (judged.size < 10_000) judged.set(name, kind);
+    return kind;
+  };
   const isPii = (path: readonly PathStep[]) => {
     const last = path[path.length - 1];
     return (typeof last === 'string' && isPiiName(last)) || pii.byPath.some((pattern) => pathMatches(pattern, path));
@@ -117,52 +134,76 @@ export function createRedactor(piiFields: readonly string[] = [], options: Redac
     const last = path[path.length - 1];
     return typeof last === 'string' && secretField.test(last);
   };
-
-  const redactString = (value: string): string =>
-    value.replace(jwtPattern, (token) => secretMarker(token)).replace(bearerPattern, (_match, scheme: string, credential: string) => `${scheme} ${secretMarker(credential)}`);
-
-  /** The marker for a whole value at `path`, or undefined when the value is walked into. */
-  const wholeMarker = (path: readonly PathStep[], value: JsonValue): string | undefined => {
-    if (value === null || path.length === 0) return undefined;
-    const original = typeof value === 'string' ? value : renderFull(value);
-    if (isSecret(path) && typeof value !== 'object') return secretMarker(original);
-    if (isSecret(path) && value instanceof JsonNumber) return secretMarker(original);
-    if (isPii(path)) return piiMarker(original);
-    return undefined;
+  const holdsHiddenObject = (text: string) => {
+    for (const match of text.matchAll(fieldOpening)) if (hiddenAs(match[1]!) === 'pii') return true;
+    return false;
   };
 
-  const walk = (value: JsonValue, path: PathStep[]): JsonValue => {
-    const whole = wholeMarker(path, value);
-    if (whole !== undefined) return whole;
-    if (typeof value === 'string') return redactString(value);
-    if (value === null || typeof value !== 'object' || value instanceof JsonNumber) return value;
-    if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]));
-    const out: Record<string, JsonValue> = {};
-    for (const [name, item] of Object.entries(value)) out[name] = walk(item, [...path, name]);
-    return out;
-  };
+  /** Everything that writes markers, with or without fingerprints. */
+  const marking = (print: (original: string) => string) => {
+    const secretMarker = (original: string) => (markerPattern.test(original) ? original : `${redacted}${print(original)}`);
+    const piiMarker = (original: string) => (markerPattern.test(original) ? original : `${redacted}:pii${print(original)}`);
+    const redactString = (value: string): string =>
+      value.replace(jwtPattern, (token) => secretMarker(token)).replace(bearerPattern, (_match, scheme: string, credential: string) => `${scheme} ${secretMarker(credential)}`);
 
-  // For text that is not whole JSON: `"name": "value"` or `"name": 123` pairs of secret and PII fields.
-  const hiddenNames = [...pii.byName].map(escapeRegExp).join('|');
-  const fieldPairs = new RegExp(`"((?:${secretNames})${hiddenNames ? `|${hiddenNames}` : ''})"(\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"?|[^,}\\]\\s]+)`, 'gi');
-  const redactFieldPairs = (text: string) =>
-    text.replace(fieldPairs, (match, name: string, colon: string, value: string) => {
-      if (value === 'null' || value.startsWith('{') || value.startsWith('[')) return match;
-      const original = value.startsWith('"') ? value.replace(/^"|"$/g, '') : value;
-      const marker = isPiiName(name) ? piiMarker(original) : secretMarker(original);
-      return `"${name}"${colon}${JSON.stringify(marker)}`;
-    });
+    /** The marker for a whole value at `path`, or undefined when the value is walked into. */
+    const wholeMarker = (path: readonly PathStep[], value: JsonValue): string | undefined => {
+      if (value === null || path.length === 0) return undefined;
+      const original = () => (typeof value === 'string' ? value : renderFull(value));
+      if (isSecret(path) && (typeof value !== 'object' || value instanceof JsonNumber)) return secretMarker(original());
+      if (isPii(path)) return piiMarker(original());
+      return undefined;
+    };
+
+    const walk = (value: JsonValue, path: PathStep[]): JsonValue => {
+      const whole = wholeMarker(path, value);
+      if (whole !== undefined) return whole;
+      if (typeof value === 'string') return redactString(value);
+      if (value === null || typeof value !== 'object' || value instanceof JsonNumber) return value;
+      if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]));
+      const out: Record<string, JsonValue> = {};
+      for (const [name, item] of Object.entries(value)) out[name] = walk(item, [...path, name]);
+      return out;
+    };
+
+    // For text that is not walked: `"name": "value"` or `"name": 123` pairs, kept unless the name is a secret or PII field.
+    const byFields = (text: string) =>
+      redactString(
+        text.replace(fieldPair, (match, name: string, colon: string, value: string) => {
+          const kind = value === 'null' ? undefined : hiddenAs(name);
+          if (kind === undefined) return match;
+          const original = value.startsWith('"') ? value.replace(/^"|"$/g, '') : value;
+          return `"${name}"${colon}${JSON.stringify(kind === 'pii' ? piiMarker(original) : secretMarker(original))}`;
+        }),
+      ).replace(cutJwtPattern, (token) => secretMarker(token));
+
+    const jsonText = (text: string, at: readonly PathStep[] = []) => {
+      // A whole document whose hidden fields all hold scalars is redacted pair by pair, in one pass over
+      // the text (its layout kept): parsing it would cost more than its comparison did. Otherwise it is walked.
+      if (at.length === 0 && pii.byPath.length === 0 && !holdsHiddenObject(text)) return byFields(text);
+      try {
+        return renderFull(walk(parseJsonText(text), [...at]));
+      } catch {
+        if (at.length > 0 && (isPii(at) || isSecret(at))) return JSON.stringify(isPii(at) ? piiMarker(text) : secretMarker(text));
+        return byFields(text);
+      }
+    };
+    return { secretMarker, piiMarker, redactString, walk, jsonText };
+  };
+  const marks = marking(fingerprint);
+  const plain = keyed ? marking(() => '') : marks;
+  const { secretMarker, piiMarker, redactString } = marks;
 
   const form = (text: string) => {
     const params = new URLSearchParams(text);
     for (const [name, value] of [...params]) {
-      if (secretField.test(name)) params.set(name, secretMarker(value));
-      else if (isPiiName(name)) params.set(name, piiMarker(value));
+      const kind = hiddenAs(name);
+      if (kind) params.set(name, kind === 'pii' ? piiMarker(value) : secretMarker(value));
     }
     return params.toString();
   };
 
-  const redactor: Redactor = {
+  return {
     headers(headers) {
       const out: Record<string, string> = {};
       for (const [name, value] of Object.entries(headers)) {
@@ -176,27 +217,22 @@ export function createRedactor(piiFields: readonly string[] = [], options: Redac
       }
       return out;
     },
-    json: (value, at = []) => walk(value, [...at]),
+    json: (value, at = []) => marks.walk(value, [...at]),
     text(text, contentType) {
       const body = contentType?.startsWith('application/x-www-form-urlencoded') ? form(text) : text;
       return redactString(body);
     },
-    jsonText(text, at = []) {
-      try {
-        return renderFull(walk(parseJsonText(text), [...at]));
-      } catch {
-        if (at.length > 0 && (isPii(at) || isSecret(at))) return JSON.stringify(isPii(at) ? piiMarker(text) : secretMarker(text));
-        return redactString(redactFieldPairs(text)).replace(cutJwtPattern, (token) => secretMarker(token));
-      }
-    },
+    jsonText: marks.jsonText,
+    document: (text) => plain.jsonText(text),
     path(path) {
       const at = path.indexOf('?');
       if (at === -1) return redactString(path);
       const query = new URLSearchParams(path.slice(at + 1));
       let changed = false;
       for (const [name, value] of [...query]) {
-        if (secretField.test(name) || isPiiName(name)) {
-          query.set(name, secretField.test(name) ? secretMarker(value) : piiMarker(value));
+        const kind = hiddenAs(name);
+        if (kind) {
+          query.set(name, kind === 'pii' ? piiMarker(value) : secretMarker(value));
           changed = true;
         }
       }
@@ -204,7 +240,6 @@ export function createRedactor(piiFields: readonly string[] = [], options: Redac
     },
     hides: (path) => isPii(path) || isSecret(path),
   };
-  return redactor;
 }
 
 /** The redactor of what is stored (observations, unknown traffic, reports): fingerprinted markers, with a key of this process. */

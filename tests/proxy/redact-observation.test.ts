@@ -40,7 +40,7 @@ describe('redacting an observation after its comparison', () => {
     expect(out).toMatchObject({ path: '$.user.full_name', kind: 'value', disposition: { as: 'mismatch' } });
   });
 
-  it('gives equal values equal markers, so a body shows where the same value recurs', () => {
+  it('gives equal values equal markers and different values different ones', () => {
     const [a, b] = ['"Grace Hopper"', '"Grace Hopper"'].map((text) => redactor.jsonText(text, ['owner_name']));
     expect(a).toBe(b);
     expect(redactor.jsonText('"Grace M. Hopper"', ['owner_name'])).not.toBe(a);
@@ -76,6 +76,11 @@ describe('redacting an observation after its comparison', () => {
     expect(redactDifference({ path: renderPath(['owners', 0, 'phone']), serving: '"509-555-0142"', shadow: '"509-555-0199"', kind: 'value' }, redactor).serving).toMatch(marker);
   });
 
+  it('walks a body whose PII field holds an object, and redacts a formatted body in place', () => {
+    expect(redactor.document('{"owner_name":{"first":"Grace","last":"Hopper"},"n":1}')).toBe('{"owner_name":"[REDACTED]:pii","n":1}');
+    expect(redactor.document('{\n  "email": "ada@county.example",\n  "n": 1.0\n}')).toBe('{\n  "email": "[REDACTED]:pii",\n  "n": 1.0\n}');
+  });
+
   it('redacts a body cut at its bound by field, and a JWT cut with it', () => {
     const cut = `{"access_token":"${jwt}","user":{"full_name":"Ada Lovelace","phone":"509-555-0142"},"note":"${jwt.slice(0, 40)}`;
     const out = redactor.jsonText(cut);
@@ -91,7 +96,9 @@ describe('redacting an observation after its comparison', () => {
     const out = redactObservation(original, redactor);
     expect(JSON.stringify(out)).not.toMatch(/Grace|ada@county|eyJ/);
     expect(out.path).toContain('county_id=benton_wa');
-    expect(out.serving.body).toMatch(/^\{"owner_name":"\[REDACTED\]:pii#[0-9a-f]{8}","v":1\.0\}$/);
+    // A body keeps its layout and gets plain markers; the differences carry the fingerprints.
+    expect(out.serving.body).toBe('{"owner_name":"[REDACTED]:pii","v":1.0}');
+    expect(out.differences[0]!.serving).toMatch(marker);
     expect(out).toMatchObject({ verdict: 'mismatched', serving: { status: 200, latencyMs: 1 }, routeId: 'sync.owner' });
     expect(redactObservation(out, createStorageRedactor(pii))).toEqual(out);
     expect(redactObservation(original, redactor, { bodies: false }).serving.body).toBeNull();
