@@ -7,7 +7,7 @@
  * route's rules explain make the verdict `ignored` with those rules, never `matched`.
  */
 import type { SideResult } from './capture.js';
-import { bodyTooLargeRule, compareExchangesSync, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../parity/compare/engine.js';
+import { bodyTooLargeRule, compareExchanges, compareExchangesSync, type Comparison as EngineComparison, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../parity/compare/engine.js';
 import type { RouteCompareRules } from '../parity/compare/rules.js';
 import type { TimeWindow } from '../parity/compare/timestamp.js';
 
@@ -64,22 +64,19 @@ const toExchange = (side: SideResult, window: TimeWindow | undefined): Exchange 
 });
 
 /**
- * Compares the shadow side's answer with the serving side's under a route's rules.
- * `correlations` (serving id → shadow id) makes values that differ only by a correlated id compare as equal.
+ * What a comparison is given: both answers, the route's rules, at most how many differences
+ * are kept (100), serving id → shadow id pairs (values differing only by a correlated id
+ * compare as equal), and what else the engine is told.
  */
-export function compareAnswers(
-  serving: SideResult,
-  shadow: SideResult,
-  rules: CompareRules,
-  maxDifferences = 100,
-  correlations?: ReadonlyMap<string, string>,
-  extras: CompareExtras = {},
-): Comparison {
+type CompareArguments = [serving: SideResult, shadow: SideResult, rules: CompareRules, maxDifferences?: number, correlations?: ReadonlyMap<string, string>, extras?: CompareExtras];
+
+/** The engine's view of a proxy comparison: which side is legacy, and the context it is judged in. */
+function toEngine(...[serving, shadow, rules, maxDifferences = 100, correlations, extras = {}]: CompareArguments) {
   // A side result says which system answered; without a shadow side (tests), serving is legacy.
   const servingIsLegacy = serving.side !== 'reimpl';
   const [legacy, reimpl] = servingIsLegacy ? [serving, shadow] : [shadow, serving];
   const legacyToReimpl = correlations && !servingIsLegacy ? new Map([...correlations].map(([s, h]) => [h, s])) : correlations;
-  const result = compareExchangesSync(toExchange(legacy, extras.window), toExchange(reimpl, extras.window), {
+  const context: CompareContext = {
     routeId: extras.routeId ?? '',
     rules,
     maxDifferences,
@@ -87,7 +84,27 @@ export function compareAnswers(
     ...(extras.noise ? { noise: extras.noise } : {}),
     ...(extras.noiseThresholds ? { noiseThresholds: extras.noiseThresholds } : {}),
     ...(extras.accepted ? { accepted: extras.accepted } : {}),
-  });
+  };
+  return { servingIsLegacy, legacy: toExchange(legacy, extras.window), reimpl: toExchange(reimpl, extras.window), context };
+}
+
+/**
+ * Compares the shadow side's answer with the serving side's under a route's rules, synchronously:
+ * a `$: { as: file }` body is compared by bytes here (compareAnswersAsync opens it with GDAL).
+ */
+export function compareAnswers(...args: CompareArguments): Comparison {
+  const { servingIsLegacy, legacy, reimpl, context } = toEngine(...args);
+  return fromEngine(compareExchangesSync(legacy, reimpl, context), servingIsLegacy);
+}
+
+/** compareAnswers on the engine's async path: exported files (`$: { as: file }`) are opened with GDAL and compared by content. */
+export async function compareAnswersAsync(...args: CompareArguments): Promise<Comparison> {
+  const { servingIsLegacy, legacy, reimpl, context } = toEngine(...args);
+  return fromEngine(await compareExchanges(legacy, reimpl, context), servingIsLegacy);
+}
+
+/** The engine's comparison in the proxy's serving/shadow terms. */
+function fromEngine(result: EngineComparison, servingIsLegacy: boolean): Comparison {
   const erroredSide = result.erroredSide === undefined || result.erroredSide === 'both' ? result.erroredSide : (result.erroredSide === 'legacy') === servingIsLegacy ? 'serving' : 'shadow';
   // The truncated-body marker is a rule, not a difference someone could read values from.
   const differences = result.differences

@@ -34,6 +34,10 @@ export interface ProxyMetrics {
   internalError(service: string, step: InternalStep): void;
   /** A client closed its connection before its answer was complete (not an upstream failure). */
   clientAborted(service: string): void;
+  /** An exchange not recorded because its comparison failed (CUTOVER_ERR_COMPARISON_FAILED, _TIMEOUT, _COMPARE_WORKER_DIED). */
+  comparisonFailed(routeId: string, code: string): void;
+  /** A comparison worker replaced after it died or was killed at a comparison's timeout. */
+  compareWorkerRestarted(reason: 'died' | 'timeout'): void;
 }
 
 /** Where a throw was caught: serving a request, its shadow copy, or recording its outcome. */
@@ -114,6 +118,18 @@ export function createProxyMetrics(
     name: 'cutover_proxy_client_aborts_total',
     help: 'Requests whose client closed the connection before the answer was complete (not counted as upstream errors).',
     labelNames: ['service'] as const,
+    registers: [registry],
+  });
+  const comparisonFailures = new Counter({
+    name: 'cutover_proxy_comparison_failures_total',
+    help: 'Shadowed exchanges not recorded because their comparison failed in its worker, by route and error code (threw, timed out, worker died).',
+    labelNames: ['route', 'code'] as const,
+    registers: [registry],
+  });
+  const workerRestarts = new Counter({
+    name: 'cutover_proxy_compare_worker_restarts_total',
+    help: 'Comparison worker processes replaced, by reason: died (crash, out of memory, killed) or timeout (killed at proxy.compare.timeoutMs).',
+    labelNames: ['reason'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -206,5 +222,7 @@ export function createProxyMetrics(
     refused: (service, reason) => refusals.labels(service, reason).inc(),
     internalError: (service, step) => internalErrors.labels(service, step).inc(),
     clientAborted: (service) => clientAborts.labels(service).inc(),
+    comparisonFailed: (routeId, code) => comparisonFailures.labels(routeId, code).inc(),
+    compareWorkerRestarted: (reason) => workerRestarts.labels(reason).inc(),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Where observations are made and recorded, off the request path: finished exchanges are
- * queued (bounded), compared a few at a time on later turns of the event loop, counted in the
- * metrics, and written to the store in batches. Old observations are pruned by retention.
+ * queued (bounded in count and in bytes), compared in the comparison workers (compare-pool.ts,
+ * never on the event loop that serves), counted in the metrics, and written to the store in
+ * batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
+ * counted by its error code and not recorded. Old observations are pruned by retention.
  * What is kept is redacted once compared (proxy/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
  */
@@ -13,10 +15,11 @@ import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
 import type { NoiseProfile } from '../parity/compare/noise.js';
 import { createStorageRedactor, type Redactor } from '../parity/compare/redact.js';
 import { defaultPiiFields } from '../src/config/schema.js';
-import { compareAnswers } from './compare.js';
 import type { TimeWindow } from '../parity/compare/timestamp.js';
+import type { ComparePool } from './compare-pool.js';
+import type { Comparison } from './compare.js';
 import { servingToShadow, type Correlation } from './correlation.js';
-import { settleEventualState } from './eventual-state.js';
+import { CutoverError } from '../src/errors.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Observation, ObservationStore, ObservedSide } from './observation.js';
 import { redactObservation } from './redact-observation.js';
@@ -57,7 +60,6 @@ export interface RecorderOptions {
   redactor?: Redactor;
 }
 
-const compareSlice = 50;
 /** What an exchange or observation holds besides its bodies and differences (dates, strings, objects), counted flat. */
 const recordOverheadBytes = 1024;
 
@@ -94,7 +96,10 @@ export class ObservationRecorder {
   private bytes = 0;
   /** Observations of the batch being written: still held, still counted. */
   private inWrite = 0;
-  private comparing = false;
+  /** Exchanges handed to the comparison pool, not yet back. */
+  private comparing = 0;
+  /** flush() callers waiting for every queued exchange to be compared. */
+  private compared: Array<() => void> = [];
   private writing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly pruneTimer: NodeJS.Timeout;
@@ -104,6 +109,7 @@ export class ObservationRecorder {
   constructor(
     private readonly store: ObservationStore,
     private readonly metrics: ProxyMetrics,
+    private readonly comparer: ComparePool,
     private readonly options: RecorderOptions,
   ) {
     this.pruneTimer = setInterval(() => void this.prune(), pruneEveryMs);
@@ -124,26 +130,50 @@ export class ObservationRecorder {
     }
     this.bytes += bytes;
     this.waiting.push(exchange);
-    if (!this.comparing) {
-      this.comparing = true;
-      setImmediate(() => this.compareSome());
-    }
+    this.pump();
     return true;
   }
 
-  private compareSome(): void {
-    for (const exchange of this.waiting.splice(0, compareSlice)) {
-      const observation = this.observe(exchange);
-      this.bytes += observationBytes(observation) - exchangeBytes(exchange);
-      this.ready.push(observation);
+  /** Hands queued exchanges to the comparison pool as it has room. */
+  private pump(): void {
+    while (this.waiting.length > 0 && this.comparing < this.comparer.capacity) {
+      const exchange = this.waiting.shift()!;
+      this.comparing++;
+      this.comparer.compare(this.jobOf(exchange)).then(
+        (comparison) => this.observed(exchange, comparison),
+        (error: unknown) => this.failed(exchange, error),
+      );
     }
-    if (this.waiting.length > 0) {
-      setImmediate(() => this.compareSome());
-    } else {
-      this.comparing = false;
+  }
+
+  private jobOf(exchange: Exchange) {
+    return {
+      serving: exchange.serving,
+      shadow: exchange.shadow,
+      route: exchange.route,
+      correlations: servingToShadow(exchange.correlations ?? []),
+      extras: {
+        routeId: exchange.route.id,
+        window: windowOf(exchange),
+        ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
+        ...noiseOf(this.options.noise?.(exchange.route.id)),
+      },
+    };
+  }
+
+  private observed(exchange: Exchange, comparison: Comparison): void {
+    let observation: Observation;
+    try {
+      observation = this.observe(exchange, comparison);
+    } catch (error) {
+      this.failed(exchange, error);
+      return;
     }
+    this.bytes += observationBytes(observation) - exchangeBytes(exchange);
+    this.ready.push(observation);
+    this.compareEnded();
     if (this.ready.length >= this.options.batchSize) void this.write();
-    else if (this.ready.length > 0 && !this.flushTimer) {
+    else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
         void this.write();
@@ -152,14 +182,19 @@ export class ObservationRecorder {
     }
   }
 
-  private observe(exchange: Exchange): Observation {
-    const compared = compareAnswers(exchange.serving, exchange.shadow, exchange.route.compare, undefined, servingToShadow(exchange.correlations ?? []), {
-      routeId: exchange.route.id,
-      window: windowOf(exchange),
-      ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
-      ...noiseOf(this.options.noise?.(exchange.route.id)),
-    });
-    const comparison = settleEventualState(exchange.route, exchange.serving, exchange.shadow, compared);
+  private failed(exchange: Exchange, error: unknown): void {
+    this.bytes -= exchangeBytes(exchange);
+    this.metrics.comparisonFailed(exchange.route.id, error instanceof CutoverError ? error.code : 'CUTOVER_ERR_COMPARISON_FAILED');
+    this.compareEnded();
+  }
+
+  private compareEnded(): void {
+    this.comparing--;
+    this.pump();
+    if (this.waiting.length === 0 && this.comparing === 0) for (const resolve of this.compared.splice(0)) resolve();
+  }
+
+  private observe(exchange: Exchange, comparison: Comparison): Observation {
     this.metrics.verdict(exchange.route.id, comparison.verdict);
     for (const result of [exchange.serving, exchange.shadow]) {
       const side = { status: result.status ?? null, error: result.failure?.code ?? null };
@@ -230,12 +265,12 @@ export class ObservationRecorder {
 
   /** Observations waiting to be compared or written. */
   get queued(): number {
-    return this.waiting.length + this.ready.length + this.inWrite;
+    return this.waiting.length + this.comparing + this.ready.length + this.inWrite;
   }
 
   /** Compares and writes everything queued so far. */
   async flush(): Promise<void> {
-    while (this.waiting.length > 0) this.compareSome();
+    if (this.waiting.length > 0 || this.comparing > 0) await new Promise<void>((resolve) => this.compared.push(resolve));
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.write();

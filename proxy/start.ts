@@ -19,6 +19,7 @@ import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { StatefulShadowing } from './correlation-shadow.js';
 import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './correlation-store.js';
 import { StateParity, defaultStateParity, type StateParityOptions } from './state-parity.js';
+import { ComparePool } from './compare-pool.js';
 import { ObservationRecorder } from './observation-recorder.js';
 import type { ObservationStore } from './observation.js';
 import type { UnknownTrafficStore } from '../src/report/unknown-traffic.js';
@@ -143,7 +144,8 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const metrics = createProxyMetrics(flagSource, catalogue, () => budget.inFlight, () => recorder.queuedBytes);
   // What the proxy stores (observations, unknown paths) is redacted; fingerprints compare within this process.
   const redactor = createStorageRedactor(config.redaction.piiFields);
-  const recorder = new ObservationRecorder(options.observationStore, metrics, {
+  const comparer = new ComparePool({ ...proxyOptions.compare, onRestart: (reason) => metrics.compareWorkerRestarted(reason) });
+  const recorder = new ObservationRecorder(options.observationStore, metrics, comparer, {
     redactor,
     ...proxyOptions.observations,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,
@@ -181,6 +183,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     await stopped;
     await stateful.drain();
     await recorder.close();
+    await comparer.close();
     await stateParity?.close();
     await unknownTraffic.close();
     await upstreams.close();

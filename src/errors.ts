@@ -40,6 +40,9 @@ export const errorCodes = {
   CUTOVER_ERR_UPSTREAM_MALFORMED: { status: 502, hint: 'The serving upstream\'s answer has ambiguous or malformed HTTP/1.1 framing, so the proxy did not relay it; fix the upstream (see the message).' },
   CUTOVER_ERR_PROXY_INTERNAL: { status: 500, hint: 'A step of the proxy threw while serving this request; only this request (and its connection) was lost, the proxy stays up. Counted in cutover_proxy_internal_errors_total; report it with the message.' },
   CUTOVER_ERR_CLIENT_ABORTED: { status: 499, hint: 'The client closed its connection before the answer was complete; the upstream was not at fault. Counted in cutover_proxy_client_aborts_total, never as an upstream error.' },
+  CUTOVER_ERR_COMPARISON_FAILED: { status: 500, hint: 'A shadow comparison threw inside its comparison worker; the exchange was not recorded (counted in cutover_proxy_comparison_failures_total). Report the route and its answers: the engine must judge any answer.' },
+  CUTOVER_ERR_COMPARISON_TIMEOUT: { status: 504, hint: 'A shadow comparison ran past proxy.compare.timeoutMs; its worker was killed and replaced and its comparisons were not recorded. Raise the timeout for large exports, or lower the route\'s captureBytes.' },
+  CUTOVER_ERR_COMPARE_WORKER_DIED: { status: 500, hint: 'A comparison worker process exited (crash, out of memory, killed); its comparisons were not recorded and the next comparison starts a new worker (counted in cutover_proxy_compare_worker_restarts_total).' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

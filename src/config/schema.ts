@@ -219,6 +219,15 @@ export const configSchema = z.object({
           retentionHours: z.number().positive().default(24 * 7),
         })
         .prefault({}),
+      /** Where shadowed exchanges are compared: worker processes beside the proxy (proxy/compare-pool.ts), never its serving event loop. */
+      compare: z
+        .object({
+          /** Comparison worker processes per proxy process (each up to ~150 MiB once it has opened an export with GDAL). */
+          workers: z.number().int().positive().default(1),
+          /** Longest one comparison may take (a 64 MiB download opened with GDAL takes seconds); past it the worker is killed and replaced. */
+          timeoutMs: z.number().int().positive().default(60_000),
+        })
+        .prefault({}),
     })
     .prefault({}),
   ollama: z

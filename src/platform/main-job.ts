@@ -118,6 +118,9 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     count(await post(gateway, `/api/v1/ai/${task}`, { text: `Parcel ${firstProperty[0]?.property_id ?? ''} in ${options.countyId}: assessed value rose 7% after the 2024 revaluation.` }, token));
   }
 
+  // The last shadow copies (the narrator's) may still be answering; their observations belong to this run.
+  const copiesDeadline = Date.now() + stack.config.proxy.shadow.timeoutMs;
+  while (stack.proxy.health().shadowInFlight > 0 && Date.now() < copiesDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
   await stack.proxy.flushObservations();
   const now = new Date();
   const collected = await collectReport(

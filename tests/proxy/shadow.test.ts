@@ -68,6 +68,13 @@ describe('the serving answer is sacred', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"status": nope');
     }],
+    ['resets the connection', (_req, res) => {
+      res.socket!.resetAndDestroy();
+    }],
+    ['answers slowly, and then the rest of its body never', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      setTimeout(() => res.write('{"status":'), 200).unref();
+    }],
   ];
 
   for (const [what, behaviour] of failures) {
