@@ -48,7 +48,8 @@ describe('the proxy as a cluster of workers', () => {
       const recorded = await eventually(async () => {
         const rows = await observations.list({ routeId: 'sync.health' });
         return rows.length >= 20 ? rows : undefined;
-      });
+        // Each worker starts its comparison worker on its first shadowed exchange.
+      }, 15_000);
       expect(recorded.every((row) => row.mode === 'shadow' && row.serving.side === 'legacy')).toBe(true);
       const exposition = await proxy.metricsRegistry.metrics();
       // Counted in whichever worker served them, summed by the primary: every request the legacy upstream saw.
