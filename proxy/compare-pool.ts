@@ -4,7 +4,7 @@
  * with GDAL — runs on the event loop that serves. Processes, not worker threads: gdal-async
  * loads in one thread of a process only, ever (a second thread, or a restarted one, gets
  * "Module did not self-register"), and a native crash in a thread would end the proxy
- * (docs/decisions/0017-shadow-work-off-the-serving-path.md).
+ * (docs/decisions/0020-shadow-work-off-the-serving-path.md).
  *
  * Each worker takes a few jobs at a time (`capacity`); the caller keeps the rest queued (bounded
  * in bytes, observation-recorder.ts). A worker that dies is replaced on the next job, its jobs

@@ -20,7 +20,7 @@ export type Role = 'serving' | 'shadow';
 /**
  * Whose connections a request travels on. Shadow copies and eventual-state polls have pools of
  * their own, so a slow or hung shadow side can never hold a connection the serving answers
- * need, even where both reach the same origin (docs/decisions/0017-shadow-work-off-the-serving-path.md).
+ * need, even where both reach the same origin (docs/decisions/0020-shadow-work-off-the-serving-path.md).
  */
 export type PoolKind = Role | 'poll';
 
