@@ -2,11 +2,15 @@
 // polls have pools of their own, and a copy that times out is aborted for real, even while it
 // still waits for a connection inside the pool (it then never reaches the shadow side).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { SideResult } from '../../proxy/capture.js';
+import { sendShadow, type TimeoutStage } from '../../proxy/shadow.js';
 import { Upstreams } from '../../proxy/upstreams.js';
 import { call, configFor, eventually, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams as TestUpstreams } from './harness.js';
 
 let upstreams: TestUpstreams;
 const held: Array<() => void> = [];
+/** Held requests whose connection the proxy closed before they were answered. */
+let cutOff = 0;
 
 beforeAll(async () => {
   upstreams = await startUpstreams();
@@ -25,6 +29,9 @@ function hold(upstream: TestUpstreams['legacy'], prefix: string): void {
   upstream.behave((req, res, body) => {
     if (req.url!.startsWith(prefix)) {
       held.push(() => res.end('{}'));
+      res.once('close', () => {
+        if (!res.writableEnded) cutOff++;
+      });
       return;
     }
     const answer = JSON.stringify({ url: req.url, body: body.toString('utf8') });
@@ -81,33 +88,52 @@ describe('the upstream pools', () => {
 });
 
 describe('a shadow copy that times out', () => {
-  let subject: ProxyUnderTest;
-  beforeAll(async () => {
-    subject = await startTestProxy(upstreams, { proxy: { shadow: { timeoutMs: 300, connectionsPerUpstream: 1 } } });
-  });
-  afterAll(() => subject.proxy.close());
-
-  it('is aborted for real: sent, its connection is closed; still queued in the pool, it never reaches the shadow side', async () => {
+  it('still queued inside its pool, is aborted when it gets a connection, and never reaches the shadow side', async () => {
     hold(upstreams.reimpl, '/items/hang');
-    subject.flags.set('sync.items', 'shadow');
-    // Two copies, one shadow connection: one is sent (and held), the other waits in the pool.
-    const answers = await Promise.all(['/items/hang-1', '/items/hang-2'].map((path) => call(`${subject.url}${path}`)));
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
-    const timedOut = await eventually(async () => {
-      const found = await subject.store.list({ verdict: 'errored' });
-      return found.length === 2 ? found : undefined;
-    });
-    expect(timedOut.map((observation) => [observation.erroredSide, observation.shadow.error, observation.serving.status])).toEqual([
-      ['shadow', 'CUTOVER_ERR_SHADOW_TIMEOUT', 200],
-      ['shadow', 'CUTOVER_ERR_SHADOW_TIMEOUT', 200],
-    ]);
-    const metrics = await subject.proxy.metrics.registry.metrics();
-    expect(metrics).toContain('cutover_proxy_shadow_timeouts_total{service="sync",stage="queued"} 1');
-    expect(metrics).toContain('cutover_proxy_shadow_timeouts_total{service="sync",stage="in_flight"} 1');
-    // A copy sent after them is the next request the shadow side sees: the queued one was never written.
-    await call(`${subject.url}/items/after`);
-    await eventually(async () => ((await subject.store.list({ verdict: 'mismatched' })).length + (await subject.store.list({ verdict: 'matched' })).length === 1 ? true : undefined));
-    expect(upstreams.reimpl.seen.map((seen) => seen.url)).toEqual([expect.stringMatching(/^\/items\/hang-[12]$/), '/items/after']);
-    resetSeenAndFlags(subject, upstreams);
+    const pools = new Upstreams(configFor(upstreams, { proxy: { shadow: { connectionsPerUpstream: 1 } } }));
+    try {
+      const upstream = pools.for('sync', testCatalogue.byId('sync.items')!, 'reimpl', 'shadow');
+      const copy = (path: string, timeoutMs: number, stages: TimeoutStage[]) =>
+        new Promise<SideResult>((resolve) => sendShadow(upstream, 'reimpl', { method: 'GET', path, headers: [], body: null }, { timeoutMs, captureLimit: 1024 }, resolve, (stage) => stages.push(stage)));
+      // The one shadow connection is held by a copy with time to spare; the next copy waits behind it and times out there.
+      const holderStages: TimeoutStage[] = [];
+      const holder = copy('/items/hang-long', 60_000, holderStages);
+      await eventually(() => (held.length === 1 ? true : undefined));
+      const queuedStages: TimeoutStage[] = [];
+      const queued = await copy('/items/hang-queued', 100, queuedStages);
+      expect({ code: queued.failure?.code, stages: queuedStages }).toEqual({ code: 'CUTOVER_ERR_SHADOW_TIMEOUT', stages: ['queued'] });
+      // The holder's answer frees the connection: undici hands it to the timed-out copy, which is aborted unwritten.
+      for (const release of held.splice(0)) release();
+      expect((await holder).status).toBe(200);
+      expect(holderStages).toEqual([]);
+      const after = await copy('/items/after', 5_000, []);
+      expect(after.status).toBe(200);
+      expect(upstreams.reimpl.seen.map((seen) => seen.url)).toEqual(['/items/hang-long', '/items/after']);
+    } finally {
+      upstreams.reimpl.seen.length = 0;
+      await pools.close();
+    }
+  });
+
+  it('sent, has its connection closed; the serving answer and the observation say so', async () => {
+    const subject = await startTestProxy(upstreams, { proxy: { shadow: { timeoutMs: 300 } } });
+    try {
+      hold(upstreams.reimpl, '/items/hang');
+      subject.flags.set('sync.items', 'shadow');
+      const answer = await call(`${subject.url}/items/hang-1`);
+      expect(JSON.parse(answer.body.toString()).url).toBe('/items/hang-1');
+      const [observation] = await eventually(async () => {
+        const found = await subject.store.list({ verdict: 'errored' });
+        return found.length === 1 ? found : undefined;
+      });
+      expect([observation!.erroredSide, observation!.shadow.error, observation!.serving.status]).toEqual(['shadow', 'CUTOVER_ERR_SHADOW_TIMEOUT', 200]);
+      expect(await subject.proxy.metrics.registry.metrics()).toContain('cutover_proxy_shadow_timeouts_total{service="sync",stage="in_flight"} 1');
+      // The proxy destroyed the held request's connection: the upstream sees it close unanswered.
+      expect(upstreams.reimpl.seen.map((seen) => seen.url)).toEqual(['/items/hang-1']);
+      await eventually(() => (cutOff === 1 ? true : undefined));
+    } finally {
+      resetSeenAndFlags(subject, upstreams);
+      await subject.proxy.close();
+    }
   });
 });
