@@ -1,13 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../../src/platform/paths.js';
+import { composeCommand } from './compose-command.js';
 
-/** The Compose CLI this machine has: the docker plugin when present, else Debian's docker-compose. */
-function composeCommand(): string[] {
-  const plugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
-  return plugin.status === 0 ? ['docker', 'compose'] : ['docker-compose'];
-}
 
 describe('legacy/compose.yml', () => {
   it('is accepted by `compose config`', () => {
