@@ -43,6 +43,7 @@ export const errorCodes = {
   CUTOVER_ERR_COMPARISON_FAILED: { status: 500, hint: 'A shadow comparison threw inside its comparison worker; the exchange was not recorded (counted in cutover_proxy_comparison_failures_total). Report the route and its answers: the engine must judge any answer.' },
   CUTOVER_ERR_COMPARISON_TIMEOUT: { status: 504, hint: 'A shadow comparison ran past proxy.compare.timeoutMs; its worker was killed and replaced and its comparisons were not recorded. Raise the timeout for large exports, or lower the route\'s captureBytes.' },
   CUTOVER_ERR_COMPARE_WORKER_DIED: { status: 500, hint: 'A comparison worker process exited (crash, out of memory, killed); its comparisons were not recorded and the next comparison starts a new worker (counted in cutover_proxy_compare_worker_restarts_total).' },
+  CUTOVER_ERR_ROLLOUT_INVALID: { status: 400, hint: 'A rollout needs rising steps 1..100 (--steps 1,5,25,50,100), a positive --step-duration and --checks, a --reason, and no other rollout in progress on the route; `cutover rollout status` shows them.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

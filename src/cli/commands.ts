@@ -11,8 +11,9 @@ import { ollamaStandinCommand } from './commands/ollama.js';
 import { recordCommand } from './commands/record.js';
 import { replayCommand } from './commands/replay.js';
 import { reportCommand } from './commands/report.js';
+import { rolloutCommand } from './commands/rollout.js';
 import { seedCommand } from './commands/seed.js';
 import { proxyCommand } from './commands/proxy.js';
 import { upCommand } from './commands/up.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];

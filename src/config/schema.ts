@@ -307,6 +307,29 @@ export const configSchema = z.object({
       windowHours: z.number().positive().default(24),
     })
     .prefault({}),
+  /** Progressive rollouts (`cutover rollout`, rollout/): defaults of `rollout start`, the controller's pace and the budgets that roll back. */
+  rollout: z
+    .object({
+      /** Canary percentages, rising. */
+      steps: z.array(z.number().int().min(1).max(100)).min(1).default([1, 5, 25, 50, 100]),
+      /** How long each step lasts at least before it may rise. */
+      stepDurationMs: z.number().int().positive().default(600_000),
+      /** Consecutive checks breaching a budget that roll the route back to shadow. */
+      checks: z.number().int().positive().default(3),
+      /** How often the controller analyses each running rollout. */
+      checkIntervalMs: z.number().int().positive().default(30_000),
+      /** Observations a step needs before it may rise (and before its latency can breach). */
+      minSamplesPerStep: z.number().int().positive().default(100),
+      /** Budgets: a check breaches one when the rate's lower confidence bound (the latency ratio itself) is over it. */
+      budgets: z
+        .object({
+          mismatchRate: z.number().min(0).max(1).default(0.01),
+          errorRate: z.number().min(0).max(1).default(0.01),
+          latencyRatio: z.number().positive().default(1.5),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   /**
    * Environment name, passed to every service as ENVIRONMENT (the legacy sync reports it on
    * /health). Anything but `development` refuses the development secrets and short admin tokens.

@@ -23,6 +23,9 @@ import type { CutoverConfig } from '../config/schema.js';
 import { migrateHarness } from '../db/migrate.js';
 import { CutoverError } from '../errors.js';
 import { PgUnknownTrafficStore } from '../report/unknown-traffic.js';
+import { createRolloutController } from '../../rollout/controller.js';
+import { advisoryLeadership } from '../../rollout/leadership.js';
+import { PgRolloutStore } from '../../rollout/pg-rollout-store.js';
 import type { EventLog } from './event-log.js';
 
 export interface ProxyServerOptions {
@@ -104,6 +107,21 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     });
     const adminAddress = await admin.listen();
     undo.push(() => admin.close());
+    // Every instance runs a rollout controller; the advisory lock lets exactly one of them act.
+    const rollouts = new PgRolloutStore(databaseUrl);
+    undo.push(() => rollouts.close());
+    const rolloutController = createRolloutController({
+      rollouts,
+      flags: flagStore,
+      observations,
+      catalogue,
+      leadership: advisoryLeadership(databaseUrl),
+      config,
+      registry: proxy.metrics.registry,
+      log: (line) => log('rollout', line),
+    });
+    rolloutController.start();
+    undo.push(() => rolloutController.stop());
     if (admin.generatedToken) log('admin.token', `admin API token (generated for this run; set CUTOVER_ADMIN_TOKEN to fix it): ${admin.adminToken}`);
     log('proxy.listening', `proxy doors ${Object.entries(proxy.urls).map(([name, url]) => `${name} ${url}`).join(', ')}; admin ${adminAddress.url}`, { doors: proxy.urls, admin: adminAddress.url });
 
