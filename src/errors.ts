@@ -44,6 +44,10 @@ export const errorCodes = {
   CUTOVER_ERR_COMPARISON_TIMEOUT: { status: 504, hint: 'A shadow comparison ran past proxy.compare.timeoutMs; its worker was killed and replaced and its comparisons were not recorded. Raise the timeout for large exports, or lower the route\'s captureBytes.' },
   CUTOVER_ERR_COMPARE_WORKER_DIED: { status: 500, hint: 'A comparison worker process exited (crash, out of memory, killed); its comparisons were not recorded and the next comparison starts a new worker (counted in cutover_proxy_compare_worker_restarts_total).' },
   CUTOVER_ERR_ROLLOUT_INVALID: { status: 400, hint: 'A rollout needs rising steps 1..100 (--steps 1,5,25,50,100), a positive --step-duration and --checks, a --reason, and no other rollout in progress on the route; `cutover rollout status` shows them.' },
+  CUTOVER_ERR_GDAL_BINDING_INVALID: { status: 500, hint: 'gdal-async must be built against Debian\'s GDAL: install libgdal-dev and build-essential, then run `sh scripts/gdal-binding.sh` (scripts/setup.sh runs it after npm ci) and read its build log.' },
+  CUTOVER_ERR_COUNTY_INVALID: { status: 400, hint: 'Fix the named inputs of `cutover init-county` (`cutover init-county --help` lists them); nothing was written.' },
+  CUTOVER_ERR_COUNTY_EXISTS: { status: 409, hint: 'The county is already configured there: pass --force to overwrite its folder (new passwords, new secrets), or choose another county id or --dir.' },
+  CUTOVER_ERR_COUNTY_CHECK_FAILED: { status: 500, hint: 'The written county configuration did not load in the legacy or reimplemented loaders (named in the message); a new folder was removed again. Fix the loaders\' complaint and run init-county again.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

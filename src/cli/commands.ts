@@ -15,5 +15,6 @@ import { rolloutCommand } from './commands/rollout.js';
 import { seedCommand } from './commands/seed.js';
 import { proxyCommand } from './commands/proxy.js';
 import { upCommand } from './commands/up.js';
+import { initCountyCommand } from './commands/init-county.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand];

@@ -21,9 +21,9 @@ function describe(summary: SeedSummary): string {
 export const seedCommand: Command = {
   name: 'seed',
   summary: 'Generate deterministic synthetic counties (parcels, sales, zoning, roads) into PostgreSQL, replacing their rows.',
-  usage: 'cutover seed --county <county_id|all> [--parcels N] [--seed N]',
+  usage: 'cutover seed --county <county_id|all> [--parcels N] [--seed N] [--configs COUNTY_CONFIGS_DIR]',
   async run(argv) {
-    const { values } = parseOptions(argv, { county: { type: 'string' }, parcels: { type: 'string' }, seed: { type: 'string' } });
+    const { values } = parseOptions(argv, { county: { type: 'string' }, parcels: { type: 'string' }, seed: { type: 'string' }, configs: { type: 'string' } });
     if (!values.county) throw new CutoverError('CUTOVER_ERR_USAGE', 'seed needs --county <county_id> (or --county all)');
     const config = loadConfig();
     const seed = integerOption('seed', values.seed) ?? config.seed.seed;
@@ -36,7 +36,7 @@ export const seedCommand: Command = {
     try {
       const url = config.database.url ?? (await ensureDatabase(server, config.database.name));
       await migrate(url);
-      for (const target of targets) console.log(describe(await seedCounty(url, { ...target, seed })));
+      for (const target of targets) console.log(describe(await seedCounty(url, { ...target, seed, ...(values.configs ? { countyConfigsDir: values.configs } : {}) })));
       return 0;
     } finally {
       await server.stop();
