@@ -50,6 +50,10 @@ export function classifyFailure(side: { status: number | null; error: string | n
       return side.status === null ? 'timeout-headers' : 'timeout-body';
     case 'CUTOVER_ERR_UPSTREAM_FAILED':
       return 'connection-reset';
+    case 'CUTOVER_ERR_UPSTREAM_MALFORMED':
+      return 'protocol';
+    case 'CUTOVER_ERR_CLIENT_ABORTED':
+      return 'client-abort';
     default:
       return 'unclassified';
   }

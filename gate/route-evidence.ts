@@ -10,11 +10,11 @@ import type { Side } from '../proxy/decide.js';
 import { classifyFailure, sideFailed, type FailureClass } from './failure-taxonomy.js';
 
 export interface SideTally {
-  /** Requests this side was asked. */
+  /** Requests this side was asked, less those whose client went away. */
   trials: number;
   /** 5xx answers, timeouts and connection failures. */
   errors: number;
-  /** Errors by failure class (gate/failure-taxonomy.ts). */
+  /** Failed answers by failure class (gate/failure-taxonomy.ts), client aborts included. */
   failures: Partial<Record<FailureClass, number>>;
 }
 
@@ -85,11 +85,12 @@ export function routeEvidence(routeId: string, outcomes: readonly ObservationOut
     for (const id of outcome.accepted) evidence.accepted[id] = (evidence.accepted[id] ?? 0) + 1;
     for (const side of [outcome.serving, outcome.shadow]) {
       const tally = evidence.sides[side.side];
+      const failure = sideFailed(side) ? classifyFailure(side) : null;
+      if (failure !== null) tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;
+      // A client that went away says nothing about the side: neither a trial nor an error.
+      if (failure === 'client-abort') continue;
       tally.trials++;
-      if (!sideFailed(side)) continue;
-      tally.errors++;
-      const failure = classifyFailure(side);
-      tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;
+      if (failure !== null) tally.errors++;
     }
     if (outcome.mode === 'canary' && answered(outcome.serving)) split[outcome.serving.side].push(outcome.serving.latencyMs);
     else if (outcome.mode !== 'canary' && answered(outcome.serving) && answered(outcome.shadow)) {

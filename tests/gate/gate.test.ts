@@ -94,6 +94,11 @@ describe('the readiness gate', () => {
     expect(criterion(report, 'sync.read', 'errors.no-increase').detail).toContain('CUTOVER_FAIL_5XX×122');
   });
 
+  it('counts a client abort as a failure class but never as the side erring', async () => {
+    const report = await gate(observations('sync.read', 10, (index) => (index < 3 ? { verdict: 'errored', erroredSide: 'shadow', shadow: { side: 'reimpl', status: 200, latencyMs: 3, error: 'CUTOVER_ERR_CLIENT_ABORTED', body: null } } : {})));
+    expect(report.routes[0]!.evidence.sides.reimpl).toEqual({ trials: 7, errors: 0, failures: { 'client-abort': 3 } });
+  });
+
   it('fails a reimplementation that is slower, and says the samples were concurrent copies', async () => {
     const report = await gate(observations('sync.read', 4000, (index) => ({ shadow: { side: 'reimpl', status: 200, latencyMs: 13 + (index % 5), error: null, body: null } })));
     expect(report.routes[0]!.failed).toEqual(['latency.not-slower', 'latency.p99-ratio']);
@@ -160,6 +165,8 @@ describe('the failure taxonomy', () => {
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_FAILED' }, 'HPE_INVALID_CONSTANT', 'protocol'],
     [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_FAILED' }, 'UND_ERR_ABORTED', 'client-abort'],
     [{ status: 200, error: 'CUTOVER_FAIL_BODY_OVER_BOUND' }, undefined, 'body-over-bound'],
+    [{ status: null, error: 'CUTOVER_ERR_UPSTREAM_MALFORMED' }, undefined, 'protocol'],
+    [{ status: 200, error: 'CUTOVER_ERR_CLIENT_ABORTED' }, undefined, 'client-abort'],
     [{ status: null, error: 'SOMETHING_ELSE' }, undefined, 'unclassified'],
   ] as const)('classifies %j (cause %s) as %s', (side, cause, expected) => {
     expect(classifyFailure(side, cause)).toBe(expected);
