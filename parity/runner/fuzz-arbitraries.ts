@@ -1,8 +1,10 @@
 /**
  * fast-check generators of requests for the routes fuzz and calibrate exercise:
- * `sync.gis-export.run`, `sync.valuation.run` and reporting's job CRUD writes,
+ * `sync.gis-export.run`, `sync.valuation.run`, reporting's job CRUD writes,
  * `sync.reporting.reports.create` and `.update` (a PATCH of a job each side creates first, or
- * of an unknown id). Valid requests range over the real input
+ * of an unknown id), and /plugins/market-analysis's `sync.market-analysis.plugin.run` and
+ * `.cancel` (contract 1b.D: studies over a county's zip codes, property types, dates and
+ * similarity bounds; cancels of ids that name no job, any script and length). Valid requests range over the real input
  * space (seeded counties from county_configs, their formats, layers, polygons inside /
  * overlapping / outside the county's extent, export parameters; properties that exist,
  * lists of them, methods, valuation parameters); invalid ones break it on purpose (malformed
@@ -24,6 +26,8 @@ export interface CountySpace {
   extent: { x0: number; y0: number; x1: number; y1: number };
   /** A sample of existing property ids (valuation subjects). */
   propertyIds: readonly string[];
+  /** The zip codes of the county's properties (market analysis scopes). */
+  zipCodes?: readonly string[];
 }
 
 /** What the generators draw from: the seeded counties of the database under test. */
@@ -42,7 +46,10 @@ export interface FuzzCase {
   pathId?: string;
 }
 
-export const fuzzableRoutes = ['sync.gis-export.run', 'sync.valuation.run', 'sync.reporting.reports.create', 'sync.reporting.reports.update'] as const;
+export const fuzzableRoutes = [
+  'sync.gis-export.run', 'sync.valuation.run', 'sync.reporting.reports.create', 'sync.reporting.reports.update',
+  'sync.market-analysis.plugin.run', 'sync.market-analysis.plugin.cancel',
+] as const;
 export type FuzzableRoute = (typeof fuzzableRoutes)[number];
 
 const REPORT_PLACEHOLDER = '{report_id}';
@@ -51,6 +58,9 @@ const routeRequests: Record<FuzzableRoute, { method: string; path: string }> = {
   'sync.valuation.run': { method: 'POST', path: '/plugins/v1/valuation/run' },
   'sync.reporting.reports.create': { method: 'POST', path: '/plugins/v1/reporting/reports' },
   'sync.reporting.reports.update': { method: 'PATCH', path: `/plugins/v1/reporting/reports/${REPORT_PLACEHOLDER}` },
+  'sync.market-analysis.plugin.run': { method: 'POST', path: '/plugins/market-analysis/run' },
+  // Every cancel case names its (unknown) id.
+  'sync.market-analysis.plugin.cancel': { method: 'POST', path: '/plugins/market-analysis/cancel/{job_id}' },
 };
 
 /** What an update acts on when its case names no id: a PENDING job each side creates just before. */
@@ -68,8 +78,9 @@ export function isFuzzable(routeId: string): routeId is FuzzableRoute {
 export function toRequest(routeId: FuzzableRoute, fuzzCase: FuzzCase): RunRequest {
   const { method, path } = routeRequests[routeId];
   const request: RunRequest = { method, path, body: fuzzCase.raw ?? JSON.stringify(fuzzCase.body ?? null) };
-  if (!path.includes(REPORT_PLACEHOLDER)) return request;
-  if (fuzzCase.pathId !== undefined) return { ...request, path: path.replace(REPORT_PLACEHOLDER, encodeURIComponent(fuzzCase.pathId)) };
+  const placeholder = /\{[a-z_]+\}/.exec(path)?.[0];
+  if (placeholder === undefined) return request;
+  if (fuzzCase.pathId !== undefined) return { ...request, path: path.replace(placeholder, encodeURIComponent(fuzzCase.pathId)) };
   return { ...request, setup: { request: reportSetup, idAt: '$.report_id', placeholder: REPORT_PLACEHOLDER } };
 }
 
@@ -96,11 +107,14 @@ export async function loadInputSpace(databaseUrl: string, propertiesPerCounty = 
       if (!formats.has(row.county_id)) continue;
       const ids = await client.query<{ property_id: string }>(
         'SELECT property_id FROM property_operational WHERE county_id = $1 ORDER BY property_id LIMIT $2', [row.county_id, propertiesPerCounty]);
+      const zips = await client.query<{ zip_code: string }>(
+        'SELECT DISTINCT zip_code FROM property_operational WHERE county_id = $1 AND zip_code IS NOT NULL ORDER BY zip_code LIMIT 12', [row.county_id]);
       counties.push({
         countyId: row.county_id,
         formats: formats.get(row.county_id)!,
         extent: { x0: row.x0, y0: row.y0, x1: row.x1, y1: row.y1 },
         propertyIds: ids.rows.map((id) => id.property_id),
+        zipCodes: zips.rows.map((zip) => zip.zip_code),
       });
     }
     if (counties.length === 0) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', 'no seeded county in the database: run `cutover seed --county test_county` first');
@@ -234,6 +248,39 @@ export function validReportUpdate(): fc.Arbitrary<FuzzCase> {
   ).map(([body, pathId]) => ({ family: 'valid', body, ...(pathId === undefined ? {} : { pathId }) }));
 }
 
+const analysisTypes = ['price_trend_by_zip', 'comparable_market_area', 'sales_velocity', 'market_valuation', 'price_per_sqft'];
+
+/** Valid /plugins/market-analysis runs: a study of a seeded county over dates, zip codes and property types of its own. */
+export function validMarketAnalysis(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return fc.constantFrom(...space.counties).chain((county) => {
+    const zips = county.zipCodes?.length ? county.zipCodes : ['99999'];
+    return fc.record({
+      county_id: fc.constant(county.countyId),
+      analysis_type: fc.constantFrom(...analysisTypes),
+      parameters: fc.record(
+        {
+          start_date: fc.constantFrom('2015-01-01', '2021-06-30', '2024-01-01'),
+          end_date: fc.constantFrom('2023-12-31', '2026-12-31'),
+          zip_codes: fc.subarray([...zips], { minLength: 1, maxLength: Math.min(3, zips.length) }),
+          property_types: fc.subarray(['residential', 'commercial', 'agricultural', 'industrial'], { minLength: 1 }),
+          zip_code: fc.constantFrom(...zips),
+          min_similarity: fc.constantFrom(0, 0.5, 0.8, 0.95, 1),
+        },
+        { requiredKeys: [] },
+      ),
+    }).map((body) => ({ family: 'valid', body }));
+  });
+}
+
+/** Cancels of jobs that do not exist: uuids, any text (percent-encoded in the path), long ids. */
+export function cancelCases(): fc.Arbitrary<FuzzCase> {
+  return fc.oneof(
+    fc.uuid().map((id) => ({ family: 'unknown-id', pathId: id })),
+    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 16 }).map((text) => ({ family: 'unicode-id', pathId: text })),
+    fc.integer({ min: 37, max: 400 }).map((length) => ({ family: 'long-id', pathId: 'j'.repeat(length) })),
+  );
+}
+
 const boundaryNumbers = fc.constantFrom(-1, 0, -0, 1e308, -1e308, 2 ** 53 + 1, 0.1 + 0.2, 1e-320);
 const wrongTypes = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constant([]), fc.constant({}), fc.string({ maxLength: 5 }));
 const unicodeText = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 });
@@ -312,6 +359,15 @@ function unknownValues(valid: fc.Arbitrary<FuzzCase>, routeId: FuzzableRoute): f
       [['result_metadata'], fc.constantFrom({}, [], [['k', 'v']], 'x')],
       [['message'], fc.constantFrom('', 12, false)],
     ],
+    'sync.market-analysis.plugin.run': [
+      [['county_id'], fc.constantFrom('nowhere_wa', 'benton_wa', '', 'x'.repeat(51))],
+      [['analysis_type'], fc.constantFrom('sales_ratio_study', 'SALES_VELOCITY', '', 'price_trend')],
+      [['parameters', 'start_date'], fc.constantFrom('2023-02-30', '2030-01-01', 'yesterday', '2023-06-30T00:00:00', '20230101')],
+      [['parameters', 'zip_codes'], fc.constantFrom([], ['00000'], 'not-a-list', [99301])],
+      [['parameters', 'zip_code'], fc.constantFrom('00000', '', 99301)],
+      [['parameters'], fc.constantFrom({}, { unknown: 'kept' }, [])],
+    ],
+    'sync.market-analysis.plugin.cancel': [],
     'sync.valuation.run': [
       [['county_id'], fc.constantFrom('nowhere_wa', 'benton_wa', '', 'x'.repeat(51))],
       [['property_id'], fc.constantFrom('nope', '', 'x'.repeat(65))],
@@ -341,10 +397,14 @@ const generators: Record<FuzzableRoute, { valid: (space: InputSpace) => fc.Arbit
   'sync.valuation.run': { valid: validValuation, numeric: [['parameters', 'lookback_months'], ['parameters', 'min_comparables'], ['parameters', 'max_comparables']] },
   'sync.reporting.reports.create': { valid: validReportCreate, numeric: [['parameters', 'year'], ['report_type'], ['county_id']] },
   'sync.reporting.reports.update': { valid: validReportUpdate, numeric: [['result_metadata', 'pages'], ['status'], ['message'], ['result_location']] },
+  'sync.market-analysis.plugin.run': { valid: validMarketAnalysis, numeric: [['parameters', 'min_similarity']] },
+  'sync.market-analysis.plugin.cancel': { valid: cancelCases, numeric: [] },
 };
 
 /** Valid and invalid requests for a route, valid ones more often (they reach the code that does the work). */
 export function fuzzCases(routeId: FuzzableRoute, space: InputSpace, options: { invalid?: boolean } = {}): fc.Arbitrary<FuzzCase> {
+  // A cancel has no body to break: every case is an id that names no job.
+  if (routeId === 'sync.market-analysis.plugin.cancel') return cancelCases();
   const valid = generators[routeId].valid(space);
   if (options.invalid === false) return valid;
   return fc.oneof({ weight: 3, arbitrary: valid }, { weight: 2, arbitrary: invalidFrom(valid, generators[routeId].numeric) }, { weight: 1, arbitrary: unknownValues(valid, routeId) });

@@ -6,14 +6,16 @@ import Fastify from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CountyConfigs } from '../shared/county-configs.js';
 import { openPool } from '../shared/database.js';
-import { installFastApiSurface } from '../shared/fastapi.js';
+import { installFastApiSurface, MAX_PATH_PARAM, starletteRoutedUrl } from '../shared/fastapi.js';
 import { GisExportMetrics, serviceExposition } from './metrics-text.js';
 import { FASTAPI_PROMETHEUS_CONTENT_TYPE } from '../shared/python-prometheus.js';
 import { readServiceEnv } from '../shared/service-env.js';
 import { registerGisExport } from './plugin.js';
 
 const env = readServiceEnv(process.env, 8190);
-const app = Fastify({ logger: { level: 'warn' } });
+// Routed as Starlette routes: a path parameter of any length (fastify's default stops at 100:
+// a 414), and an encoded slash that separates segments.
+const app = Fastify({ logger: { level: 'warn' }, maxParamLength: MAX_PATH_PARAM, rewriteUrl: (request) => starletteRoutedUrl(request.url ?? '/') });
 const pool = openPool({ url: env.databaseUrl, schema: env.schema, max: 16 });
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });

@@ -8,6 +8,21 @@ import { JsonSyntaxError, parsePyJson, pyJson, type PyValue } from './py-json.js
 import { pythonJsonError, type PyJsonError } from './py-json-error.js';
 import { FieldError, int, validateModel, type ModelSpec, type ModelValue, type ValidationIssue, type Validator } from './pydantic-v1.js';
 
+/** Path parameters as long as uvicorn lets a request line be (h11 reads at most 16 KiB of head). */
+export const MAX_PATH_PARAM = 16 * 1024;
+
+/**
+ * The URL fastify should route, as Starlette routes it: uvicorn percent-decodes the path before
+ * the routes see it, so an encoded slash separates segments there (`/cancel/a%2Fb` is no job
+ * route, a 404) where fastify would hand `a/b` to the route as one parameter. Only `%2F` is
+ * decoded here: every other escape means the same to both routers.
+ */
+export function starletteRoutedUrl(url: string): string {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  return /%2f/i.test(path) ? path.replace(/%2f/gi, '/') + (query === -1 ? '' : url.slice(query)) : url;
+}
+
 /** An `HTTPException(status_code, detail)`. */
 export class HttpDetail extends Error {
   constructor(readonly status: number, readonly detail: string) {

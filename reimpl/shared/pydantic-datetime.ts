@@ -6,29 +6,18 @@
  * Only ASCII digits are read (Python's `\d` also takes other scripts' digits).
  */
 import { issue, type Validator } from './pydantic-v1.js';
+import { pythonFloat } from './python-float.js';
 
 /** A parsed datetime: naive ISO text as isoformat() writes it, or a zone-aware instant. */
 export type PyDatetime = { aware: false; iso: string } | { aware: true };
 
-const DIGITS = String.raw`\d(?:_?\d)*`;
-const PY_FLOAT = new RegExp(String.raw`^[+-]?(?:(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?|inf|infinity|nan)$`, 'i');
 // Python's `$` also matches before one final newline.
 const DATETIME = /^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6})\d{0,6})?)?(Z|[+-]\d{2}(?::?\d{2})?)?\n?$/;
-const MAX_NUMBER = 3e20;
+export const MAX_NUMBER = 3e20;
 const MAX = { aware: false, iso: '9999-12-31T23:59:59.999999' } as const;
 const MIN = { aware: false, iso: '0001-01-01T00:00:00' } as const;
 
 const invalid = () => issue('invalid datetime format', 'value_error.datetime');
-
-/** Python's float() of a str, or undefined when it is not one. */
-function pythonFloat(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!PY_FLOAT.test(trimmed)) return undefined;
-  const lower = trimmed.toLowerCase().replace(/_/g, '');
-  if (lower.endsWith('nan')) return Number.NaN;
-  if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
-  return Number(lower);
-}
 
 // Date.UTC reads years 0-99 as 1900-1999, which have the same leap years as 1-99.
 const daysIn = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();

@@ -5,6 +5,7 @@
  * that run only when every field passed (`skip_on_failure=True`, legacy's only kind).
  */
 import { floatRepr, PyFloat, type PyValue } from './py-json.js';
+import { pythonFloat } from './python-float.js';
 
 export interface ValidationIssue {
   loc: Array<string | number>;
@@ -246,17 +247,36 @@ export function float(bounds: { ge?: number; le?: number } = {}): Validator {
   };
 }
 
-/** `datetime.date` from an ISO `YYYY-MM-DD` string; kept as that ISO string. */
+const DAY_MICROS = 86_400_000_000;
+const isoDay = (y: number, m: number, d: number) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+
+/**
+ * pydantic v1's parse_date of a number (a JSON number, a bool, or a str float() reads): Unix
+ * seconds, or milliseconds past 2e10 (divided until they are not), as a UTC day; beyond ±3e20
+ * the last or first day; NaN fails in timedelta().
+ */
+function dateOfUnixSeconds(seconds: number): string {
+  if (Number.isNaN(seconds)) throw issue('cannot convert float NaN to integer', 'value_error');
+  if (seconds > 3e20) return '9999-12-31';
+  if (seconds < -3e20) return '0001-01-01';
+  let s = seconds;
+  while (Math.abs(s) > 2e10) s /= 1000;
+  // timedelta(seconds=s) keeps whole microseconds; the day is the one that instant falls in.
+  const day = new Date(Math.floor(Math.round(s * 1e6) / DAY_MICROS) * 86_400_000);
+  return isoDay(day.getUTCFullYear(), day.getUTCMonth() + 1, day.getUTCDate());
+}
+
+/** `datetime.date` (pydantic v1's parse_date): an ISO `YYYY-MM-DD` string, or a number as Unix time; kept as ISO text. */
 export const date: Validator = (value) => {
-  if (typeof value === 'string') {
-    const match = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value);
-    if (match) {
-      const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
-      const probe = new Date(Date.UTC(y, m - 1, d));
-      if (y >= 1 && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d) {
-        return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
-      }
-    }
+  const number = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : value instanceof PyFloat ? value.value : typeof value === 'string' ? pythonFloat(value) : undefined;
+  if (number !== undefined) return dateOfUnixSeconds(number);
+  if (typeof value !== 'string') throw issue('invalid type; expected date, string, bytes, int or float', 'type_error');
+  // Python's `$` also matches before one final newline.
+  const match = /^(\d{4})-(\d{1,2})-(\d{1,2})\n?$/.exec(value);
+  if (match) {
+    const [y, m, d] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    const probe = new Date(Date.UTC(y, m - 1, d));
+    if (y >= 1 && probe.getUTCMonth() === m - 1 && probe.getUTCDate() === d) return isoDay(y, m, d);
   }
   throw issue('invalid date format', 'value_error.date');
 };

@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CountyConfigs } from '../shared/county-configs.js';
 import { openPool } from '../shared/database.js';
-import { installFastApiSurface } from '../shared/fastapi.js';
+import { installFastApiSurface, MAX_PATH_PARAM, starletteRoutedUrl } from '../shared/fastapi.js';
 import type { ServiceEnv } from '../shared/service-env.js';
 import { GisExportMetrics } from '../gis-export/metrics-text.js';
 import { registerGisExport } from '../gis-export/plugin.js';
@@ -20,7 +20,9 @@ import { registerSeedSampleData } from './seed-sample-data.js';
 
 /** Builds the sync app (not listening); closing it closes its pool and export workers. */
 export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: 'warn' }, return503OnClosing: false });
+  // Routed as Starlette routes: a path parameter of any length (fastify's default stops at 100:
+  // a 414), and an encoded slash that separates segments.
+  const app = Fastify({ logger: { level: 'warn' }, maxParamLength: MAX_PATH_PARAM, rewriteUrl: (request) => starletteRoutedUrl(request.url ?? '/'), return503OnClosing: false });
   const pool = openPool({ url: env.databaseUrl, schema: env.schema, max: 16 });
   const counties = new CountyConfigs(env.countyConfigsDir);
   const registry = new Registry();

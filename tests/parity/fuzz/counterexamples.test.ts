@@ -54,6 +54,20 @@ describe('fuzz counterexamples stay fixed', () => {
     await expectSame(gisExport, JSON.stringify({ county_id: 'test_county', format: 'GeoJSON', username: 'u', area_of_interest: [], layers: ['roads'], parameters: [[1, 2]] }));
   });
 
+  it.each([['20230101'], ['1e3'], [' 5'], ['inf'], ['nan'], [1700000000000], [true], [[]], ['2024-01-05\n']])(
+    'reads a market analysis start_date of %j as pydantic v1\'s parse_date does (a number is Unix time)', async (startDate) => {
+      await expectSame('/plugins/market-analysis/run', JSON.stringify({ county_id: 'test_county', analysis_type: 'sales_velocity', parameters: { start_date: startDate } }));
+    },
+  );
+
+  it.each([['%2F%20'], ['a%2Fb'], ['j'.repeat(101)], ['j'.repeat(400)]])('routes a cancel of job %s as Starlette does (an encoded slash splits the path; no length limit)', async (jobId) => {
+    const path = `/plugins/market-analysis/cancel/${jobId}`;
+    const route = bench.catalogue.byId('sync.market-analysis.plugin.cancel')!;
+    const { result, legacy } = await differential(route, bench.catalogue, { method: 'POST', path }, { legacy: bench.sides.legacy[0]!, reimpl: bench.sides.reimpl! });
+    expect(mismatchLines(result), `${path} (legacy ${legacy.answer.status})`).toEqual([]);
+    expect(legacy.answer.status).toBe(jobId.includes('%2F') ? 404 : 400);
+  });
+
   it.each([[-1], [[[1]]], ['x']])('fails a GIS export whose polygon coordinates are %j with legacy\'s message', async (coordinates) => {
     await expectSame(gisExport, polygon(coordinates));
   });

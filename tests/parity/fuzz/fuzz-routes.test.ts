@@ -51,6 +51,24 @@ describe('cutover fuzz against real legacy and reimplemented sync', () => {
     }
   }, 240_000);
 
+  it('finds no unexplained difference in 30 runs of /plugins/market-analysis/run, jobs followed to their end and rows compared (seed 5)', async () => {
+    const result = await fuzzRoute({
+      routeId: 'sync.market-analysis.plugin.run', runs: 30, seed: 5, legacyUrl: bench.sides.legacy[0]!, reimplUrl: bench.sides.reimpl!,
+      catalogue: bench.catalogue, space: bench.space, rows,
+    });
+    expect(result.counterexamples.map((found) => [found.request.body, found.mismatches])).toEqual([]);
+    expect(result.runs).toBe(30);
+  }, 240_000);
+
+  it('finds no unexplained difference in 40 cancels of jobs that do not exist, ids of any script and length (seed 5)', async () => {
+    const result = await fuzzRoute({
+      routeId: 'sync.market-analysis.plugin.cancel', runs: 40, seed: 5, legacyUrl: bench.sides.legacy[0]!, reimplUrl: bench.sides.reimpl!,
+      catalogue: bench.catalogue, space: bench.space,
+    });
+    expect(result.counterexamples.map((found) => [found.request.path, found.mismatches])).toEqual([]);
+    expect(result.runs).toBe(40);
+  }, 240_000);
+
   it('finds no unexplained difference with the noise calibrated from legacy asked twice applied by the engine', async () => {
     const legacy = bench.sides.legacy[0]!;
     const learned = await calibrateRoute({
