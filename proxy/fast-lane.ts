@@ -28,15 +28,14 @@ import { BodyCapture, classifyFailure, headerMap, type SideResult, type Upstream
 import { decide, needsBody, type Decision } from './decide.js';
 import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { refusalAnswer } from './framing.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
+import { refusalAnswer, type RefusalCode } from './framing.js';
+import type { RefusalReason } from './metrics.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { PooledSocket } from './socket-pool.js';
 import type { Upstream } from './upstreams.js';
 
-/** Bigger heads go to node:http, which refuses them (431) by its own limit. */
-const maxRequestHeadBytes = 16 * 1024;
 const maxResponseHeadBytes = 64 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */
 const maxQueuedRequestBytes = 64 * 1024;
@@ -60,6 +59,12 @@ export interface FastLane {
   readonly open: number;
 }
 
+/** Why the lane stopped reading a client: its upstream is slower (backpressure), or its pipelined bytes reached proxy.maxPipelinedBytes. */
+const enum Hold {
+  Upstream = 1,
+  Pipeline = 2,
+}
+
 const noKey = () => {
   throw new Error('a canary decision needs the body: canary routes never take the fast lane');
 };
@@ -75,11 +80,19 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
     server,
     forget: (connection) => connections.delete(connection),
   };
+  // Headers and request timeouts (slowloris) are checked by one sweep per lane, as node:http checks its connections, not a timer per request.
+  const { headersTimeoutMs, requestTimeoutMs } = parts.options;
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) connection.checkTimeouts(now);
+  }, Math.max(10, Math.min(1000, Math.floor(Math.min(headersTimeoutMs, requestTimeoutMs) / 4))));
+  sweep.unref();
   return {
     accept(socket) {
       connections.add(new ClientConnection(socket, lane));
     },
     closeAll() {
+      clearInterval(sweep);
       for (const connection of connections) connection.destroy();
       connections.clear();
     },
@@ -131,6 +144,12 @@ class ClientConnection {
   private ended = false;
   /** The lane ends this connection: nothing more the client sends is read as a request. */
   private closing = false;
+  /** When the request being received began (its first byte, or when the lane got to it); 0 when none is being received. */
+  private requestSince = 0;
+  /** The head of the request being received is complete (the headers timeout no longer runs, the request timeout does). */
+  private headSeen = false;
+  /** Hold bits: while any is set the client socket is paused. */
+  private held = 0;
 
   constructor(
     readonly socket: Socket,
@@ -181,6 +200,7 @@ class ClientConnection {
         return;
       }
       this.closing = true;
+      this.requestSince = 0;
       this.pending = empty;
       if (!this.socket.writable) this.socket.destroy();
       else {
@@ -196,12 +216,62 @@ class ClientConnection {
     if (this.closing) return;
     if (this.exchange?.wantsRequestBytes) {
       const rest = this.exchange.feedRequest(chunk);
+      if (!this.exchange.wantsRequestBytes) this.requestSince = 0;
       if (rest.length > 0) this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, rest]) : rest;
+    } else {
+      if (!this.exchange && this.requestSince === 0) this.startRequest();
+      this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+      if (!this.exchange) this.next();
+    }
+    // Pipelined requests wait while an exchange runs; past the bound the client is not read until it is done.
+    if (this.exchange && this.pending.length > this.lane.parts.options.maxPipelinedBytes && !(this.held & Hold.Pipeline)) {
+      this.lane.parts.metrics.pipelineHeld(this.lane.parts.service);
+      this.hold(Hold.Pipeline);
+    }
+  }
+
+  private startRequest(): void {
+    this.requestSince = Date.now();
+    this.headSeen = false;
+  }
+
+  /** Pauses reading the client for `reason`; it is read again once no reason holds. */
+  hold(reason: Hold): void {
+    if (this.held === 0) this.socket.pause();
+    this.held |= reason;
+  }
+
+  release(reason: Hold): void {
+    if (!(this.held & reason)) return;
+    this.held &= ~reason;
+    if (this.held === 0) this.socket.resume();
+  }
+
+  /**
+   * The slowloris bounds: no complete head within proxy.headersTimeoutMs, or no complete
+   * request within proxy.requestTimeoutMs, gets 408 and the connection closes (a cut one when
+   * an answer had begun).
+   */
+  checkTimeouts(now: number): void {
+    if (this.requestSince === 0 || this.closing) return;
+    const { headersTimeoutMs, requestTimeoutMs } = this.lane.parts.options;
+    const waited = now - this.requestSince;
+    if (!this.headSeen && waited > headersTimeoutMs) this.expire('CUTOVER_ERR_REQUEST_HEADERS_TIMEOUT', `no complete request head within ${headersTimeoutMs} ms`, 'headers_timeout');
+    else if (waited > requestTimeoutMs) this.expire('CUTOVER_ERR_REQUEST_TIMEOUT', `no complete request within ${requestTimeoutMs} ms`, 'request_timeout');
+  }
+
+  private expire(code: 'CUTOVER_ERR_REQUEST_HEADERS_TIMEOUT' | 'CUTOVER_ERR_REQUEST_TIMEOUT', message: string, reason: RefusalReason): void {
+    const exchange = this.exchange;
+    this.exchange = undefined;
+    if (exchange?.abandon({ code, message })) {
+      this.lane.parts.metrics.refused(this.lane.parts.service, reason);
+      this.closing = true;
+      this.requestSince = 0;
+      this.socket.destroy();
       return;
     }
-    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    if (!this.exchange) this.next();
-  };
+    this.refuse(message, code, reason);
+  }
 
   private readonly onTimeout = (): void => {
     // Idle between requests for keepAliveTimeout: close, as node:http does. In flight, the upstream's timeout rules.
@@ -230,16 +300,22 @@ class ClientConnection {
   /** Takes the next complete request head off `pending`, if there is one. */
   private next(): void {
     if (this.gone || this.pending.length === 0) return;
-    const head = parseRequestHead(this.pending, maxRequestHeadBytes);
+    const { maxHeaderBytes } = this.lane.parts.options;
+    const head = parseRequestHead(this.pending, maxHeaderBytes);
     if (head === incomplete) return;
     if (head === declined) {
       this.handOver();
+      return;
+    }
+    if (head === tooLarge) {
+      this.refuse(`the request head is larger than ${maxHeaderBytes} bytes`, 'CUTOVER_ERR_REQUEST_HEADERS_TOO_LARGE', 'header_bytes');
       return;
     }
     if ('refused' in head) {
       this.refuse(head.refused);
       return;
     }
+    this.headSeen = true;
     const { parts } = this.lane;
     const route = parts.catalogue.match(parts.service, head.method, head.target);
     const snapshot = parts.flags.current();
@@ -258,6 +334,7 @@ class ClientConnection {
     if (!route) parts.unknownTraffic.count(parts.service, head.method, head.target);
     const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, forwardedHeaders(head, this.socket.remoteAddress), undefined));
     this.pending = exchange.feedRequest(this.pending.subarray(head.size));
+    if (!exchange.wantsRequestBytes) this.requestSince = 0;
     // A request refused while its body was read (broken chunk framing) is already answered.
     if (exchange.wantsUpstream) exchange.start();
   }
@@ -275,6 +352,7 @@ class ClientConnection {
     const upstream = this.upstreamFor(route, decision);
     if (!upstream) return;
     this.pending = this.pending.subarray(end);
+    this.requestSince = 0;
     const headers = forwardedHeaders(head, this.socket.remoteAddress);
     const request: ReplayableRequest = { method: head.method, path: head.target, headers, body: body.length > 0 ? body : null };
     serveWithShadow(this.lane.shadow, route, decision, request, (captureLimit, onDone) => {
@@ -301,19 +379,22 @@ class ClientConnection {
   }
 
   /**
-   * A request whose framing is ambiguous (framing.ts): 400, and the connection ends; what the
-   * client sent after it is never read as a request.
+   * A request the lane refuses itself — ambiguous framing (framing.ts), 400; a head too large,
+   * 431; a timeout, 408 — and the connection ends; what the client sent after it is never read
+   * as a request.
    */
-  refuse(reason: string): void {
-    this.lane.parts.metrics.refused(this.lane.parts.service, 'framing');
+  refuse(reason: string, code: RefusalCode = 'CUTOVER_ERR_REQUEST_MALFORMED', metric: RefusalReason = 'framing'): void {
+    this.lane.parts.metrics.refused(this.lane.parts.service, metric);
     this.closing = true;
+    this.requestSince = 0;
     this.pending = empty;
     if (!this.socket.writable) {
       this.socket.destroy();
       return;
     }
     // Read on and discard, so that unread bytes do not turn the close into a reset that loses the answer.
-    this.socket.end(refusalAnswer(reason));
+    this.socket.end(refusalAnswer(reason, code));
+    this.release(Hold.Pipeline);
     this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
   }
 
@@ -329,7 +410,9 @@ class ClientConnection {
       return;
     }
     this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
+    if (this.pending.length > 0) this.startRequest();
     this.next();
+    if (this.pending.length <= this.lane.parts.options.maxPipelinedBytes) this.release(Hold.Pipeline);
   }
 
   /** node:http takes the connection over, with every byte the lane read and did not use. */
@@ -458,6 +541,18 @@ class Exchange {
     };
   }
 
+  /**
+   * The client did not send its request in time: the upstream is let go (its connection
+   * dropped, so it never sees a complete request). Answers whether the client was already
+   * being answered (then the connection can only be cut).
+   */
+  abandon(failure: UpstreamFailure): boolean {
+    if (this.finished) return this.answered;
+    this.letGo(false);
+    this.report(failure, true);
+    return this.answered;
+  }
+
   /** A step threw: the client gets 500 (or a cut connection, once answering), and the connection ends. */
   crash(error: unknown): void {
     if (this.finished) {
@@ -512,13 +607,13 @@ class Exchange {
   private pauseClient(): void {
     if (this.clientPaused) return;
     this.clientPaused = true;
-    this.client.socket.pause();
+    this.client.hold(Hold.Upstream);
   }
 
   private resumeClient(): void {
     if (!this.clientPaused) return;
     this.clientPaused = false;
-    this.client.socket.resume();
+    this.client.release(Hold.Upstream);
   }
 
   private readonly onUpstreamDrain = this.guarded((): void => this.resumeClient());

@@ -11,6 +11,7 @@
  * upstream would read the body as the next request), codings before `chunked`, and
  * Transfer-Encoding on HTTP/1.0. This check refuses all of them on both paths.
  */
+import { STATUS_CODES } from 'node:http';
 import { errorCodes } from '../src/errors.js';
 
 /** Lower-case names of the headers that say where a message ends. */
@@ -84,14 +85,18 @@ export function isRefusal<T extends object>(checked: T | FramingRefusal): checke
   return (checked as Partial<FramingRefusal>).refused !== undefined;
 }
 
-/** The JSON body of a refused request, with its stable code. */
-export function refusalBody(reason: string): string {
-  const code = 'CUTOVER_ERR_REQUEST_MALFORMED';
-  return JSON.stringify({ code, message: `the proxy refused a request it cannot frame unambiguously: ${reason}`, hint: errorCodes[code].hint });
+/** Codes of the requests the proxy refuses itself, before or instead of sending them upstream. */
+export type RefusalCode = 'CUTOVER_ERR_REQUEST_MALFORMED' | 'CUTOVER_ERR_REQUEST_HEADERS_TOO_LARGE' | 'CUTOVER_ERR_REQUEST_HEADERS_TIMEOUT' | 'CUTOVER_ERR_REQUEST_TIMEOUT';
+
+/** The JSON body of a refused request, with its stable code; `reason` says why (a framing refusal's words, or a bound). */
+export function refusalBody(reason: string, code: RefusalCode = 'CUTOVER_ERR_REQUEST_MALFORMED'): string {
+  const message = code === 'CUTOVER_ERR_REQUEST_MALFORMED' ? `the proxy refused a request it cannot frame unambiguously: ${reason}` : `the proxy refused the request: ${reason}`;
+  return JSON.stringify({ code, message, hint: errorCodes[code].hint });
 }
 
 /** The whole answer to a refused request (the connection closes after it), as bytes on the wire. */
-export function refusalAnswer(reason: string): string {
-  const body = refusalBody(reason);
-  return `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+export function refusalAnswer(reason: string, code: RefusalCode = 'CUTOVER_ERR_REQUEST_MALFORMED'): string {
+  const body = refusalBody(reason, code);
+  const status = errorCodes[code].status;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }

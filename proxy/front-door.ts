@@ -4,7 +4,8 @@
  * (decide.ts, canary.ts) → body capture (request-body.ts) → forward (forward.ts) and shadow
  * (shadow.ts) side by side → compare and record (observation-recorder.ts, off the request path).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FlagSnapshot, FlagSource } from '../flags/flag.js';
 import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
 import type { CutoverConfig } from '../src/config/schema.js';
@@ -12,7 +13,7 @@ import { stickyKey } from './canary.js';
 import { headerMap, type SideResult } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
 import { forward, internalErrorBody, type OutgoingRequest } from './forward.js';
-import { checkFraming, isRefusal, refusalBody } from './framing.js';
+import { checkFraming, isRefusal, refusalAnswer, refusalBody } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
@@ -86,6 +87,42 @@ function failRequest(res: ServerResponse, metrics: ProxyMetrics, service: Servic
   res.shouldKeepAlive = false;
   res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
+}
+
+/**
+ * node:http's server options from the proxy's transport bounds, the same the fast lane holds
+ * to (node checks its connections' timeouts on its own sweep, here as often as the lane's).
+ */
+export function nodeServerOptions(options: CutoverConfig['proxy'], keepAliveTimeout: number): ServerOptions {
+  const requestTimeout = options.requestTimeoutMs;
+  // node:http refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(options.headersTimeoutMs, requestTimeout);
+  const connectionsCheckingInterval = Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4)));
+  return { keepAliveTimeout, headersTimeout, requestTimeout, maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval };
+}
+
+/**
+ * node:http's `clientError`: what llhttp could not parse, a head over proxy.maxHeaderBytes, a
+ * request not received in time. The client gets the answer the fast lane gives for the same,
+ * with its code, the connection closes, and the refusal is counted.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, metrics: ProxyMetrics, service: Service): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let answer: string;
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    metrics.refused(service, 'request_timeout');
+    answer = refusalAnswer('the request was not received in time (proxy.headersTimeoutMs, proxy.requestTimeoutMs)', 'CUTOVER_ERR_REQUEST_TIMEOUT');
+  } else if (error.code === 'HPE_HEADER_OVERFLOW') {
+    metrics.refused(service, 'header_bytes');
+    answer = refusalAnswer('the request head is larger than proxy.maxHeaderBytes', 'CUTOVER_ERR_REQUEST_HEADERS_TOO_LARGE');
+  } else {
+    metrics.refused(service, 'framing');
+    answer = refusalAnswer(`node:http's parser refused it (${error.code ?? error.message})`);
+  }
+  socket.end(answer);
 }
 
 /** Connections whose framing was refused: requests llhttp parsed after the refused one are never served. */

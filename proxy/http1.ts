@@ -45,13 +45,12 @@ export interface ResponseHead {
   size: number;
 }
 
-/** node:http's answer to a request it cannot parse, which the lane gives for the same. */
-export const badRequestAnswer = 'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n';
-
 /** Not a complete head yet (more bytes may complete it). */
 export const incomplete = 'incomplete' as const;
 /** A head this module does not take: node:http gets it. */
 export const declined = 'declined' as const;
+/** A head longer than its bound (a request's: proxy.maxHeaderBytes, answered 431). */
+export const tooLarge = 'too-large' as const;
 
 export type { FramingRefusal };
 
@@ -79,10 +78,11 @@ function fieldLine(line: string): [string, string] | FramingRefusal {
   return [name, trimOws(line.slice(colon + 1))];
 }
 
-function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete | typeof declined | FramingRefusal {
+function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete | typeof tooLarge | FramingRefusal {
+  // Only the first maxBytes are searched: a head that long is refused whatever follows.
   const end = buffer.indexOf(crlfcrlf);
-  if (end < 0) return buffer.length > maxBytes ? declined : incomplete;
-  if (end + 4 > maxBytes) return declined;
+  if (end < 0) return buffer.length > maxBytes ? tooLarge : incomplete;
+  if (end + 4 > maxBytes) return tooLarge;
   const text = buffer.toString('latin1', 0, end);
   const lines = text.split('\r\n');
   const rawHeaders: string[] = [];
@@ -105,7 +105,7 @@ export function hasHeader(rawHeaders: readonly string[], lowerName: string): boo
  * A request head at the start of `buffer`: parsed, incomplete, declined (node:http gets it), or
  * refused (the client gets 400 and the connection closes).
  */
-export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead | typeof incomplete | typeof declined | FramingRefusal {
+export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead | typeof incomplete | typeof declined | typeof tooLarge | FramingRefusal {
   const lines = splitHead(buffer, maxBytes);
   if (typeof lines === 'string' || isRefusal(lines)) return lines;
   const match = requestLine.exec(lines.first);
@@ -125,6 +125,7 @@ export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead 
  */
 export function parseResponseHead(buffer: Buffer, method: string, maxBytes: number): ResponseHead | typeof incomplete | typeof declined | FramingRefusal {
   const lines = splitHead(buffer, maxBytes);
+  if (lines === tooLarge) return declined;
   if (typeof lines === 'string' || isRefusal(lines)) return lines;
   const match = statusLine.exec(lines.first);
   if (!match) return declined;

@@ -38,13 +38,15 @@ export interface ProxyMetrics {
   comparisonFailed(routeId: string, code: string): void;
   /** A comparison worker replaced after it died or was killed at a comparison's timeout. */
   compareWorkerRestarted(reason: 'died' | 'timeout'): void;
+  /** The fast lane stopped reading a client whose pipelined requests reached proxy.maxPipelinedBytes. */
+  pipelineHeld(service: string): void;
 }
 
 /** Where a throw was caught: serving a request, its shadow copy, or recording its outcome. */
 export type InternalStep = 'serving' | 'shadow' | 'record';
 
 /** Why the proxy refused a request: ambiguous framing (RFC 9112), or a bound of the transport it went past. */
-export type RefusalReason = 'framing';
+export type RefusalReason = 'framing' | 'headers_timeout' | 'request_timeout' | 'header_bytes';
 
 /** Builds the proxy's registry; flag gauges are read from `flags` at scrape time, so they are never stale. */
 export function createProxyMetrics(
@@ -104,7 +106,7 @@ export function createProxyMetrics(
   });
   const refusals = new Counter({
     name: 'cutover_proxy_requests_refused_total',
-    help: 'Client requests the proxy answered itself with a 4xx and never sent upstream, by service and reason (framing: ambiguous or malformed HTTP/1.1 framing).',
+    help: 'Client requests the proxy answered itself with a 4xx and never sent upstream, by service and reason (framing: ambiguous or malformed HTTP/1.1 framing, 400; header_bytes: a head over proxy.maxHeaderBytes, 431; headers_timeout, request_timeout: proxy.headersTimeoutMs, proxy.requestTimeoutMs, 408).',
     labelNames: ['service', 'reason'] as const,
     registers: [registry],
   });
@@ -112,6 +114,12 @@ export function createProxyMetrics(
     name: 'cutover_proxy_internal_errors_total',
     help: 'Throws caught in a step of the proxy (serving, shadow, record); each cost at most its own request, never the process.',
     labelNames: ['service', 'step'] as const,
+    registers: [registry],
+  });
+  const pipelineHolds = new Counter({
+    name: 'cutover_proxy_pipeline_held_total',
+    help: 'Times the fast lane stopped reading a client because its pipelined requests reached proxy.maxPipelinedBytes while an exchange ran (backpressure, nothing refused).',
+    labelNames: ['service'] as const,
     registers: [registry],
   });
   const clientAborts = new Counter({
@@ -224,5 +232,6 @@ export function createProxyMetrics(
     clientAborted: (service) => clientAborts.labels(service).inc(),
     comparisonFailed: (routeId, code) => comparisonFailures.labels(routeId, code).inc(),
     compareWorkerRestarted: (reason) => workerRestarts.labels(reason).inc(),
+    pipelineHeld: (service) => pipelineHolds.labels(service).inc(),
   };
 }

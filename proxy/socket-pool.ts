@@ -1,9 +1,10 @@
 /**
  * Keep-alive TCP connections to one upstream, for the fast lane (fast-lane.ts), which writes
  * HTTP/1.1 heads and bodies on them itself. At most `max` connections are open; callers
- * beyond that wait in order. An idle connection is closed after `idleMs`, kept below the
- * upstreams' own keep-alive timeouts (uvicorn: 5 s) so that the pool rarely hands out one
- * the upstream is closing; the fast lane retries an idempotent request once when it does.
+ * beyond that wait in order, at most `maxWaiters` of them (the next is refused at once). An
+ * idle connection is closed after `idleMs`, kept below the upstreams' own keep-alive timeouts
+ * (uvicorn: 5 s) so that the pool rarely hands out one the upstream is closing; the fast lane
+ * retries an idempotent request once when it does.
  */
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
@@ -22,6 +23,8 @@ export interface SocketPoolOptions {
   max: number;
   idleMs: number;
   connectTimeoutMs: number;
+  /** Callers that may wait while `max` connections are busy; the next one is refused at once (CUTOVER_ERR_UPSTREAM_BUSY). */
+  maxWaiters: number;
   /** An https upstream: connections are TLS with these options (CA, client certificate, servername). */
   tls?: ConnectionOptions;
 }
@@ -48,6 +51,10 @@ export class SocketPool {
       return;
     }
     if (this.open >= this.options.max) {
+      if (this.waiting.length >= this.options.maxWaiters) {
+        callback(Object.assign(new Error(`all ${this.options.max} connections to ${this.options.host}:${this.options.port} are busy and ${this.waiting.length} requests already wait`), { code: 'CUTOVER_ERR_UPSTREAM_BUSY' }), undefined);
+        return;
+      }
       this.waiting.push(callback);
       return;
     }

@@ -13,8 +13,7 @@ import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { createStorageRedactor } from '../parity/compare/redact.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './fast-lane.js';
-import { badRequestAnswer } from './http1.js';
-import { createFrontDoor, type RecordingTap } from './front-door.js';
+import { answerClientError, createFrontDoor, nodeServerOptions, type RecordingTap } from './front-door.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { StatefulShadowing } from './correlation-shadow.js';
 import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './correlation-store.js';
@@ -194,12 +193,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       if (!declared) throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `no service ${service} in the route catalogue (declared: ${catalogue.services.map((known) => known.name).join(', ')})`);
       const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap };
       const handler = createFrontDoor(parts);
-      const server = createServer({ keepAliveTimeout: keepAliveTimeoutMs }, handler);
-      // A malformed request line or header costs that connection only.
-      server.on('clientError', (_error, socket) => {
-        if (socket.writable) socket.end(badRequestAnswer);
-        else socket.destroy();
-      });
+      const server = createServer(nodeServerOptions(proxyOptions, keepAliveTimeoutMs), handler);
+      // A malformed request line or header, a head too large, a request too slow: that connection only, answered with its code.
+      server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerClientError(error, socket, metrics, service));
       httpServers.push(server);
       server.on('connection', (socket: Socket) => {
         httpConnections.add(socket);

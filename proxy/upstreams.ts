@@ -62,7 +62,7 @@ class MissingDispatcher extends Dispatcher {
 
 class MissingSockets extends SocketPool {
   constructor(private readonly failure: () => Error) {
-    super({ host: '', port: 0, max: 0, idleMs: 0, connectTimeoutMs: 0 });
+    super({ host: '', port: 0, max: 0, maxWaiters: 0, idleMs: 0, connectTimeoutMs: 0 });
   }
 
   override acquire(callback: Parameters<SocketPool['acquire']>[0]): void {
@@ -131,7 +131,7 @@ export class Upstreams {
           ...(tls ? { connect: tls } : {}),
         }),
         // Only serving answers ride the fast lane's sockets; this pool opens none until asked.
-        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, idleMs: socketIdleMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
+        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, maxWaiters: this.config.proxy.maxWaitersPerUpstream, idleMs: socketIdleMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
       };
       this.pools.set(key, upstream);
     }

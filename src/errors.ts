@@ -48,6 +48,10 @@ export const errorCodes = {
   CUTOVER_ERR_COUNTY_INVALID: { status: 400, hint: 'Fix the named inputs of `cutover init-county` (`cutover init-county --help` lists them); nothing was written.' },
   CUTOVER_ERR_COUNTY_EXISTS: { status: 409, hint: 'The county is already configured there: pass --force to overwrite its folder (new passwords, new secrets), or choose another county id or --dir.' },
   CUTOVER_ERR_COUNTY_CHECK_FAILED: { status: 500, hint: 'The written county configuration did not load in the legacy or reimplemented loaders (named in the message); a new folder was removed again. Fix the loaders\' complaint and run init-county again.' },
+  CUTOVER_ERR_REQUEST_HEADERS_TIMEOUT: { status: 408, hint: 'The client sent no complete request head within proxy.headersTimeoutMs (slowloris); the connection was closed. Send the head at once, or raise the bound.' },
+  CUTOVER_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'The client sent no complete request (head and body) within proxy.requestTimeoutMs; the connection was closed. On the node:http path a head not sent within proxy.headersTimeoutMs gets this code too.' },
+  CUTOVER_ERR_REQUEST_HEADERS_TOO_LARGE: { status: 431, hint: 'The request head is larger than proxy.maxHeaderBytes; send fewer or smaller headers (cookies), or raise the bound.' },
+  CUTOVER_ERR_UPSTREAM_BUSY: { status: 503, hint: 'Every connection to the serving upstream is busy and proxy.maxWaitersPerUpstream requests already wait for one; retry later, or raise proxy.connectionsPerUpstream or the bound.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -174,6 +174,21 @@ export const configSchema = z.object({
       upstreamTimeoutMs: z.number().int().positive().default(30_000),
       /** Keep-alive connections the proxy keeps per upstream. */
       connectionsPerUpstream: z.number().int().positive().default(128),
+      /**
+       * Bounds on the client side of the transport (slowloris, oversized heads), the same on the fast lane and on
+       * node:http (node's own defaults). A client that sends no complete head within `headersTimeoutMs`, or no complete
+       * request within `requestTimeoutMs`, gets 408 and its connection closes; a head over `maxHeaderBytes` gets 431.
+       */
+      headersTimeoutMs: z.number().int().positive().default(60_000),
+      requestTimeoutMs: z.number().int().positive().default(300_000),
+      maxHeaderBytes: z.number().int().min(1024).default(16_384),
+      /**
+       * Bytes of pipelined requests the fast lane buffers per connection while an exchange runs; past them it stops
+       * reading that client (TCP backpressure) until the exchange is done, as node:http does. Nothing is refused.
+       */
+      maxPipelinedBytes: z.number().int().min(1024).default(1_048_576),
+      /** Requests that may wait for a fast-lane connection to one upstream when all its connections are busy; beyond, 503. */
+      maxWaitersPerUpstream: z.number().int().positive().default(1024),
       /** Header that gives the canary's sticky key when there is no JWT subject, session user or county_id. */
       canaryKeyHeader: z.string().toLowerCase().default('x-cutover-canary-key'),
       shadow: z

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead } from '../../proxy/http1.js';
+import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead, tooLarge } from '../../proxy/http1.js';
 
 const head = (text: string) => Buffer.from(text, 'latin1');
 
@@ -8,7 +8,7 @@ describe('the fast lane request head parser', () => {
   it('reads method, target, headers as sent and the body framing', () => {
     const parsed = parseRequestHead(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\nhello'), 16384);
     expect(parsed).toMatchObject({ method: 'POST', target: '/echo?a=1', rawHeaders: ['Host', 'x', 'Content-Length', '5', 'X-Two', 'spaced'], framing: { kind: 'length', length: 5 }, close: false });
-    expect(parsed !== incomplete && parsed !== declined && !('refused' in parsed) && parsed.size).toBe(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\n').length);
+    expect(typeof parsed === 'object' && !('refused' in parsed) && parsed.size).toBe(head('POST /echo?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-Two:  spaced \r\n\r\n').length);
     expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n'), 16384)).toMatchObject({ framing: { kind: 'chunked' }, close: true });
   });
 
@@ -16,9 +16,10 @@ describe('the fast lane request head parser', () => {
     expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nX: \t\xa0a\xa0 \t\r\n\r\n'), 16384)).toMatchObject({ rawHeaders: ['Host', 'x', 'X', '\xa0a\xa0'] });
   });
 
-  it('waits for the rest of a head that is not complete, and declines one over its size limit', () => {
+  it('waits for the rest of a head that is not complete, and says when one is over its size limit, complete or not', () => {
     expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\n'), 16384)).toBe(incomplete);
-    expect(parseRequestHead(head(`GET / HTTP/1.1\r\nX: ${'a'.repeat(200)}`), 100)).toBe(declined);
+    expect(parseRequestHead(head(`GET / HTTP/1.1\r\nX: ${'a'.repeat(200)}`), 100)).toBe(tooLarge);
+    expect(parseRequestHead(head(`GET / HTTP/1.1\r\nX: ${'a'.repeat(200)}\r\n\r\n`), 100)).toBe(tooLarge);
   });
 
   it.each([
