@@ -1,6 +1,6 @@
 #!/bin/sh
 # Idempotent set-up for a fresh machine: Debian packages the legacy platform needs, then npm
-# packages (gdal-async compiles against libgdal-dev with build-essential, per .npmrc). Fast when everything is already there (dpkg-query and a node_modules check only).
+# packages, then gdal-async's binding against libgdal-dev (scripts/gdal-binding.sh). Fast when everything is already there (dpkg-query and a node_modules check only).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -30,3 +30,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: installing npm packages" >&2
   npm ci --no-audit --no-fund >&2
 fi
+
+# npm does not run gdal-async's install script (allowScripts); its build against Debian's GDAL is here.
+sh scripts/gdal-binding.sh
