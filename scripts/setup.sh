@@ -26,7 +26,13 @@ fi
 # `cutover up` calls this with --system-only: it needs the Debian packages, npm is already done.
 [ "${1:-}" = "--system-only" ] && exit 0
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # A link to an install shared by several checkouts (git worktrees): npm ci would empty the
+  # shared tree through the link and replace the link with a directory of its own.
+  if [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: node_modules links to a shared install older than package-lock.json; not running npm ci through the link (run it where the install lives)" >&2
+  fi
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
   npm ci --no-audit --no-fund >&2
 fi
