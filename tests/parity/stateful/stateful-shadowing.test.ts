@@ -237,10 +237,15 @@ describe('every job plugin shadowed through the proxy', () => {
     { name: 'reporting', table: 'report_jobs', id: 'report_id', body: () => ({ report_type: 'assessment_roll', county_id: 'test_county', parameters: { year: 2025 } }) },
     { name: 'market-analysis', table: 'market_analysis_jobs', id: 'job_id', body: () => ({ analysis_type: 'sales_ratio_study', county_id: 'test_county' }) },
     { name: 'valuation', table: 'valuation_jobs', id: 'job_id', body: () => ({ county_id: 'test_county', property_id: propertyId }) },
+    // /plugins/market-analysis (contract 1b.D): its jobs run after the 202, in the same table.
+    {
+      name: 'market-analysis.plugin', prefix: '/plugins/market-analysis', table: 'market_analysis_jobs', id: 'job_id',
+      body: () => ({ analysis_type: 'market_valuation', county_id: 'test_county', parameters: { start_date: '2020-01-01' } }),
+    },
   ];
   for (const plugin of plugins) {
     it(`correlates ${plugin.name} jobs: status and results of A reach the shadow as B, and the job rows are compared`, async () => {
-      const prefix = `/plugins/v1/${plugin.name}`;
+      const prefix = 'prefix' in plugin ? plugin.prefix : `/plugins/v1/${plugin.name}`;
       const run = await ask(`${plain.url}${prefix}/run`, plugin.body());
       expect(run.status).toBeLessThan(300);
       const id: string = run.json[plugin.id];
