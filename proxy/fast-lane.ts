@@ -32,6 +32,7 @@ import { refusalAnswer, type RefusalCode } from './framing.js';
 import type { RefusalReason } from './metrics.js';
 import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
+import { requestLogEntry } from './request-log.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { PooledSocket } from './socket-pool.js';
 import type { Upstream } from './upstreams.js';
@@ -843,6 +844,8 @@ class Exchange {
     try {
       if (this.capture) this.capture.onDone(result);
       else if (!clientFault) recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
+      const { service, requestLog } = this.parts;
+      if (requestLog) requestLog(requestLogEntry({ service, route: this.routeId, method: this.head.method, path: this.head.target, rawHeaders: this.head.rawHeaders }, this.decision, result));
     } catch {
       // What is recorded of an answer never changes the answer, nor stops the connection going on.
       this.parts.metrics.internalError(this.parts.service, 'record');

@@ -18,6 +18,7 @@ import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
 import { hasBody, readRequestBody } from './request-body.js';
+import { requestLogEntry, type RequestLog } from './request-log.js';
 import type { StatefulShadowing } from './correlation-shadow.js';
 import type { ShadowBudget } from './shadow.js';
 import { recordLatency, serveWithShadow, shadowLimits, type ShadowParts } from './shadow-exchange.js';
@@ -38,6 +39,8 @@ export interface FrontDoorParts {
   stateful?: StatefulShadowing | undefined;
   /** `cutover record`'s tap (parity/runner/record-tap.ts); absent in normal serving. */
   tap?: RecordingTap | undefined;
+  /** One entry per served request (proxy/request-log.ts); absent, nothing is logged per request. */
+  requestLog?: RequestLog | undefined;
 }
 
 /** One served exchange handed to a recording tap: the request as the proxy got it and the answer as captured. */
@@ -152,7 +155,7 @@ function refusedFraming(req: IncomingMessage, res: ServerResponse, metrics: Prox
 }
 
 export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
-  const { service, catalogue, flags, upstreams, metrics, unknownTraffic, options, tap } = parts;
+  const { service, catalogue, flags, upstreams, metrics, unknownTraffic, options, tap, requestLog } = parts;
   const shadowParts = shadowPartsOf(parts);
   const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
 
@@ -166,13 +169,19 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
   ): void {
     const routeId = route?.id ?? unknownRouteId;
     metrics.request(service, routeId, decision.mode, decision.serving);
+    const logged = requestLog
+      ? (result: SideResult) => {
+          onDone(result);
+          requestLog(requestLogEntry({ service, route: routeId, method: request.method, path: request.path, rawHeaders: request.headers }, decision, result));
+        }
+      : onDone;
     forward(upstreams.for(service, route, decision.serving, 'serving'), request, res, {
       side: decision.serving,
       routeId,
       timeoutMs: options.upstreamTimeoutMs,
       extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', decision.serving] : [],
       captureLimit,
-      onDone,
+      onDone: logged,
       onRecordFailed: () => metrics.internalError(service, 'record'),
     });
   }

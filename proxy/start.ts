@@ -29,6 +29,7 @@ import type { NoiseProfile } from '../parity/compare/noise.js';
 import { ShadowBudget } from './shadow.js';
 import { shadowLimits } from './shadow-exchange.js';
 import { Upstreams } from './upstreams.js';
+import type { RequestLog } from './request-log.js';
 
 export interface StartProxyOptions {
   config: CutoverConfig;
@@ -55,6 +56,8 @@ export interface StartProxyOptions {
   };
   /** `cutover record`'s tap: exchanges of unshadowed routes it wants are handed to it (off the request path). */
   tap?: RecordingTap;
+  /** One entry per served request (`cutover proxy --log-format json`); nothing is logged per request when absent. */
+  requestLog?: RequestLog;
   /** Calibrated noise per route (live-noise.ts with the NoiseStore); the routes' pinned noise alone when absent. */
   noise?: (routeId: string) => NoiseProfile | undefined;
 }
@@ -191,7 +194,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
     for (const service of options.services ?? catalogue.services.map((declared) => declared.name)) {
       const declared = catalogue.services.find((candidate) => candidate.name === service);
       if (!declared) throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `no service ${service} in the route catalogue (declared: ${catalogue.services.map((known) => known.name).join(', ')})`);
-      const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap };
+      const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap, requestLog: options.requestLog };
       const handler = createFrontDoor(parts);
       const server = createServer(nodeServerOptions(proxyOptions, keepAliveTimeoutMs), handler);
       // A malformed request line or header, a head too large, a request too slow: that connection only, answered with its code.

@@ -153,7 +153,7 @@ export const configSchema = z.object({
       admin: endpoint(8009),
       /** On SIGTERM: how long in-flight requests and shadow copies have to finish before they are cut, then observations are flushed. */
       drainTimeoutMs: z.number().int().positive().default(10_000),
-      /** `json`: one JSON object per line and event (start, upstream checks, flag source, drain, stop); `text`: lines for a terminal. */
+      /** `json`: one JSON object per line and event (start, upstream checks, flag source, each served request with its id, drain, stop); `text`: lines for a terminal, without the requests. */
       logFormat: z.enum(['text', 'json']).default('text'),
       /**
        * Bearer tokens of the admin API by name; the name is the actor the audit log records for

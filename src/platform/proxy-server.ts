@@ -17,6 +17,7 @@ import { PgNoiseStore } from '../../parity/runner/noise-store.js';
 import { PgCorrelationStore } from '../../proxy/correlation-store-pg.js';
 import { LiveNoise } from '../../proxy/live-noise.js';
 import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import type { RequestLogEntry } from '../../proxy/request-log.js';
 import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start.js';
 import { upstreamsInUse, upstreamTls, upstreamVariable, type UpstreamAddress } from '../../proxy/upstream-address.js';
 import type { CutoverConfig } from '../config/schema.js';
@@ -91,6 +92,10 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       unknownTrafficStore: unknownTraffic,
       stateful: { correlationStore: correlations, ...(options.stateParity ? { stateParity: options.stateParity } : {}) },
       noise: (routeId) => noise.forRoute(routeId),
+      // JSON logs carry one line per served request, with its id; a terminal gets the events only.
+      ...(config.proxy.logFormat === 'json'
+        ? { requestLog: (entry: RequestLogEntry) => log('request', `${entry.method} ${entry.path} ${entry.status ?? entry.failure} (${entry.servedBy})`, { ...entry }) }
+        : {}),
     });
     undo.push(() => proxy.close());
     // Promotions (canary, reimpl, retired) go through the readiness gate first, on every instance alike.

@@ -77,6 +77,19 @@ describe('cutover proxy in front of services it did not start', () => {
     expect(answer.json).toMatchObject({ code: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE', side: 'legacy' });
   });
 
+  it('logs each served request as one JSON line with its request id, the client\'s when it sent one', async () => {
+    const answer = await fetch(`${proxy.doors.sync}/counties?logged=1`, { headers: { 'x-request-id': 'req-7f3a' } });
+    expect(answer.status).toBe(200);
+    await answer.arrayBuffer();
+    const entry = await proxy.waitFor('request', 10_000, (line) => line.requestId === 'req-7f3a');
+    expect(entry).toMatchObject({ level: 'info', service: 'sync', route: 'sync.counties.list', method: 'GET', path: '/counties?logged=1', servedBy: 'legacy', status: 200 });
+    expect(typeof entry.time).toBe('string');
+    // Without one, the entry gets an id of its own.
+    expect((await fetch(`${proxy.doors.sync}/health?logged=2`)).status).toBe(200);
+    const own = await proxy.waitFor('request', 10_000, (line) => line.path === '/health?logged=2');
+    expect(own.requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('says it is alive and ready on the admin port', async () => {
     expect((await fetch(`${proxy.adminUrl}/livez`)).status).toBe(200);
     const ready = await fetch(`${proxy.adminUrl}/readyz`);
