@@ -52,6 +52,9 @@ export const errorCodes = {
   CUTOVER_ERR_REQUEST_TIMEOUT: { status: 408, hint: 'The client sent no complete request (head and body) within proxy.requestTimeoutMs; the connection was closed. On the node:http path a head not sent within proxy.headersTimeoutMs gets this code too.' },
   CUTOVER_ERR_REQUEST_HEADERS_TOO_LARGE: { status: 431, hint: 'The request head is larger than proxy.maxHeaderBytes; send fewer or smaller headers (cookies), or raise the bound.' },
   CUTOVER_ERR_UPSTREAM_BUSY: { status: 503, hint: 'Every connection to the serving upstream is busy and proxy.maxWaitersPerUpstream requests already wait for one; retry later, or raise proxy.connectionsPerUpstream or the bound.' },
+  CUTOVER_ERR_OLLAMA_UNREACHABLE: { status: 503, hint: 'No Ollama answers at OLLAMA_URL (ollama.url): start it (`ollama serve`, or `cutover ollama-standin` for tests) or point OLLAMA_URL / --url at it.' },
+  CUTOVER_ERR_MODEL_PULL_OFFLINE: { status: 503, hint: 'The Ollama cannot reach its registry (no internet): load the model from a GGUF file, a Modelfile with `FROM /path/to/model.gguf` and `ollama create <model> -f Modelfile`, then run `cutover pull-model` again to confirm it.' },
+  CUTOVER_ERR_MODEL_PULL_FAILED: { status: 502, hint: 'Ollama reached its registry but the pull failed (an unknown model name, a full disk...: see the message); check the name with `ollama list` or on ollama.com/library.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -16,5 +16,6 @@ import { seedCommand } from './commands/seed.js';
 import { proxyCommand } from './commands/proxy.js';
 import { upCommand } from './commands/up.js';
 import { initCountyCommand } from './commands/init-county.js';
+import { pullModelCommand } from './commands/pull-model.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand];

@@ -1,6 +1,6 @@
 /**
  * The Ollama stand-in: an HTTP server speaking the part of Ollama's protocol the narrators use
- * (/api/generate, /api/chat, /api/tags, /api/version, and the OpenAI-compatible
+ * (/api/generate, /api/chat, /api/tags, /api/version, /api/pull, and the OpenAI-compatible
  * /v1/chat/completions real Ollama also serves), answering deterministically, recording
  * every request byte for byte, and injecting faults on demand. The harness starts it when no
  * real Ollama answers at OLLAMA_URL. node:http rather than fastify: it must keep the exact raw
@@ -14,6 +14,7 @@ import { FaultPlan, faultSchema, type Fault, type FaultSpec } from './standin-fa
 import { isRecord, parseJson, sendJson, withTag } from './standin-http.js';
 import { RequestLog, type ReceivedRequest } from './standin-log.js';
 import { answerChatCompletion } from './standin-openai.js';
+import { answerPull, type StandinRegistry } from './standin-pull.js';
 import { complete, type Completion } from './standin-text.js';
 
 /** What /api/version answers; the `-standin` suffix (and the header below) tell it from a real Ollama. */
@@ -32,6 +33,8 @@ export interface OllamaStandinOptions {
   faults?: FaultSpec;
   /** How many requests the log keeps (the newest); default 10 000. */
   maxRecorded?: number;
+  /** The simulated registry /api/pull pulls from (default: online, every model). */
+  registry?: StandinRegistry;
 }
 
 export interface OllamaStandin {
@@ -219,6 +222,7 @@ export async function startOllamaStandin(options: OllamaStandinOptions = {}): Pr
       if (!models.includes(withTag(model))) return sendJson(response, 404, { error: `model '${model}' not found` });
       return answerGeneration(kind, entry.json, response);
     }
+    if (method === 'POST' && path === '/api/pull') return answerPull(entry.json, models, options.registry ?? {}, response);
     if (method === 'POST' && path === '/v1/chat/completions') return answerChatCompletion(entry.json, models, response);
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('404 page not found');
