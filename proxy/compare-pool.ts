@@ -16,7 +16,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Route } from '../flags/route-catalogue.js';
 import { CutoverError, type ErrorCode } from '../src/errors.js';
 import type { SideResult } from './capture.js';
-import type { CompareExtras, Comparison } from './compare.js';
+import { compareAnswers, compareAnswersAsync, type CompareExtras, type Comparison } from './compare.js';
+import { settleEventualState } from './eventual-state.js';
 
 /** One exchange to judge: both answers, the route (rules, job states), serving → shadow id pairs, what else the engine is told. */
 export interface CompareJob {
@@ -25,6 +26,18 @@ export interface CompareJob {
   route: Route;
   correlations: ReadonlyMap<string, string>;
   extras: CompareExtras;
+}
+
+/** Judges a job on the engine's async path (exported files opened with GDAL), job races settled: what a worker runs. */
+export async function judgeJob(job: CompareJob): Promise<Comparison> {
+  const compared = await compareAnswersAsync(job.serving, job.shadow, job.route.compare, undefined, job.correlations, job.extras);
+  return settleEventualState(job.route, job.serving, job.shadow, compared);
+}
+
+/** judgeJob without I/O, for small exchanges compared on the proxy's loop (never a route that compares files). */
+export function judgeJobInline(job: CompareJob): Comparison {
+  const compared = compareAnswers(job.serving, job.shadow, job.route.compare, undefined, job.correlations, job.extras);
+  return settleEventualState(job.route, job.serving, job.shadow, compared);
 }
 
 export interface WorkerRequest {
@@ -129,7 +142,8 @@ export class ComparePool {
 
   private childOf(slot: Slot): ChildProcess {
     if (slot.child) return slot.child;
-    const child = fork(workerScript, [], { execArgv: workerExecArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // Its own process group: a terminal's Ctrl-C signals the proxy's group, and the proxy still compares what it has queued while it closes.
+    const child = fork(workerScript, [], { execArgv: workerExecArgv, serialization: 'advanced', detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     slot.child = child;
     slot.startedAt = Date.now();
     // An idle worker never keeps the proxy (or a test run) alive; one with jobs does, until they end.

@@ -1,8 +1,9 @@
 /**
  * Where observations are made and recorded, off the request path: finished exchanges are
- * queued (bounded in count and in bytes), compared in the comparison workers (compare-pool.ts,
- * never on the event loop that serves), counted in the metrics, and written to the store in
- * batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
+ * queued (bounded in count and in bytes), compared — in the comparison workers (compare-pool.ts)
+ * unless small enough that a worker round trip would cost the serving loop more than the
+ * comparison (proxy.compare.inlineMaxBytes: those a slice per turn here) — counted in the
+ * metrics, and written to the store in batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
  * counted by its error code and not recorded. Old observations are pruned by retention.
  * What is kept is redacted once compared (proxy/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
@@ -16,7 +17,7 @@ import type { NoiseProfile } from '../parity/compare/noise.js';
 import { createStorageRedactor, type Redactor } from '../parity/compare/redact.js';
 import { defaultPiiFields } from '../src/config/schema.js';
 import type { TimeWindow } from '../parity/compare/timestamp.js';
-import type { ComparePool } from './compare-pool.js';
+import { judgeJobInline, type CompareJob, type ComparePool } from './compare-pool.js';
 import type { Comparison } from './compare.js';
 import { servingToShadow, type Correlation } from './correlation.js';
 import { CutoverError } from '../src/errors.js';
@@ -44,6 +45,8 @@ export interface RecorderOptions {
   maxQueued: number;
   /** Bytes the queue may hold (exchangeBytes before comparison, observationBytes after); beyond it new exchanges are dropped. */
   maxQueuedBytes: number;
+  /** Exchanges with at most this many body bytes (and no file comparison) are compared on this loop, not in a worker. */
+  inlineMaxBytes: number;
   retentionHours: number;
   mismatchBodySampleRate: number;
   mismatchBodyMaxBytes: number;
@@ -74,6 +77,8 @@ export function observationBytes(observation: Observation): number {
   for (const difference of observation.differences) bytes += difference.path.length + (difference.serving?.length ?? 0) + (difference.shadow?.length ?? 0) + (difference.detail?.length ?? 0);
   return bytes;
 }
+/** Inline comparisons made per turn of the event loop, so a burst never holds the loop long. */
+const inlineSlice = 50;
 const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
 const pruneEveryMs = 60_000;
 
@@ -91,7 +96,11 @@ export function windowOf(exchange: Exchange, now = Date.now()): TimeWindow {
 }
 
 export class ObservationRecorder {
+  /** Exchanges for the comparison workers, waiting for room in the pool. */
   private readonly waiting: Exchange[] = [];
+  /** Small exchanges compared on this loop, a slice per turn (never in the tick that settled them). */
+  private readonly inline: Exchange[] = [];
+  private inlineScheduled = false;
   private readonly ready: Observation[] = [];
   private bytes = 0;
   /** Observations of the batch being written: still held, still counted. */
@@ -129,9 +138,41 @@ export class ObservationRecorder {
       return false;
     }
     this.bytes += bytes;
-    this.waiting.push(exchange);
-    this.pump();
+    if (this.comparesInline(exchange)) {
+      this.inline.push(exchange);
+      this.scheduleInline();
+    } else {
+      this.waiting.push(exchange);
+      this.pump();
+    }
     return true;
+  }
+
+  private comparesInline(exchange: Exchange): boolean {
+    return exchange.serving.body.length + exchange.shadow.body.length <= this.options.inlineMaxBytes && exchange.route.compare.paths?.['$']?.as !== 'file';
+  }
+
+  private scheduleInline(): void {
+    if (this.inlineScheduled) return;
+    this.inlineScheduled = true;
+    setImmediate(() => this.compareInline());
+  }
+
+  private compareInline(): void {
+    this.inlineScheduled = false;
+    for (const exchange of this.inline.splice(0, inlineSlice)) {
+      this.comparing++;
+      let comparison: Comparison;
+      try {
+        comparison = judgeJobInline(this.jobOf(exchange));
+      } catch (error) {
+        // The engine may throw (a stack overflow on deeply nested JSON): that exchange is lost, not the proxy.
+        this.failed(exchange, new CutoverError('CUTOVER_ERR_COMPARISON_FAILED', `the comparison threw: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`));
+        continue;
+      }
+      this.observed(exchange, comparison);
+    }
+    if (this.inline.length > 0) this.scheduleInline();
   }
 
   /** Hands queued exchanges to the comparison pool as it has room. */
@@ -146,7 +187,7 @@ export class ObservationRecorder {
     }
   }
 
-  private jobOf(exchange: Exchange) {
+  private jobOf(exchange: Exchange): CompareJob {
     return {
       serving: exchange.serving,
       shadow: exchange.shadow,
@@ -191,7 +232,7 @@ export class ObservationRecorder {
   private compareEnded(): void {
     this.comparing--;
     this.pump();
-    if (this.waiting.length === 0 && this.comparing === 0) for (const resolve of this.compared.splice(0)) resolve();
+    if (this.inline.length === 0 && this.waiting.length === 0 && this.comparing === 0) for (const resolve of this.compared.splice(0)) resolve();
   }
 
   private observe(exchange: Exchange, comparison: Comparison): Observation {
@@ -265,12 +306,12 @@ export class ObservationRecorder {
 
   /** Observations waiting to be compared or written. */
   get queued(): number {
-    return this.waiting.length + this.comparing + this.ready.length + this.inWrite;
+    return this.inline.length + this.waiting.length + this.comparing + this.ready.length + this.inWrite;
   }
 
   /** Compares and writes everything queued so far. */
   async flush(): Promise<void> {
-    if (this.waiting.length > 0 || this.comparing > 0) await new Promise<void>((resolve) => this.compared.push(resolve));
+    if (this.inline.length > 0 || this.waiting.length > 0 || this.comparing > 0) await new Promise<void>((resolve) => this.compared.push(resolve));
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     await this.write();

@@ -150,6 +150,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
   const recorder = new ObservationRecorder(options.observationStore, metrics, comparer, {
     redactor,
     ...proxyOptions.observations,
+    inlineMaxBytes: proxyOptions.compare.inlineMaxBytes,
     mismatchBodySampleRate: proxyOptions.shadow.mismatchBodySampleRate,
     mismatchBodyMaxBytes: proxyOptions.shadow.mismatchBodyMaxBytes,
     ...(options.random ? { random: options.random } : {}),

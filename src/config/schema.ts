@@ -241,6 +241,13 @@ export const configSchema = z.object({
           workers: z.number().int().positive().default(1),
           /** Longest one comparison may take (a 64 MiB download opened with GDAL takes seconds); past it the worker is killed and replaced. */
           timeoutMs: z.number().int().positive().default(60_000),
+          /**
+           * Exchanges whose two captured bodies together hold at most this many bytes, on a route
+           * that compares no exported file, are compared on the proxy's own loop a slice per turn:
+           * there a comparison costs ~10 µs, less than sending it to a worker (~30 µs of
+           * serialising and IPC). Larger ones go to the workers. 0 sends every comparison to a worker.
+           */
+          inlineMaxBytes: z.number().int().nonnegative().default(16_384),
         })
         .prefault({}),
     })

@@ -4,6 +4,7 @@
 // — the client's answer is the serving side's, the failure is counted, and the next exchange
 // is compared by a worker started in its place.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
@@ -47,7 +48,8 @@ const flags = new ManualFlags();
 
 beforeAll(async () => {
   upstreams = await startUpstreams();
-  proxy = await startProxy({ config: configFor(upstreams), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: store, services: ['sync'] });
+  // Every comparison goes to a worker here, however small (proxy.compare.inlineMaxBytes 0).
+  proxy = await startProxy({ config: configFor(upstreams, { proxy: { compare: { inlineMaxBytes: 0 } } }), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: store, services: ['sync'] });
   url = proxy.urls.sync!;
   flags.set('sync.gis-export.download', 'shadow');
   flags.set('sync.health', 'shadow');
@@ -72,6 +74,22 @@ const healthObserved = (count: number) =>
     const found = await store.list({ routeId: 'sync.health' });
     return found.length >= count ? found : undefined;
   }, 20_000);
+
+/** Process ids of this test process's comparison workers. */
+const workers = () =>
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('compare-worker'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const metric = async (name: string) => (await proxy.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#'));
 
@@ -115,12 +133,25 @@ describe('a comparison that fails in its worker', () => {
     expect((await healthObserved(1)).map((observation) => observation.verdict)).toEqual(['matched']);
   });
 
+  it('costs that observation only when it is small enough to be compared on the proxy’s own loop', async () => {
+    const inline = await startProxy({ config: configFor(upstreams), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: new FakeObservationStore(), services: ['sync'] });
+    try {
+      upstreams.legacy.behave((_req, res) => send(res, deep('1'), 'application/json'));
+      upstreams.reimpl.behave((_req, res) => send(res, deep('2'), 'application/json'));
+      expect((await call(`${inline.urls.sync}/health`)).body.equals(deep('1'))).toBe(true);
+      const failures = async () => (await inline.metrics.registry.getSingleMetricAsString('cutover_proxy_comparison_failures_total')).split('\n');
+      await eventually(async () => ((await failures()).includes('cutover_proxy_comparison_failures_total{route="sync.health",code="CUTOVER_ERR_COMPARISON_FAILED"} 1') ? true : undefined), 10_000);
+      // Compared here, not in a worker: none was started for it.
+      expect(await inline.metrics.registry.getSingleMetricAsString('cutover_proxy_compare_worker_restarts_total')).not.toMatch(/ \d+$/m);
+      expect((await call(`${inline.urls.sync}/health`)).body.equals(deep('1'))).toBe(true);
+    } finally {
+      await inline.close();
+    }
+  });
+
   it('is restarted and counted when its worker dies, and the proxy serves on', async () => {
-    const workers = () =>
-      execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
-        .split('\n')
-        .filter((line) => line.includes('compare-worker'))
-        .map((line) => Number(line.trim().split(/\s+/)[0]));
+    upstreams.legacy.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
+    upstreams.reimpl.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
     const [worker] = await eventually(() => (workers().length === 1 ? workers() : undefined));
     process.kill(worker!, 'SIGKILL');
     await eventually(async () => ((await metric('cutover_proxy_compare_worker_restarts_total')).some((line) => line === 'cutover_proxy_compare_worker_restarts_total{reason="died"} 1') ? true : undefined));
@@ -135,7 +166,7 @@ describe('a comparison that fails in its worker', () => {
 describe('a comparison past proxy.compare.timeoutMs', () => {
   it('has its worker killed and replaced, is counted, and changes nothing the client gets', async () => {
     // 1 ms: no worker even starts that fast, so the first comparison always runs past it.
-    const impatient = await startProxy({ config: configFor(upstreams, { proxy: { compare: { timeoutMs: 1 } } }), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: new FakeObservationStore(), services: ['sync'] });
+    const impatient = await startProxy({ config: configFor(upstreams, { proxy: { compare: { timeoutMs: 1, inlineMaxBytes: 0 } } }), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: new FakeObservationStore(), services: ['sync'] });
     try {
       const served = Buffer.from('{"status":"healthy","n":1}');
       upstreams.legacy.behave((_req, res) => send(res, served, 'application/json'));
@@ -147,5 +178,31 @@ describe('a comparison past proxy.compare.timeoutMs', () => {
     } finally {
       await impatient.close();
     }
+  });
+});
+
+describe('closing the proxy', () => {
+  /** The process group of a process (field 5 of /proc/<pid>/stat). */
+  const groupOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
+
+  it('ends its comparison worker once the last comparison is recorded; a Ctrl-C to the proxy’s process group never reaches the worker', async () => {
+    const before = new Set(workers());
+    const closing = await startProxy({ config: configFor(upstreams, { proxy: { compare: { inlineMaxBytes: 0 } } }), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: new FakeObservationStore(), services: ['sync'] });
+    const served = Buffer.from('{"status":"healthy"}');
+    upstreams.legacy.behave((_req, res) => send(res, served, 'application/json'));
+    upstreams.reimpl.behave((_req, res) => send(res, served, 'application/json'));
+    await call(`${closing.urls.sync}/health`);
+    const [worker] = await eventually(() => {
+      const started = workers().filter((pid) => !before.has(pid));
+      return started.length === 1 ? started : undefined;
+    });
+    expect(groupOf(worker!)).not.toBe(groupOf(process.pid));
+    await eventually(async () => {
+      await closing.flushObservations();
+      return (await closing.metrics.registry.getSingleMetricAsString('cutover_proxy_shadow_verdicts_total')).includes('verdict="matched"} 1') ? true : undefined;
+    }, 10_000);
+    expect(alive(worker!)).toBe(true);
+    await closing.close();
+    await eventually(() => (alive(worker!) ? undefined : true), 5_000);
   });
 });
