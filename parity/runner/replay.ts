@@ -74,7 +74,7 @@ export function checkUpdateMode(mode: string | undefined, env: NodeJS.ProcessEnv
 
 const terminalStates = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-interface LiveAnswer {
+export interface LiveAnswer {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
@@ -212,14 +212,7 @@ async function replayOne(
     for (const [recorded, live] of correlations) out = out.split(recorded).join(live);
     return out;
   };
-  const path = substitute(fixture.request.path);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(fixture.request.headers)) {
-    if (name === 'authorization' && value.includes(redacted)) headers[name] = `Bearer ${(await logins.tokens(fixture.user)).access}`;
-    else if (name === 'cookie' && value.includes(redacted)) headers[name] = await logins.sessionCookie(fixture.user);
-    else headers[name] = value;
-  }
-  const body = await requestBody(fixture, options.passwords, logins, substitute);
+  const { path, headers, body } = await liveRequest(fixture, options.passwords, logins, substitute);
   const base = (route.upstream && options.target.upstreams?.[route.upstream]) ?? options.target.urls[route.service];
   const send = () => sendRequest(`${base}${path}`, fixture.request.method, headers, body, options.requestTimeoutMs ?? 30_000);
   const askedAt = Date.now();
@@ -321,6 +314,22 @@ function pickHeaders(fixture: Fixture, live: Record<string, string>): Record<str
   return Object.fromEntries(names.filter((name) => live[name] !== undefined).map((name) => [name, live[name]!]));
 }
 
+/** A fixture's request made sendable: recorded values substituted, redacted credentials replaced by a fresh login as the recorded user. */
+export async function liveRequest(
+  fixture: Fixture,
+  passwords: Readonly<Record<string, string>>,
+  logins: ReplayLogins,
+  substitute: (text: string) => string,
+): Promise<{ path: string; headers: Record<string, string>; body: Buffer | undefined }> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fixture.request.headers)) {
+    if (name === 'authorization' && value.includes(redacted)) headers[name] = `Bearer ${(await logins.tokens(fixture.user)).access}`;
+    else if (name === 'cookie' && value.includes(redacted)) headers[name] = await logins.sessionCookie(fixture.user);
+    else headers[name] = value;
+  }
+  return { path: substitute(fixture.request.path), headers, body: await requestBody(fixture, passwords, logins, substitute) };
+}
+
 /**
  * The request body to send: recorded ids substituted, and redacted credentials of a login
  * replaced by the recorded user's — its password (form or JSON), a fresh refresh token.
@@ -346,7 +355,8 @@ async function requestBody(fixture: Fixture, passwords: Readonly<Record<string, 
   return Buffer.from(substitute(text), 'utf8');
 }
 
-async function sendRequest(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<LiveAnswer> {
+/** Sends one request and reads the whole answer (redirects not followed: a 302 is an answer). */
+export async function sendRequest(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<LiveAnswer> {
   const response = await fetch(url, { method, headers, body: body ? new Uint8Array(body) : undefined, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
   const bytes = Buffer.from(await response.arrayBuffer());
   const out: Record<string, string> = {};

@@ -17,5 +17,6 @@ import { proxyCommand } from './commands/proxy.js';
 import { upCommand } from './commands/up.js';
 import { initCountyCommand } from './commands/init-county.js';
 import { pullModelCommand } from './commands/pull-model.js';
+import { trafficCommand } from './commands/traffic.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand];

@@ -73,7 +73,8 @@ function besideLegacySpecs(config: CutoverConfig, databaseUrl: string, ollamaUrl
       config,
       { ...shadowReimplEnv, ollamaUrl, syncServiceUrl: url(config.shadowReimpl.sync), narratorUrl: proxy.urls.narrator! },
       config.shadowReimpl,
-      { idPrefix: 'shadow-reimpl', only: ['gateway'] },
+      // The narrator too: a shadowed analysis of a correlated GIS job is sent to the instance that reads the shadow schema's jobs.
+      { idPrefix: 'shadow-reimpl', only: ['gateway', 'narrator'] },
     ),
   ];
   return [...reimpl, ...shadowLegacy, ...shadowReimpl];

@@ -1,8 +1,8 @@
 /**
  * The main job, as a migration engineer would run it on day one: with the whole stack up,
- * shadow the sync and narrator routes against the TypeScript reimplementation, drive real
- * traffic through the proxy (a GIS export end to end, reads, the job plugins, the narrator),
- * and write the parity report.
+ * shadow the sync, gateway and narrator routes against the TypeScript reimplementation, drive
+ * real traffic through the proxy (a GIS export end to end, reads, the job plugins, the
+ * narrator, then `cutover traffic` over every catalogued route), and write the parity report.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { createStorageRedactor } from '../../parity/compare/redact.js';
 import { collectReport, writeReport } from '../report/write-report.js';
 import type { CutoverStack } from './cutover-stack.js';
 import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
+import { defaultFixturesDir } from '../../parity/runner/fixture.js';
+import { runTraffic, type TrafficSummary } from '../../parity/runner/traffic.js';
 
 export interface MainJobOptions {
   countyId: string;
@@ -22,12 +24,16 @@ export interface MainJobOptions {
   shadow: readonly string[];
   reportDir?: string;
   log: (line: string) => void;
+  /** `cutover traffic` after the scripted requests: this rate (requests/s) for this long; absent, none. */
+  traffic?: { rate: number; durationMs: number };
 }
 
 export interface MainJobOutcome {
   export: ExportOutcome;
   exportFiles: string[];
   requests: number;
+  /** What `cutover traffic` sent and got, when it ran. */
+  traffic?: TrafficSummary;
   report: Report;
   reportPaths: { json: string; markdown: string; html: string };
 }
@@ -118,6 +124,22 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     count(await post(gateway, `/api/v1/ai/${task}`, { text: `Parcel ${firstProperty[0]?.property_id ?? ''} in ${options.countyId}: assessed value rose 7% after the 2024 revaluation.` }, token));
   }
 
+  let traffic: TrafficSummary | undefined;
+  if (options.traffic) {
+    log(`cutover traffic: ${options.traffic.rate} requests/s for ${options.traffic.durationMs / 1000} s over every catalogued route...`);
+    traffic = await runTraffic({
+      catalogue: stack.catalogue,
+      urls: { gateway, sync, ...(stack.proxy.urls.narrator ? { narrator: stack.proxy.urls.narrator } : {}) },
+      rate: options.traffic.rate,
+      durationMs: options.traffic.durationMs,
+      fixturesDir: defaultFixturesDir,
+      passwords: stack.config.fixtures.replayPasswords,
+      stream: { write: (text: string) => (log(text.trimEnd()), true), isTTY: false } as unknown as NodeJS.WritableStream,
+      tty: false,
+    });
+    requests += traffic.sent;
+  }
+
   // The last shadow copies (the narrator's) may still be answering; their observations belong to this run.
   const copiesDeadline = Date.now() + stack.config.proxy.shadow.timeoutMs;
   while (stack.proxy.health().shadowInFlight > 0 && Date.now() < copiesDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -139,6 +161,7 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     export: outcome,
     exportFiles: existsSync(folder) ? readdirSync(folder).map((file) => join(folder, file)) : [],
     requests,
+    ...(traffic ? { traffic } : {}),
     report: collected,
     reportPaths,
   };

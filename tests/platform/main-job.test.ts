@@ -34,6 +34,10 @@ async function count(url: string, sql: string): Promise<number> {
   }
 }
 
+/** What the main job's `cutover traffic` is asked for: 40 requests/s for 30 s, every catalogued route. */
+const trafficRate = 40;
+const trafficSeconds = 30;
+
 describe('the main job on the whole stack', () => {
   let database: IsolatedDatabase;
   let stack: CutoverStack;
@@ -51,8 +55,15 @@ describe('the main job on the whole stack', () => {
       },
     });
     stack = await startCutoverStack(config, () => undefined);
-    outcome = await runMainJob(stack, { countyId: 'benton_wa', format: 'GeoJSON', shadow: ['sync.*', 'narrator.*'], reportDir: join(stateDir, 'report'), log: () => undefined });
-  }, 180_000);
+    outcome = await runMainJob(stack, {
+      countyId: 'benton_wa',
+      format: 'GeoJSON',
+      shadow: ['sync.*', 'gateway.*', 'narrator.*'],
+      reportDir: join(stateDir, 'report'),
+      log: () => undefined,
+      traffic: { rate: trafficRate, durationMs: trafficSeconds * 1000 },
+    });
+  }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
@@ -74,36 +85,65 @@ describe('the main job on the whole stack', () => {
     for (const file of outcome.exportFiles) expect(existsSync(file)).toBe(true);
   });
 
-  it('records an observation for the shadowed routes it drove, and none of them errored', () => {
-    const observed = outcome.report.routes.filter((route) => route.observations > 0).map((route) => route.routeId);
-    expect(observed).toEqual(expect.arrayContaining(['sync.properties.list', 'sync.gis-export.run', 'sync.gis-export.status', 'narrator.summarize']));
+  it('drives traffic at the asked rate over every catalogued route, open loop, and stops at the duration', () => {
+    const traffic = outcome.traffic!;
+    expect(traffic.unreachable).toEqual([]);
+    expect(stack.catalogue.routes.filter((route) => !traffic.byRoute[route.id]).map((route) => route.id)).toEqual([]);
+    // By schedule: request i is sent at i / rate whatever the answers do, so the count over the duration is the rate.
+    expect(traffic.sent + traffic.skipped).toBe(trafficRate * trafficSeconds);
+    const achieved = ((traffic.sent - 1) * 1000) / traffic.sendingMs;
+    expect(achieved).toBeGreaterThan(trafficRate * 0.9);
+    expect(achieved).toBeLessThan(trafficRate * 1.1);
+    // It stops by itself: nothing is due after the duration (the last request's slot is the duration less one interval).
+    expect(traffic.sentAtMs[traffic.sentAtMs.length - 1]!).toBeLessThan(trafficSeconds * 1000 * 1.1);
+    expect(traffic.failed + traffic.unfinished).toBe(0);
+  });
+
+  it('records at least 1,000 observations, at most 2% ignored, every catalogued route observed, and none errored', () => {
+    const { totals } = outcome.report;
+    expect(totals.observations).toBeGreaterThanOrEqual(1000);
+    expect(totals.ignored / totals.observations).toBeLessThanOrEqual(0.02);
+    const unobserved = outcome.report.routes.filter((route) => route.observations === 0).map((route) => route.routeId);
+    expect(stack.catalogue.routes.map((route) => route.id).filter((id) => unobserved.includes(id) || !outcome.report.routes.some((route) => route.routeId === id))).toEqual([]);
     expect(outcome.report.totals.errored).toBe(0);
     expect(outcome.report.totals.observations).toBe(
       outcome.report.totals.matched + outcome.report.totals.mismatched + outcome.report.totals.ignored + outcome.report.totals.errored,
     );
   });
 
-  it('finds the reimplementation at parity on everything it drove, the exported file compared whole and matched', () => {
-    const mismatched = outcome.report.routes.filter((route) => route.mismatched > 0).map((route) => `${route.routeId}: ${route.mismatchPaths.map((path) => path.path).join(', ')}`);
-    expect(mismatched).toEqual([]);
-    const download = outcome.report.routes.find((route) => route.routeId === 'sync.gis-export.download');
-    expect(download).toMatchObject({ observations: 1, matched: 1 });
+  it('finds the reimplementation at parity on what it drove (under 1% mismatched, each listed), the exported file compared whole and matched', () => {
+    const { totals } = outcome.report;
+    const mismatched = outcome.report.routes.filter((route) => route.mismatched > 0).map((route) => `${route.routeId} ${route.mismatched}: ${route.mismatchPaths.map((path) => path.path).join(', ')}`);
+    // Broad traffic finds races a cutover must know about (a cancel racing the job's end on one side), listed in the report.
+    expect(totals.mismatched / totals.observations, mismatched.join('; ')).toBeLessThan(0.01);
+    const download = outcome.report.routes.find((route) => route.routeId === 'sync.gis-export.download')!;
+    expect(download.matched).toBeGreaterThanOrEqual(1);
     // A narrator answer's fresh id and duration are pinned noise (kind checked), so an equal answer is matched, not ignored.
     for (const task of ['summarize', 'classify', 'explain']) {
-      expect(outcome.report.routes.find((route) => route.routeId === `narrator.${task}`)).toMatchObject({ observations: 1, matched: 1, ignored: 0 });
+      const route = outcome.report.routes.find((entry) => entry.routeId === `narrator.${task}`)!;
+      expect(route.matched).toBeGreaterThanOrEqual(1);
+      expect(route.ignored).toBe(0);
+    }
+    // Job reads are compared, timestamps within their windows: matched, not ignored by a timestamp rule.
+    for (const routeId of ['sync.gis-export.status', 'sync.reporting.status', 'sync.valuation.status', 'gateway.gis-export.status']) {
+      const route = outcome.report.routes.find((entry) => entry.routeId === routeId)!;
+      expect(route.matched, routeId).toBeGreaterThanOrEqual(1);
+      expect(Object.keys(route.ignoredBy).filter((rule) => rule.includes('timestamp')), routeId).toEqual([]);
     }
   });
 
-  it('keeps every shadowed write out of the serving tables: one serving job per export run, its twin in the shadow schema', async () => {
-    // The main job's export plus its one refused run (a 422 creates nothing).
-    expect(await count(database.url, 'SELECT count(*) AS n FROM public.gis_export_jobs')).toBe(1);
-    expect(await count(database.url, 'SELECT count(*) AS n FROM shadow_reimpl.gis_export_jobs')).toBe(1);
+  it('keeps every shadowed write out of the serving tables: each serving export job has its twin in the shadow schema, none is in both', async () => {
+    const serving = await count(database.url, 'SELECT count(*) AS n FROM public.gis_export_jobs');
+    expect(serving).toBeGreaterThanOrEqual(1);
+    expect(await count(database.url, 'SELECT count(*) AS n FROM shadow_reimpl.gis_export_jobs')).toBeGreaterThanOrEqual(serving);
+    expect(await count(database.url, 'SELECT count(*) AS n FROM public.gis_export_jobs p JOIN shadow_reimpl.gis_export_jobs s USING (job_id)')).toBe(0);
   });
 
   it('absorbs the declared county-password difference as accepted, listed apart, never as a mismatch path', () => {
     const counties = outcome.report.routes.find((route) => route.routeId === 'sync.counties.get')!;
-    expect(counties.observations).toBe(1);
+    expect(counties.observations).toBeGreaterThanOrEqual(1);
     expect(counties.acceptedAbsorbed.map((entry) => entry.id)).toEqual(['county-config-password']);
+    expect(counties.mismatched).toBe(0);
     expect(counties.mismatchPaths.map((path) => path.path)).not.toContain('$.connection_params.password');
   });
 

@@ -3,6 +3,8 @@ import { describeStack, startCutoverStack } from '../../platform/cutover-stack.j
 import { runMainJob } from '../../platform/main-job.js';
 import type { Report } from '../../report/report.js';
 import { parseOptions, type Command } from '../command.js';
+import { CutoverError } from '../../errors.js';
+import { parseDuration } from './traffic.js';
 
 const percent = (rate: number | null) => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
 
@@ -25,15 +27,20 @@ function summarize(report: Report): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary:
-    'The main job: the whole stack up on embedded defaults, sync and narrator routes shadowed against the reimplementation, a GIS export and real traffic through the proxy, the parity report written.',
-  usage: 'cutover demo [--county benton_wa] [--format GeoJSON] [--out reports/<stamp>] [--keep]',
+    'The main job: the whole stack up on embedded defaults, sync, gateway and narrator routes shadowed against the reimplementation, a GIS export, then a minute of cutover traffic over every catalogued route through the proxy, the parity report written.',
+  usage: 'cutover demo [--county benton_wa] [--format GeoJSON] [--traffic-rate 25] [--traffic-duration 60s] [--out reports/<stamp>] [--keep]',
   async run(argv) {
     const { values } = parseOptions(argv, {
       county: { type: 'string', default: 'benton_wa' },
       format: { type: 'string', default: 'GeoJSON' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'traffic-rate': { type: 'string', default: '25' },
+      'traffic-duration': { type: 'string', default: '60s' },
     });
+    const rate = Number(values['traffic-rate']);
+    if (!Number.isFinite(rate) || rate < 0) throw new CutoverError('CUTOVER_ERR_USAGE', `--traffic-rate must be a number of requests per second (0: none); got '${values['traffic-rate']}'`);
+    const durationMs = parseDuration(values['traffic-duration']!);
     const log = (line: string) => console.error(line);
     const stack = await startCutoverStack(loadConfig(), log);
     try {
@@ -41,8 +48,9 @@ export const demoCommand: Command = {
       const outcome = await runMainJob(stack, {
         countyId: values.county,
         format: values.format,
-        shadow: ['sync.*', 'narrator.*'],
+        shadow: ['sync.*', 'gateway.*', 'narrator.*'],
         ...(values.out ? { reportDir: values.out } : {}),
+        ...(rate > 0 && durationMs > 0 ? { traffic: { rate, durationMs } } : {}),
         log,
       });
       const result = outcome.export.result!;
@@ -52,7 +60,7 @@ export const demoCommand: Command = {
           `  download:  ${stack.proxy.urls.sync}${result.file_location}`,
           ...outcome.exportFiles.map((file) => `  file:      ${file}`),
           '',
-          `parity report of ${outcome.requests} requests through the proxy (sync.* and narrator.* shadowed):`,
+          `parity report of ${outcome.requests} requests through the proxy (sync.*, gateway.* and narrator.* shadowed):`,
           summarize(outcome.report),
           '',
           `  report:    ${outcome.reportPaths.html}`,
