@@ -18,6 +18,7 @@ import type { ReplayTarget } from './replay.js';
 import { startRecording } from './record.js';
 import { driveRepresentativeTraffic } from './record-traffic.js';
 import type { RecordTapCounts } from './record-tap.js';
+import { targetDataset, writeDataset } from './dataset.js';
 
 /** The data the golden set was recorded on; replay must run on the same. */
 export const goldenCounties = [{ countyId: 'test_county', parcels: 300 }] as const;
@@ -83,7 +84,10 @@ export async function recordGoldenSet(dir: string, catalogue: RouteCatalogue, lo
         databaseUrl: golden.platform.databaseUrl,
         log,
       });
-      return { ...(await recording.stop()), sent };
+      const counts = await recording.stop();
+      // The set says what it was recorded on, read from the platform as replay will read its target.
+      writeDataset(dir, await targetDataset(golden.platform.syncUrl, [...goldenCounties], golden.config.seed.seed));
+      return { ...counts, sent };
     } catch (error) {
       await recording.stop();
       throw error;

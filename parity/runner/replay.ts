@@ -23,6 +23,7 @@ import { redacted, type Redactor } from '../compare/redact.js';
 import { ReplayLogins } from './replay-login.js';
 import { routeNoise } from './calibrate-learn.js';
 import { loadAcceptedDifferences, type AcceptedRegistry } from '../compare/accepted-registry.js';
+import { checkTargetDataset } from './dataset.js';
 
 export type UpdateMode = 'none' | 'new' | 'all';
 export const updateModes: readonly UpdateMode[] = ['none', 'new', 'all'];
@@ -50,6 +51,8 @@ export interface ReplayOptions {
   requestTimeoutMs?: number;
   /** The accepted-differences registry (default parity/accepted-differences.yaml): replay judges as live shadowing does. */
   accepted?: AcceptedRegistry;
+  /** Read the target's dataset and refuse another than the fixtures' (dataset.json); default true. */
+  checkDataset?: boolean;
 }
 
 export interface ReplayItem extends RunItem {
@@ -110,6 +113,8 @@ export interface ReplaySummary {
 export async function runReplay(options: ReplayOptions): Promise<ReplaySummary> {
   const env = options.env ?? process.env;
   const update = checkUpdateMode(options.update, env);
+  const syncUrl = options.target.urls.sync;
+  if ((options.checkDataset ?? true) && syncUrl !== undefined) await checkTargetDataset(options.dir, syncUrl, options.target.name);
   const all = loadFixtures(options.dir);
   const keys = selectWithDependencies(all, options.routes ?? []);
   options.progress.setTotal(keys.length);

@@ -4,6 +4,7 @@ import { defaultFixturesDir } from '../../../parity/runner/fixture.js';
 import { RunProgress } from '../../../parity/runner/progress.js';
 import { createRedactor } from '../../../parity/compare/redact.js';
 import { checkUpdateMode, runReplay, type ReplayTarget } from '../../../parity/runner/replay.js';
+import { startGoldenPlatform } from '../../../parity/runner/record-golden.js';
 import { loadConfig } from '../../config/load.js';
 import type { CutoverConfig, Endpoint } from '../../config/schema.js';
 import { CutoverError } from '../../errors.js';
@@ -27,7 +28,7 @@ export function configuredTarget(config: CutoverConfig, side: string): ReplayTar
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'Replay the golden fixtures against legacy or the reimplementation and compare; non-zero exit when mismatches remain.',
-  usage: 'cutover replay [--target legacy|reimpl] [--route GLOB]... [--update none|new|all] [--fixtures DIR] [--json FILE|-]',
+  usage: 'cutover replay [--target legacy|reimpl] [--isolated] [--route GLOB]... [--update none|new|all] [--fixtures DIR] [--json FILE|-]',
   async run(argv) {
     const { values } = parseOptions(argv, {
       target: { type: 'string', default: 'legacy' },
@@ -35,22 +36,30 @@ export const replayCommand: Command = {
       update: { type: 'string', default: 'none' },
       fixtures: { type: 'string' },
       json: { type: 'string' },
+      isolated: { type: 'boolean', default: false },
     });
     // Refused before anything runs: CI never rewrites goldens.
     const update = checkUpdateMode(values.update, process.env);
     const config = loadConfig();
-    const target = configuredTarget(config, values.target!);
-    const progress = new RunProgress({ title: `replay against ${target.name}`, json: values.json, failOn: ['mismatched', 'errored', 'missing'] });
-    await runReplay({
-      dir: values.fixtures ?? config.fixtures.dir ?? defaultFixturesDir,
-      catalogue: loadRouteCatalogue(),
-      target,
-      redactor: createRedactor(config.redaction.piiFields),
-      passwords: config.fixtures.replayPasswords,
-      update,
-      routes: values.route ?? [],
-      progress,
-    });
-    return progress.finish({ target: target.name, update }).exitCode;
+    configuredTarget(config, values.target!);
+    // --isolated: a platform of the target seeded as the fixtures were recorded, on its own database and ephemeral ports, stopped after.
+    const golden = values.isolated ? await startGoldenPlatform(values.target as 'legacy' | 'reimpl', (line) => console.error(line)) : undefined;
+    try {
+      const target = golden?.target ?? configuredTarget(config, values.target!);
+      const progress = new RunProgress({ title: `replay against ${target.name}${golden ? ' (isolated)' : ''}`, json: values.json, failOn: ['mismatched', 'errored', 'missing'] });
+      await runReplay({
+        dir: values.fixtures ?? config.fixtures.dir ?? defaultFixturesDir,
+        catalogue: loadRouteCatalogue(),
+        target,
+        redactor: createRedactor(config.redaction.piiFields),
+        passwords: config.fixtures.replayPasswords,
+        update,
+        routes: values.route ?? [],
+        progress,
+      });
+      return progress.finish({ target: target.name, update, isolated: golden !== undefined }).exitCode;
+    } finally {
+      await golden?.stop();
+    }
   },
 };
