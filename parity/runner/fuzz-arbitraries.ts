@@ -49,6 +49,7 @@ export interface FuzzCase {
 export const fuzzableRoutes = [
   'sync.gis-export.run', 'sync.valuation.run', 'sync.reporting.reports.create', 'sync.reporting.reports.update',
   'sync.market-analysis.plugin.run', 'sync.market-analysis.plugin.cancel',
+  'sync.reporting.run', 'sync.market-analysis.run',
 ] as const;
 export type FuzzableRoute = (typeof fuzzableRoutes)[number];
 
@@ -61,6 +62,8 @@ const routeRequests: Record<FuzzableRoute, { method: string; path: string }> = {
   'sync.market-analysis.plugin.run': { method: 'POST', path: '/plugins/market-analysis/run' },
   // Every cancel case names its (unknown) id.
   'sync.market-analysis.plugin.cancel': { method: 'POST', path: '/plugins/market-analysis/cancel/{job_id}' },
+  'sync.reporting.run': { method: 'POST', path: '/plugins/v1/reporting/run' },
+  'sync.market-analysis.run': { method: 'POST', path: '/plugins/v1/market-analysis/run' },
 };
 
 /** What an update acts on when its case names no id: a PENDING job each side creates just before. */
@@ -272,6 +275,28 @@ export function validMarketAnalysis(space: InputSpace): fc.Arbitrary<FuzzCase> {
   });
 }
 
+/** Valid report runs: a report type (one that fails on purpose among them), a seeded county, parameters absent, a property type, or any object. */
+export function validReportRun(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return fc.record(
+    {
+      report_type: fc.constantFrom('assessment_roll_summary', 'value_summary', 'assessment_roll', 'FAILING_REPORT_SIM'),
+      county_id: fc.constantFrom(...space.counties.map((county) => county.countyId)),
+      parameters: fc.oneof(
+        fc.constant(null),
+        fc.constantFrom('residential', 'commercial', 'agricultural', 'industrial', 'no_such_type').map((type) => ({ property_type: type })),
+        jsonObject,
+      ),
+    },
+    { requiredKeys: ['report_type', 'county_id'] },
+  ).map((body) => ({ family: 'valid', body }));
+}
+
+/** Valid /plugins/v1/market-analysis runs: the three studies legacy knows, over the county's own dates, zip codes and types. */
+export function validMarketAnalysisV1(space: InputSpace): fc.Arbitrary<FuzzCase> {
+  return validMarketAnalysis(space).chain((fuzzCase) =>
+    fc.constantFrom('price_trend_by_zip', 'comparable_market_area', 'sales_ratio_study').map((type) => ({ ...fuzzCase, body: { ...(fuzzCase.body as Record<string, unknown>), analysis_type: type } })));
+}
+
 /** Cancels of jobs that do not exist: uuids, any text (percent-encoded in the path), long ids. */
 export function cancelCases(): fc.Arbitrary<FuzzCase> {
   return fc.oneof(
@@ -368,6 +393,18 @@ function unknownValues(valid: fc.Arbitrary<FuzzCase>, routeId: FuzzableRoute): f
       [['parameters'], fc.constantFrom({}, { unknown: 'kept' }, [])],
     ],
     'sync.market-analysis.plugin.cancel': [],
+    'sync.reporting.run': [
+      [['county_id'], fc.constantFrom('nowhere_wa', '', 'x'.repeat(50), 'x'.repeat(51), 'ñandú')],
+      [['report_type'], fc.constantFrom('', 'x'.repeat(100), 'x'.repeat(101))],
+      [['parameters'], fc.constantFrom([], '', 7, { property_type: 5 }, { property_type: null })],
+    ],
+    'sync.market-analysis.run': [
+      [['county_id'], fc.constantFrom('nowhere_wa', '', 'x'.repeat(51))],
+      [['analysis_type'], fc.constantFrom('sales_velocity', 'PRICE_TREND_BY_ZIP', '', 'price_trend')],
+      [['parameters', 'start_date'], fc.constantFrom('2023-02-30', '2030-01-01', 'yesterday', '20230101')],
+      [['parameters', 'zip_codes'], fc.constantFrom([], ['00000'], 'not-a-list', [99301])],
+      [['parameters'], fc.constantFrom({}, { unknown: 'kept' }, [])],
+    ],
     'sync.valuation.run': [
       [['county_id'], fc.constantFrom('nowhere_wa', 'benton_wa', '', 'x'.repeat(51))],
       [['property_id'], fc.constantFrom('nope', '', 'x'.repeat(65))],
@@ -399,6 +436,8 @@ const generators: Record<FuzzableRoute, { valid: (space: InputSpace) => fc.Arbit
   'sync.reporting.reports.update': { valid: validReportUpdate, numeric: [['result_metadata', 'pages'], ['status'], ['message'], ['result_location']] },
   'sync.market-analysis.plugin.run': { valid: validMarketAnalysis, numeric: [['parameters', 'min_similarity']] },
   'sync.market-analysis.plugin.cancel': { valid: cancelCases, numeric: [] },
+  'sync.reporting.run': { valid: validReportRun, numeric: [['parameters', 'year'], ['report_type'], ['county_id']] },
+  'sync.market-analysis.run': { valid: validMarketAnalysisV1, numeric: [['parameters', 'min_similarity'], ['analysis_type']] },
 };
 
 /** Valid and invalid requests for a route, valid ones more often (they reach the code that does the work). */

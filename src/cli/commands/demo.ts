@@ -28,14 +28,14 @@ export const demoCommand: Command = {
   name: 'demo',
   summary:
     'The main job: the whole stack up on embedded defaults, sync, gateway and narrator routes shadowed against the reimplementation, a GIS export, then a minute of cutover traffic over every catalogued route through the proxy, the parity report written.',
-  usage: 'cutover demo [--county benton_wa] [--format GeoJSON] [--traffic-rate 25] [--traffic-duration 60s] [--out reports/<stamp>] [--keep]',
+  usage: 'cutover demo [--county benton_wa] [--format GeoJSON] [--traffic-rate 15] [--traffic-duration 60s] [--out reports/<stamp>] [--keep]',
   async run(argv) {
     const { values } = parseOptions(argv, {
       county: { type: 'string', default: 'benton_wa' },
       format: { type: 'string', default: 'GeoJSON' },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
-      'traffic-rate': { type: 'string', default: '25' },
+      'traffic-rate': { type: 'string', default: '15' },
       'traffic-duration': { type: 'string', default: '60s' },
     });
     const rate = Number(values['traffic-rate']);
