@@ -116,6 +116,16 @@ export class TrafficPlan {
     return items[Math.floor(this.random() * items.length)]!;
   }
 
+  /** The golden fixtures in recording order, for a replay at their own pace (`--speed`). */
+  recorded(): Fixture[] {
+    return [...this.templates.values()].flat().filter((fixture) => fixture.shape !== 'template' && fixture.response !== null).sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : 0));
+  }
+
+  /** A recorded fixture as a request to send now: its county, parcels and jobs replaced by the target's. */
+  replay(fixture: Fixture): PlannedRequest {
+    return this.request(this.catalogue.byId(fixture.routeId)!, fixture);
+  }
+
   /** The next request: a workflow's follow-up every other turn when one waits, else the next route of the rotation. */
   next(): PlannedRequest {
     this.turn++;

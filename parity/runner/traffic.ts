@@ -17,8 +17,14 @@ export interface TrafficOptions {
   catalogue: RouteCatalogue;
   /** The proxy's doors, per service (a route of a service without a door is not sent, and counted as failed). */
   urls: { sync: string; gateway: string } & Partial<Record<Service, string>>;
-  /** Requests per second. */
+  /** Requests per second (ignored with `speed`). */
   rate: number;
+  /**
+   * Replay the golden fixtures at this multiple of their recorded pace instead of generating at
+   * `rate` (GoReplay's `--input-file 'x|400%'`): a gap longer than 2 s between two recordings
+   * (another recording session) counts as 2 s.
+   */
+  speed?: number;
   /** Stop after this long (ms) or after `count` requests, whichever is given (one must be). */
   durationMs?: number;
   count?: number;
@@ -40,6 +46,8 @@ export interface TrafficOptions {
 
 export interface TrafficSummary {
   rate: number;
+  /** Set when the golden fixtures were replayed at this multiple of their pace (then `rate` was not asked for). */
+  speed?: number;
   /** Requests sent, and when each was sent (ms since the start), for rate checks. */
   sent: number;
   sentAtMs: number[];
@@ -83,15 +91,18 @@ function substituteWith(replacements: ReadonlyMap<string, string>): (text: strin
 /** Drives traffic until the duration or count is reached; never throws for a failed request (it is counted). */
 export async function runTraffic(options: TrafficOptions): Promise<TrafficSummary> {
   if (!(options.rate > 0)) throw new CutoverError('CUTOVER_ERR_USAGE', `--rate must be a positive number of requests per second; got ${options.rate}`);
+  if (options.speed !== undefined && !(options.speed > 0)) throw new CutoverError('CUTOVER_ERR_USAGE', `--speed must be a positive multiple like 4x; got ${options.speed}`);
   if (options.durationMs === undefined && options.count === undefined) throw new CutoverError('CUTOVER_ERR_USAGE', 'give --duration or --count: traffic stops by itself');
   const space = options.space ?? (await readInputSpace(options.urls.sync));
   const fixtures: Fixture[] = [...loadFixtures(options.fixturesDir).values()].map((entry) => entry.fixture);
   const plan = new TrafficPlan(options.catalogue, fixtures, space, options.random);
   const logins = new ReplayLogins(options.urls.gateway, options.passwords, options.requestTimeoutMs ?? 30_000);
-  const total = options.count ?? Math.max(1, Math.round((options.rate * options.durationMs!) / 1000));
+  const pace = options.speed === undefined ? undefined : recordedPace(plan.recorded(), options.speed);
+  const total = options.count ?? (pace ? pace.countWithin(options.durationMs!) : Math.max(1, Math.round((options.rate * options.durationMs!) / 1000)));
   const intervalMs = 1000 / options.rate;
+  const dueAt = (i: number) => (pace ? pace.offsetOf(i) : i * intervalMs);
   const maxInFlight = options.maxInFlight ?? 256;
-  const summary: TrafficSummary = { rate: options.rate, sent: 0, sentAtMs: [], skipped: 0, answered: 0, failed: 0, unfinished: 0, byStatus: {}, byRoute: {}, sendingMs: 0, elapsedMs: 0, unreachable: plan.unreachable.map((route) => route.id) };
+  const summary: TrafficSummary = { rate: options.rate, ...(options.speed === undefined ? {} : { speed: options.speed }), sent: 0, sentAtMs: [], skipped: 0, answered: 0, failed: 0, unfinished: 0, byStatus: {}, byRoute: {}, sendingMs: 0, elapsedMs: 0, unreachable: plan.unreachable.map((route) => route.id) };
   const progress = new TrafficProgress(options.stream ?? process.stderr, options.tty ?? Boolean((options.stream ?? process.stderr).isTTY), total);
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
@@ -116,13 +127,13 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   };
 
   for (let i = 0; i < total; i++) {
-    const due = started + i * intervalMs;
+    const due = started + dueAt(i);
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (inFlight.size >= maxInFlight) {
       summary.skipped++;
     } else {
-      const planned = plan.next();
+      const planned = pace ? plan.replay(pace.fixtureOf(i)) : plan.next();
       summary.sent++;
       summary.sentAtMs.push(performance.now() - started);
       summary.byRoute[planned.route.id] = (summary.byRoute[planned.route.id] ?? 0) + 1;
@@ -139,6 +150,30 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficSummar
   summary.elapsedMs = performance.now() - started;
   progress.finish(summary);
   return summary;
+}
+
+const longestGapMs = 2000;
+
+/** When the i-th request of a replay at `speed` is due: the recorded gaps, cut at 2 s and divided by the speed, the set repeated. */
+export function recordedPace(fixtures: readonly Fixture[], speed: number) {
+  if (fixtures.length === 0) throw new CutoverError('CUTOVER_ERR_USAGE', '--speed replays the golden fixtures, and the fixture directory holds none with an answer');
+  const offsets = [0];
+  for (let i = 1; i < fixtures.length; i++) {
+    const gap = Math.min(Math.max(Date.parse(fixtures[i]!.recordedAt) - Date.parse(fixtures[i - 1]!.recordedAt), 0), longestGapMs);
+    offsets.push(offsets[i - 1]! + gap / speed);
+  }
+  // The next pass starts one average gap after the last request of this one.
+  const passMs = offsets[offsets.length - 1]! + Math.max(offsets[offsets.length - 1]! / fixtures.length, 1);
+  const offsetOf = (i: number) => Math.floor(i / fixtures.length) * passMs + offsets[i % fixtures.length]!;
+  return {
+    offsetOf,
+    fixtureOf: (i: number) => fixtures[i % fixtures.length]!,
+    countWithin: (durationMs: number) => {
+      let count = 0;
+      while (offsetOf(count) < durationMs) count++;
+      return Math.max(count, 1);
+    },
+  };
 }
 
 /** A bar that redraws itself on a terminal; a plain line every 5 s otherwise, so CI logs stay readable. */
@@ -170,7 +205,7 @@ class TrafficProgress {
     const achieved = summary.sendingMs > 0 ? ((summary.sent - 1) * 1000) / summary.sendingMs : summary.sent;
     const statuses = Object.entries(summary.byStatus).map(([status, count]) => `${status} ${count}`).join(', ');
     this.stream.write(
-      `traffic: ${summary.sent} requests to ${Object.keys(summary.byRoute).length} routes at ${achieved.toFixed(1)}/s (asked ${summary.rate}/s) in ${(summary.elapsedMs / 1000).toFixed(1)} s; ` +
+      `traffic: ${summary.sent} requests to ${Object.keys(summary.byRoute).length} routes at ${achieved.toFixed(1)}/s (${summary.speed === undefined ? `asked ${summary.rate}/s` : `the recordings' pace x${summary.speed}`}) in ${(summary.elapsedMs / 1000).toFixed(1)} s; ` +
         `${summary.answered} answered (${statuses || 'none'}), ${summary.failed} failed, ${summary.skipped} skipped, ${summary.unfinished} unfinished` +
         `${summary.unreachable.length > 0 ? `; no fixture for ${summary.unreachable.join(', ')}` : ''}\n`,
     );

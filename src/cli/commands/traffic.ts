@@ -25,10 +25,11 @@ function positive(name: string, text: string | undefined): number | undefined {
 export const trafficCommand: Command = {
   name: 'traffic',
   summary: 'Drive realistic traffic through the proxy: every catalogued route, whole job workflows and real logins, open loop at --rate for --duration or --count; stops by itself and sums up.',
-  usage: 'cutover traffic [--rate 20] (--duration 60s | --count N) [--fixtures DIR] [--max-in-flight 256]',
+  usage: 'cutover traffic [--rate 20 | --speed 4x] (--duration 60s | --count N) [--fixtures DIR] [--max-in-flight 256]',
   async run(argv) {
     const { values } = parseOptions(argv, {
       rate: { type: 'string', default: '20' },
+      speed: { type: 'string' },
       duration: { type: 'string' },
       count: { type: 'string' },
       fixtures: { type: 'string' },
@@ -43,6 +44,7 @@ export const trafficCommand: Command = {
     })) as { sync: string; gateway: string };
     const count = positive('count', values.count);
     const maxInFlight = positive('max-in-flight', values['max-in-flight']);
+    const speed = positive('speed', values.speed?.replace(/x$/i, ''));
     const summary = await runTraffic({
       catalogue,
       urls,
@@ -50,6 +52,7 @@ export const trafficCommand: Command = {
       ...(values.duration === undefined ? {} : { durationMs: parseDuration(values.duration) }),
       ...(count === undefined ? {} : { count: Math.round(count) }),
       ...(maxInFlight === undefined ? {} : { maxInFlight }),
+      ...(speed === undefined ? {} : { speed }),
       fixturesDir: values.fixtures ?? config.fixtures.dir ?? defaultFixturesDir,
       passwords: config.fixtures.replayPasswords,
     });

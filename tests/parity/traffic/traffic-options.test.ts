@@ -31,3 +31,20 @@ describe('cutover traffic options', () => {
     expect([...seen].sort()).toEqual(base.catalogue.routes.map((route) => route.id).sort());
   });
 });
+
+describe('cutover traffic --speed', () => {
+  it('replays recorded fixtures at a multiple of their pace, a gap between recording sessions cut at 2 s, the set repeated', async () => {
+    const { recordedPace } = await import('../../../parity/runner/traffic.js');
+    const at = (iso: string) => ({ recordedAt: iso }) as never;
+    const pace = recordedPace([at('2026-01-01T00:00:00.000Z'), at('2026-01-01T00:00:00.100Z'), at('2026-01-02T09:00:00.000Z')], 4);
+    expect([0, 1, 2].map(pace.offsetOf)).toEqual([0, 25, 525]);
+    // The second pass starts one average gap (525 / 3 ms) after the first one's last request.
+    expect(pace.offsetOf(3)).toBeCloseTo(525 + 175, 6);
+    expect(pace.countWithin(700)).toBe(3);
+    expect(pace.countWithin(701)).toBe(4);
+  });
+
+  it('refuses a speed that is not a positive multiple', async () => {
+    await expect(runTraffic({ ...base, rate: 10, count: 5, speed: 0 })).rejects.toMatchObject({ code: 'CUTOVER_ERR_USAGE' });
+  });
+});
