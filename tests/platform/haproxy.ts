@@ -23,7 +23,8 @@ export interface RunningHaproxy {
 }
 
 /**
- * Round robin over the backends; a request that met a refused or cut connection, or no answer,
+ * Round robin over the backends, each checked on its admin port's /readyz (down after three
+ * failed checks: a killed instance's requests are retried meanwhile); a request that met a refused or cut connection, or no answer,
  * is retried on another instance (idempotent requests only: haproxy never replays one that
  * may have had an effect, and the test sends GETs).
  */
@@ -31,7 +32,7 @@ export function haproxyConfig(port: number, backends: readonly Backend[]): strin
   const servers = backends.map((backend) => {
     const door = new URL(backend.url);
     const admin = new URL(backend.adminUrl);
-    return `  server ${backend.name} ${door.hostname}:${door.port} check port ${admin.port} inter 200ms fall 1 rise 2`;
+    return `  server ${backend.name} ${door.hostname}:${door.port} check port ${admin.port} inter 300ms fall 3 rise 2`;
   });
   return [
     'global',
@@ -41,6 +42,8 @@ export function haproxyConfig(port: number, backends: readonly Backend[]): strin
     '  timeout connect 1s',
     '  timeout client 30s',
     '  timeout server 30s',
+    // A check answered slowly on a loaded machine is not a failure; a refused one (an instance gone) is at once.
+    '  timeout check 3s',
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout',

@@ -31,6 +31,8 @@ export interface ProxyProcess {
   /** Resolves with the exit code (null when killed by a signal) once the process ended. */
   exited: Promise<number | null>;
   signal(signal: NodeJS.Signals): void;
+  /** True once the process has exited. */
+  gone(): boolean;
 }
 
 // What the test gives is the whole environment the proxy reads: nothing of the shell's CUTOVER_* leaks in.
@@ -114,6 +116,7 @@ export async function startProxyProcess(env: Record<string, string>, args: strin
     signal: (signal) => {
       if (exitCode === undefined) child.kill(signal);
     },
+    gone: () => exitCode !== undefined,
   };
   if (options.waitReady !== false) {
     try {
