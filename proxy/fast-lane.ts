@@ -145,12 +145,16 @@ class ClientConnection {
   private ended = false;
   /** The lane ends this connection: nothing more the client sends is read as a request. */
   private closing = false;
+  /** The proxy shuts down: no request after the one in flight. */
+  private draining = false;
   /** When the request being received began (its first byte, or when the lane got to it); 0 when none is being received. */
   private requestSince = 0;
   /** The head of the request being received is complete (the headers timeout no longer runs, the request timeout does). */
   private headSeen = false;
   /** Hold bits: while any is set the client socket is paused. */
   private held = 0;
+  /** node:http serves this connection now. */
+  private handedOver = false;
 
   constructor(
     readonly socket: Socket,
@@ -171,7 +175,7 @@ class ClientConnection {
 
   /** No request after the one in flight: the connection ends when it is answered, at once when idle. */
   drain(): void {
-    this.ended = true;
+    this.draining = true;
     if (!this.exchange) this.socket.destroy();
   }
 
@@ -404,21 +408,29 @@ class ClientConnection {
     if (this.exchange !== exchange) return;
     this.exchange = undefined;
     if (this.closing) return;
-    if (closeAfter || this.gone || this.ended) {
-      this.closing = true;
-      this.pending = empty;
-      this.socket.end();
+    if (closeAfter || this.gone || this.draining) {
+      this.close();
       return;
     }
     this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
     if (this.pending.length > 0) this.startRequest();
     this.next();
     if (this.pending.length <= this.lane.parts.options.maxPipelinedBytes) this.release(Hold.Pipeline);
+    // A client that half-closed after pipelining gets every request it sent answered, then the end.
+    if (this.ended && !this.exchange && !this.closing && !this.handedOver) this.close();
+  }
+
+  private close(): void {
+    this.closing = true;
+    this.requestSince = 0;
+    this.pending = empty;
+    this.socket.end();
   }
 
   /** node:http takes the connection over, with every byte the lane read and did not use. */
   private handOver(): void {
     const { socket } = this;
+    this.handedOver = true;
     socket.off('data', this.onData);
     socket.off('timeout', this.onTimeout);
     socket.off('error', this.onError);
@@ -426,6 +438,15 @@ class ClientConnection {
     socket.off('close', this.onClose);
     socket.setTimeout(0);
     this.lane.forget(this);
+    if (this.ended) {
+      // The client half-closed already: its stream ended, so node:http is given the bytes and the end as events.
+      const pending = this.pending;
+      this.pending = empty;
+      this.lane.server.emit('connection', socket);
+      if (pending.length > 0) socket.emit('data', pending);
+      socket.emit('end');
+      return;
+    }
     socket.pause();
     if (this.pending.length > 0) socket.unshift(this.pending);
     this.pending = empty;

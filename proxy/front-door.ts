@@ -4,7 +4,7 @@
  * (decide.ts, canary.ts) → body capture (request-body.ts) → forward (forward.ts) and shadow
  * (shadow.ts) side by side → compare and record (observation-recorder.ts, off the request path).
  */
-import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FlagSnapshot, FlagSource } from '../flags/flag.js';
 import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
@@ -101,7 +101,17 @@ export function nodeServerOptions(options: CutoverConfig['proxy'], keepAliveTime
   // node:http refuses a headers timeout longer than the request timeout.
   const headersTimeout = Math.min(options.headersTimeoutMs, requestTimeout);
   const connectionsCheckingInterval = Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4)));
-  return { keepAliveTimeout, headersTimeout, requestTimeout, maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval };
+  // The missing Host is refused by framing.ts, as on the lane, so that what is pipelined after it is never served either.
+  return { keepAliveTimeout, headersTimeout, requestTimeout, maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval, requireHostHeader: false };
+}
+
+/**
+ * A client that half-closes after sending its requests still gets them answered, then the
+ * connection ends — as on the fast lane. node:http's default aborts what is in flight instead
+ * (its `httpAllowHalfOpen`, false unless set), which would cut answers an upstream is already giving.
+ */
+export function answerHalfClosedClients(server: Server): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 /**
@@ -112,6 +122,13 @@ export function nodeServerOptions(options: CutoverConfig['proxy'], keepAliveTime
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, metrics: ProxyMetrics, service: Service): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
+    return;
+  }
+  // Requests parsed before the bad bytes are answered first, in order, as the fast lane does; the refusal comes after them.
+  // (A request whose own body is what llhttp refused never completes: its answer is not waited for.)
+  const waiting = [...(openResponses.get(socket) ?? [])].find(([req]) => req.complete);
+  if (waiting) {
+    waiting[1].once('close', () => answerClientError(error, socket, metrics, service));
     return;
   }
   let answer: string;
@@ -126,6 +143,16 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
     answer = refusalAnswer(`node:http's parser refused it (${error.code ?? error.message})`);
   }
   socket.end(answer);
+}
+
+/** The answers still open on each client connection of the node:http path, so that a refusal of what follows waits for them. */
+const openResponses = new WeakMap<object, Map<IncomingMessage, ServerResponse>>();
+
+function trackOpen(req: IncomingMessage, res: ServerResponse): void {
+  let open = openResponses.get(req.socket);
+  if (!open) openResponses.set(req.socket, (open = new Map()));
+  open.set(req, res);
+  res.once('close', () => open.delete(req));
 }
 
 /** Connections whose framing was refused: requests llhttp parsed after the refused one are never served. */
@@ -223,6 +250,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
   return (req, res) => {
     let route: Route | undefined;
     try {
+      trackOpen(req, res);
       if (refusedFraming(req, res, metrics, service)) return;
       const url = req.url ?? '/';
       const method = req.method ?? 'GET';

@@ -13,7 +13,7 @@ import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { createStorageRedactor } from '../parity/compare/redact.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './fast-lane.js';
-import { answerClientError, createFrontDoor, nodeServerOptions, type RecordingTap } from './front-door.js';
+import { answerClientError, answerHalfClosedClients, createFrontDoor, nodeServerOptions, type RecordingTap } from './front-door.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { StatefulShadowing } from './correlation-shadow.js';
 import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './correlation-store.js';
@@ -198,6 +198,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap, requestLog: options.requestLog };
       const handler = createFrontDoor(parts);
       const server = createServer(nodeServerOptions(proxyOptions, keepAliveTimeoutMs), handler);
+      answerHalfClosedClients(server);
       // A malformed request line or header, a head too large, a request too slow: that connection only, answered with its code.
       server.on('clientError', (error: NodeJS.ErrnoException, socket) => answerClientError(error, socket, metrics, service));
       httpServers.push(server);

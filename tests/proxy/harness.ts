@@ -190,12 +190,12 @@ export async function startTestProxy(
 }
 
 /** A sync proxy whose legacy side is the server on `legacyPort` (a raw upstream that misbehaves below HTTP, say). */
-export async function startProxyWithLegacyAt(upstreams: Upstreams, legacyPort: number, overrides: { proxy?: ConfigInput['proxy'] } = {}): Promise<RunningProxy> {
+export async function startProxyWithLegacyAt(upstreams: Upstreams, legacyPort: number, overrides: { proxy?: ConfigInput['proxy'] } = {}, flags: FlagSource = new ManualFlags()): Promise<RunningProxy> {
   const config = configFor(upstreams, overrides);
   return startProxy({
     config: { ...config, legacy: { ...config.legacy, sync: { host: '127.0.0.1', port: legacyPort } } },
     catalogue: testCatalogue,
-    flagSource: new ManualFlags(),
+    flagSource: flags,
     observationStore: new FakeObservationStore(),
     services: ['sync'],
   });
