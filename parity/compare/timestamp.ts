@@ -47,9 +47,14 @@ type Sides = { legacy?: SideContext | undefined; reimpl?: SideContext | undefine
 
 const iso = (epochMs: number) => new Date(Math.floor(epochMs)).toISOString();
 
-/** The relations one side's timestamp breaks (its window, its siblings' order); empty when it keeps them all. */
-function brokenRelations(name: 'legacy' | 'reimplementation', epochMs: number, rule: Pick<TimestampRule, 'window' | 'notBefore' | 'windowSlackMs'>, side: SideContext | undefined): string[] {
+/**
+ * The relations one side's timestamp breaks: its window (always a fault: a clock is wrong) and,
+ * keyed by sibling, its siblings' order (legacy's own order is the contract: a job whose states a
+ * client set out of order on legacy may be out of order on the reimplementation too).
+ */
+function brokenRelations(name: 'legacy' | 'reimplementation', epochMs: number, rule: Pick<TimestampRule, 'window' | 'notBefore' | 'windowSlackMs'>, side: SideContext | undefined): { window: string[]; order: Map<string, string> } {
   const broken: string[] = [];
+  const order = new Map<string, string>();
   const window = side?.window;
   const slack = rule.windowSlackMs ?? 5;
   const opens = rule.window === 'answer' ? window?.askedAt : window?.jobAskedAt;
@@ -62,9 +67,9 @@ function brokenRelations(name: 'legacy' | 'reimplementation', epochMs: number, r
   for (const sibling of rule.notBefore ?? []) {
     const value = side?.parent?.[sibling];
     const other = typeof value === 'string' ? parseTimestamp(value) : undefined;
-    if (other && epochMs < other.epochMs) broken.push(`${name} is earlier than its ${sibling} ${value as string}`);
+    if (other && epochMs < other.epochMs) order.set(sibling, `${name} is earlier than its ${sibling} ${value as string}`);
   }
-  return broken;
+  return { window: broken, order };
 }
 
 const knowsWindow = (rule: Pick<TimestampRule, 'window'>, side: SideContext | undefined) =>
@@ -86,7 +91,11 @@ export function compareTimestamps(
     return { kind: 'timestamp', detail: `format differs: legacy ${a.format}, reimplementation ${b.format}` };
   }
   const relational = { window: rule.window ?? 'job', notBefore: rule.notBefore ?? [], windowSlackMs: rule.windowSlackMs ?? 5 };
-  const broken = [...brokenRelations('legacy', a.epochMs, relational, sides.legacy), ...brokenRelations('reimplementation', b.epochMs, relational, sides.reimpl)];
+  const left = brokenRelations('legacy', a.epochMs, relational, sides.legacy);
+  const right = brokenRelations('reimplementation', b.epochMs, relational, sides.reimpl);
+  // An order both sides break alike is legacy's behaviour reproduced; an order only one side breaks is a difference.
+  const orderDiffers = [...new Set([...left.order.keys(), ...right.order.keys()])].filter((sibling) => left.order.has(sibling) !== right.order.has(sibling)).map((sibling) => left.order.get(sibling) ?? right.order.get(sibling)!);
+  const broken = [...left.window, ...right.window, ...orderDiffers];
   if (broken.length > 0) return { kind: 'timestamp', detail: broken.join('; ') };
   if (legacy === reimpl) return undefined;
   const distance = Math.abs(a.epochMs - b.epochMs);

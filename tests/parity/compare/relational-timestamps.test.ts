@@ -68,6 +68,16 @@ describe('relational job timestamps', () => {
     expect(updatedFirst.verdict).toBe('mismatched');
   });
 
+  it('matches an order legacy breaks itself when the reimplementation breaks it alike (a client set the states out of order)', async () => {
+    const outOfOrder = { ...legacyJob, started_at: '2026-12-01T12:00:00.950000' };
+    const reimplOutOfOrder = { ...goodReimpl, started_at: '2026-12-01T12:00:01.150000' };
+    const alike = await compareExchanges(answer(outOfOrder, legacyWindow), answer(reimplOutOfOrder, reimplWindow), { routeId: status.id, rules: status.compare, correlations: new Map([['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111']]) });
+    expect(alike.verdict).toBe('matched');
+    const onlyLegacy = await compareExchanges(answer(outOfOrder, legacyWindow), answer(goodReimpl, reimplWindow), { routeId: status.id, rules: status.compare, correlations: new Map([['11111111-1111-4111-8111-111111111111', '11111111-1111-4111-8111-111111111111']]) });
+    expect(onlyLegacy.verdict).toBe('mismatched');
+    expect(onlyLegacy.differences.find((difference) => difference.path === '$.completed_at')?.detail).toMatch(/legacy is earlier than its started_at/);
+  });
+
   it('calls a timestamp without microseconds, or with a zone, a mismatch even inside the window', async () => {
     const milliseconds = await compare({ ...goodReimpl, created_at: '2026-12-01T12:00:00.004' });
     expect(milliseconds.verdict).toBe('mismatched');
