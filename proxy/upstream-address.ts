@@ -29,13 +29,19 @@ export function upstreamAddress(config: CutoverConfig, side: UpstreamSide, name:
   return { side, name, url: platform ? `http://${platform.host}:${platform.port}` : undefined };
 }
 
-/** Every upstream the given services' routes can reach, on every side (a named upstream on the reimplementation sides only). */
+/**
+ * Every upstream the given services' routes can reach: both serving sides, and the shadow
+ * instances of services with a route that writes or correlates ids (only their copies go
+ * there); a named upstream on the reimplementation sides only.
+ */
 export function upstreamsInUse(config: CutoverConfig, catalogue: RouteCatalogue, services: readonly string[]): UpstreamAddress[] {
   const found: UpstreamAddress[] = [];
   for (const declaration of catalogue.services.filter((service) => services.includes(service.name))) {
     const named = new Set(catalogue.routes.filter((route) => route.service === declaration.name && route.upstream).map((route) => route.upstream!));
     const own = declaration.upstreams[0]!;
+    const isolated = catalogue.routes.some((route) => route.service === declaration.name && (route.writes || (route.correlation?.length ?? 0) > 0));
     for (const side of Object.keys(upstreamSides) as UpstreamSide[]) {
+      if (!isolated && (side === 'shadowLegacy' || side === 'shadowReimpl')) continue;
       const names = side === 'reimpl' || side === 'shadowReimpl' ? [own, ...declaration.upstreams.slice(1).filter((name) => named.has(name))] : [own];
       for (const name of names) found.push(upstreamAddress(config, side, name));
     }
