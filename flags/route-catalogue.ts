@@ -70,6 +70,14 @@ export interface Route {
    * shadow copy in flight on the route.
    */
   captureBytes?: number;
+  /**
+   * Whether a request the reimplementation fails (connection error, timeout before headers,
+   * 5xx) while serving it (canary, reimpl) is answered by legacy instead (proxy/fallback.ts).
+   * Default: on for routes that do not write. A writing route falls back only when idempotent.
+   */
+  fallback?: boolean;
+  /** A writing route whose repeat is harmless (same request, same effect): it may then fall back. */
+  idempotent?: boolean;
   /** This route's readiness gate thresholds where they differ from config.gate.thresholds (`cutover gate`, gate/). */
   gate?: GateOverrides;
   compare: {
@@ -124,12 +132,17 @@ const routeSchema = z
       .strictObject({ poll: z.strictObject({ deadlineMs: z.number().int().positive().max(600_000), intervalMs: z.number().int().min(10) }).optional() })
       .optional(),
     captureBytes: z.number().int().positive().max(256 * 1024 * 1024).optional(),
+    fallback: z.boolean().optional(),
+    idempotent: z.boolean().optional(),
     gate: gateOverridesSchema.optional(),
     compare: compareRulesSchema,
   })
   .strict()
   .superRefine((route, context) => {
     if (!route.id.startsWith(`${route.service}.`)) context.addIssue({ code: 'custom', path: ['id'], message: `must start with its service '${route.service}.'` });
+    if (route.fallback === true && route.writes && route.idempotent !== true) {
+      context.addIssue({ code: 'custom', path: ['fallback'], message: 'a writing route falls back only when it is idempotent (idempotent: true): a fallback must never double a write' });
+    }
     const tail = route.path.indexOf('*}');
     if (tail !== -1 && tail !== route.path.length - 2) context.addIssue({ code: 'custom', path: ['path'], message: 'a {name*} tail may only be the last segment' });
     for (const entry of route.correlation ?? []) {

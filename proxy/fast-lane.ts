@@ -20,12 +20,13 @@
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FlagSnapshot } from '../flags/flag.js';
+import { flagFor, type FlagSnapshot } from '../flags/flag.js';
 import type { Route } from '../flags/route-catalogue.js';
 import { errorCodes, type ErrorCode } from '../src/errors.js';
 import { stickyKey } from './canary.js';
 import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
+import { modeMayFallBack, routeFallsBack } from './fallback.js';
 import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from './forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
 import { refusalAnswer, type RefusalCode } from './framing.js';
@@ -124,6 +125,8 @@ function laneFor(parts: FrontDoorParts, route: Route | undefined, snapshot: Flag
   if (!route) return 'relay';
   if (parts.tap?.wants(route)) return 'hand-over';
   if (!needsBody(route, snapshot)) return 'relay';
+  // The reimplementation may serve with a fallback to legacy: node:http's path does that (proxy/fallback.ts).
+  if (modeMayFallBack(flagFor(snapshot, route.id).mode) && routeFallsBack(route)) return 'hand-over';
   if (head.framing.kind === 'none') return 'shadow';
   return head.framing.kind === 'length' && head.framing.length <= parts.options.shadow.maxRequestBodyBytes ? 'shadow' : 'hand-over';
 }

@@ -27,6 +27,9 @@ export interface OutgoingRequest {
 /** A request whose body is buffered (or absent), so it can be sent twice: to the serving side and as the shadow copy. */
 export type ReplayableRequest = OutgoingRequest & { body: Buffer | null };
 
+/** Why a serving answer fell back: a 5xx status, a timeout before headers, or a connection that failed. */
+export type FallbackReason = '5xx' | 'timeout' | 'connection';
+
 export interface ForwardOptions {
   side: Side;
   routeId: string;
@@ -39,6 +42,12 @@ export interface ForwardOptions {
   onDone: (result: SideResult) => void;
   /** Called when `onDone` threw (the answer itself is not affected). */
   onRecordFailed?: () => void;
+  /**
+   * When set, a failure before anything was sent to the client (connection error, timeout
+   * before headers, a 5xx status) is not answered: `onDone` reports it and this serves the
+   * client instead (proxy/fallback.ts).
+   */
+  fallback?: (why: FallbackReason) => void;
 }
 
 /** The client went away before its answer was complete: its abort, not the upstream's failure. */
@@ -66,6 +75,8 @@ class ServingHandler implements Dispatcher.DispatchHandler {
   private readonly capture: BodyCapture | undefined;
   private readonly started = performance.now();
   private finished = false;
+  /** The 5xx status a fallback took over from (its body is not read). */
+  private fellBackFrom: number | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -97,6 +108,11 @@ class ServingHandler implements Dispatcher.DispatchHandler {
       return false;
     }
     if (this.capture) this.headers = headerMap(raw);
+    if (status >= 500 && this.options.fallback) {
+      this.fellBackFrom = status;
+      this.abort?.(Object.assign(new Error(`the ${this.options.side} upstream answered ${status}`), { code: 'CUTOVER_FALLBACK_5XX' }));
+      return false;
+    }
     const headers = endToEndHeaders(raw);
     for (const value of this.options.extraHeaders) headers.push(value);
     if (statusText) this.res.writeHead(status, statusText, headers);
@@ -119,6 +135,14 @@ class ServingHandler implements Dispatcher.DispatchHandler {
 
   onError(error: Error): void {
     const failure = classifyFailure(error);
+    const fallback = this.options.fallback;
+    if (fallback && !this.res.headersSent && !this.res.destroyed && failure.code !== 'CUTOVER_ERR_CLIENT_ABORTED' && failure.code !== 'CUTOVER_ERR_UPSTREAM_MALFORMED') {
+      // Observed as what it was (the 5xx, or the failure); the client is served by the fallback.
+      if (this.fellBackFrom !== undefined) this.finish(undefined);
+      else this.finish(failure);
+      fallback(this.fellBackFrom !== undefined ? '5xx' : failure.code === 'CUTOVER_ERR_UPSTREAM_TIMEOUT' ? 'timeout' : 'connection');
+      return;
+    }
     if (!this.res.headersSent && !this.res.destroyed) {
       const code = failure.code as ErrorCode;
       const body = upstreamErrorBody(code, `${this.options.side} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.options.routeId, this.options.side);

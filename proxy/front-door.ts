@@ -12,7 +12,8 @@ import type { CutoverConfig } from '../src/config/schema.js';
 import { stickyKey } from './canary.js';
 import { headerMap, type SideResult } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
-import { forward, internalErrorBody, type OutgoingRequest } from './forward.js';
+import { fallsBack } from './fallback.js';
+import { forward, internalErrorBody, type FallbackReason, type OutgoingRequest } from './forward.js';
 import { checkFraming, isRefusal, refusalAnswer, refusalBody } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -202,6 +203,22 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
           requestLog(requestLogEntry({ service, route: routeId, method: request.method, path: request.path, rawHeaders: request.headers }, decision, result));
         }
       : onDone;
+    // Only a request that can be sent again (body buffered or absent) may fall back to legacy.
+    const replayable = request.body === null || Buffer.isBuffer(request.body);
+    const fallback = replayable && fallsBack(route, decision)
+      ? (why: FallbackReason) => {
+          metrics.fellBack(routeId, why);
+          forward(upstreams.for(service, route, 'legacy', 'serving'), request, res, {
+            side: 'legacy',
+            routeId,
+            timeoutMs: options.upstreamTimeoutMs,
+            extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', 'legacy', 'x-cutover-fallback', `reimpl-${why}`] : [],
+            captureLimit: undefined,
+            onDone: recordServing,
+            onRecordFailed: () => metrics.internalError(service, 'record'),
+          });
+        }
+      : undefined;
     forward(upstreams.for(service, route, decision.serving, 'serving'), request, res, {
       side: decision.serving,
       routeId,
@@ -210,6 +227,7 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
       captureLimit,
       onDone: logged,
       onRecordFailed: () => metrics.internalError(service, 'record'),
+      ...(fallback ? { fallback } : {}),
     });
   }
 

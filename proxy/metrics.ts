@@ -30,6 +30,8 @@ export interface ProxyMetrics {
   shadowTimedOut(service: string, stage: TimeoutStage): void;
   /** A client request the proxy refused itself (never sent upstream), by why. */
   refused(service: string, reason: RefusalReason): void;
+  /** A request the reimplementation failed while serving, answered by legacy instead (proxy/fallback.ts). */
+  fellBack(routeId: string, reason: string): void;
   /** A step of the proxy threw; the request it happened in was answered 500 (or cut), the proxy stayed up. */
   internalError(service: string, step: InternalStep): void;
   /** A client closed its connection before its answer was complete (not an upstream failure). */
@@ -108,6 +110,12 @@ export function createProxyMetrics(
     name: 'cutover_proxy_requests_refused_total',
     help: 'Client requests the proxy answered itself with a 4xx and never sent upstream, by service and reason (framing: ambiguous or malformed HTTP/1.1 framing, 400; header_bytes: a head over proxy.maxHeaderBytes, 431; headers_timeout, request_timeout: proxy.headersTimeoutMs, proxy.requestTimeoutMs, 408).',
     labelNames: ['service', 'reason'] as const,
+    registers: [registry],
+  });
+  const fallbacks = new Counter({
+    name: 'cutover_proxy_fallbacks_total',
+    help: 'Requests the reimplementation failed while serving (canary, reimpl) that legacy answered instead, by route and reason (5xx, timeout, connection).',
+    labelNames: ['route', 'reason'] as const,
     registers: [registry],
   });
   const internalErrors = new Counter({
@@ -228,6 +236,7 @@ export function createProxyMetrics(
     observationWriteFailed: (count) => writeFailures.inc(count),
     shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),
     refused: (service, reason) => refusals.labels(service, reason).inc(),
+    fellBack: (routeId, reason) => fallbacks.labels(routeId, reason).inc(),
     internalError: (service, step) => internalErrors.labels(service, step).inc(),
     clientAborted: (service) => clientAborts.labels(service).inc(),
     comparisonFailed: (routeId, code) => comparisonFailures.labels(routeId, code).inc(),

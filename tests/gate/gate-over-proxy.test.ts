@@ -4,21 +4,16 @@
  * proxy's metrics. Legacy answers 10 ms late so the latency criteria judge a difference that is
  * there, not noise.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runGate } from '../../gate/gate.js';
 import { configSchema } from '../../src/config/schema.js';
-import { call, eventually, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams } from '../proxy/harness.js';
+import { answerJson, call, eventually, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams } from '../proxy/harness.js';
 
 let upstreams: Upstreams;
 let subject: ProxyUnderTest;
 const thresholds = configSchema.parse({}).gate.thresholds;
 
-const answer = (res: ServerResponse, status: number, body: unknown) => {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-};
 const index = (req: IncomingMessage) => Number(new URL(req.url!, 'http://x').searchParams.get('i'));
 
 /** Sends `count` shadowed GET /health?i=… in batches, and waits until the store holds them all. */
@@ -40,12 +35,12 @@ beforeEach(async () => {
   resetSeenAndFlags(subject, upstreams);
   await subject.store.prune(new Date(Date.now() + 60_000));
   subject.flags.set('sync.health', 'shadow');
-  upstreams.legacy.behave((req, res) => setTimeout(() => answer(res, 200, { ok: true, i: index(req) }), 10));
+  upstreams.legacy.behave((req, res) => setTimeout(() => answerJson(res, 200, { ok: true, i: index(req) }), 10));
 });
 
 describe('the gate over a real proxy', () => {
   it('calls a matching reimplementation INSUFFICIENT_EVIDENCE below the minimum and READY above it', async () => {
-    upstreams.reimpl.behave((req, res) => answer(res, 200, { ok: true, i: index(req) }));
+    upstreams.reimpl.behave((req, res) => answerJson(res, 200, { ok: true, i: index(req) }));
     await traffic(0, 100);
     // Lowered for the test's size: 400 clean comparisons give a 95% lower bound over 99%. One
     // scheduling hiccup on the reimplementation's side is its p99 at this size, so that ratio is not what this test judges.
@@ -60,7 +55,7 @@ describe('the gate over a real proxy', () => {
   });
 
   it('calls a reimplementation that mismatches 1% of answers NOT_READY under the default parity threshold', async () => {
-    upstreams.reimpl.behave((req, res) => answer(res, 200, { ok: index(req) % 100 !== 7, i: index(req) }));
+    upstreams.reimpl.behave((req, res) => answerJson(res, 200, { ok: index(req) % 100 !== 7, i: index(req) }));
     await traffic(0, 400);
     const route = await judge();
     expect(route.evidence).toMatchObject({ matched: 396, mismatched: 4 });
@@ -69,7 +64,7 @@ describe('the gate over a real proxy', () => {
   });
 
   it('counts a reimplementation answering 500 as errors by class, in the gate and in the metrics', async () => {
-    upstreams.reimpl.behave((req, res) => (index(req) % 10 === 0 ? answer(res, 500, { error: 'boom' }) : answer(res, 200, { ok: true, i: index(req) })));
+    upstreams.reimpl.behave((req, res) => (index(req) % 10 === 0 ? answerJson(res, 500, { error: 'boom' }) : answerJson(res, 200, { ok: true, i: index(req) })));
     await traffic(0, 100);
     const route = await judge();
     expect(route.evidence.sides.reimpl).toMatchObject({ trials: 100, errors: 10, failures: { '5xx': 10 } });

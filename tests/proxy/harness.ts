@@ -75,6 +75,13 @@ export async function startUpstream(name: string): Promise<TestUpstream> {
   };
 }
 
+/** Answers JSON with a status and a content-length: what an upstream behaviour usually does. */
+export function answerJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
 /** A port nothing listens on (bound, read, released). */
 export async function closedPort(): Promise<number> {
   const server = createServer();

@@ -3,7 +3,7 @@
  * the in-memory stores, and a whole rollout through a real proxy to real upstreams: it steps up
  * while the reimplementation is healthy and rolls back within one check once it answers 500s.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeFlagStore, type FakeFlagStore } from '../../flags/fake-flag-store.js';
 import { flagFor } from '../../flags/flag.js';
@@ -17,7 +17,7 @@ import { soleLeadership } from '../../rollout/leadership.js';
 import { analyseStep, decide, validSteps } from '../../rollout/rollout.js';
 import { abortRollout, pauseRollout, resumeRollout, startRollout } from '../../rollout/rollout-service.js';
 import { configSchema } from '../../src/config/schema.js';
-import { call, configFor, eventually, startUpstreams, stopTestProxy, testCatalogue, type Upstreams } from '../proxy/harness.js';
+import { answerJson, call, configFor, eventually, startUpstreams, stopTestProxy, testCatalogue, type Upstreams } from '../proxy/harness.js';
 import { observation } from '../proxy/observation-store.contract.js';
 
 const budgets = { mismatchRate: 0.01, errorRate: 0.01, latencyRatio: 1.5 };
@@ -108,11 +108,6 @@ describe('a rollout through a real proxy', () => {
   let flags: FakeFlagStore;
   const observations = new FakeObservationStore();
   const rollouts = new FakeRolloutStore();
-  const answer = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  };
   const index = (req: IncomingMessage) => Number(new URL(req.url!, 'http://x').searchParams.get('i'));
   let sent = 0;
 
@@ -128,8 +123,8 @@ describe('a rollout through a real proxy', () => {
     upstreams = await startUpstreams();
     flags = createFakeFlagStore({ catalogue: testCatalogue });
     proxy = await startProxy({ config: configFor(upstreams), catalogue: testCatalogue, flagSource: flags.source(), observationStore: observations, services: ['sync'], random: () => 0 });
-    upstreams.legacy.behave((req, res) => answer(res, 200, { ok: true, i: index(req) }));
-    upstreams.reimpl.behave((req, res) => answer(res, 200, { ok: true, i: index(req) }));
+    upstreams.legacy.behave((req, res) => answerJson(res, 200, { ok: true, i: index(req) }));
+    upstreams.reimpl.behave((req, res) => answerJson(res, 200, { ok: true, i: index(req) }));
     await flags.set({ pattern: 'sync.health', mode: 'shadow', actor: 'ana', reason: 'compare' });
   });
   afterAll(() => stopTestProxy({ proxy, flags: undefined as never, store: observations, url: '' }, upstreams));
@@ -149,7 +144,7 @@ describe('a rollout through a real proxy', () => {
     await controller.tick();
     expect(await mode()).toBe('canary:100');
 
-    upstreams.reimpl.behave((_req, res) => answer(res, 500, { error: 'injected fault' }));
+    upstreams.reimpl.behave((_req, res) => answerJson(res, 500, { error: 'injected fault' }));
     await traffic();
     await controller.tick();
     expect(await mode()).toBe('shadow');
