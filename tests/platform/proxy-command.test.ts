@@ -50,7 +50,7 @@ describe('cutover proxy in front of services it did not start', () => {
     const store = new PgObservationStore(services.databaseUrl);
     try {
       // The flag reaches the proxy by LISTEN/NOTIFY; ask until an observation of the route is stored.
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 20_000;
       let observations = await store.list({ routeId: 'sync.counties.list' });
       while (observations.length === 0 && Date.now() < deadline) {
         expect((await ask(`${proxy.doors.sync}/counties`)).status).toBe(200);
