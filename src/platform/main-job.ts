@@ -12,6 +12,8 @@ import { CutoverError } from '../errors.js';
 import type { Report } from '../report/report.js';
 import { createStorageRedactor } from '../../parity/compare/redact.js';
 import { collectReport, writeReport } from '../report/write-report.js';
+import { readinessSummary, runGate, type GateReport } from '../../gate/gate.js';
+import type { GateOverrides } from '../config/schema.js';
 import type { CutoverStack } from './cutover-stack.js';
 import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
 import { defaultFixturesDir } from '../../parity/runner/fixture.js';
@@ -36,7 +38,15 @@ export interface MainJobOutcome {
   traffic?: TrafficSummary;
   report: Report;
   reportPaths: { json: string; markdown: string; html: string };
+  /** The readiness gate over this run's observations, with the demo's lowered thresholds. */
+  gate: GateReport;
 }
+
+/**
+ * The main job's run is minutes, not the days of traffic the default thresholds expect (3,838
+ * comparisons a route): its gate runs with these, lowered for its size and printed as such.
+ */
+export const demoGateOverrides: GateOverrides = Object.freeze({ minCompared: 30, minParity: 0.9, maxErrorRate: 0.1, minLatencySamples: 20 });
 
 async function waitForMode(stack: CutoverStack, routeId: string, mode: FlagMode, deadlineMs = 5000): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -145,6 +155,10 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
   while (stack.proxy.health().shadowInFlight > 0 && Date.now() < copiesDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
   await stack.proxy.flushObservations();
   const now = new Date();
+  const gate = await runGate(
+    { observations: stack.observations, catalogue: stack.catalogue, thresholds: stack.config.gate.thresholds, flags: () => stack.flagStore.snapshot() },
+    { since: started, now, overrides: demoGateOverrides },
+  );
   const collected = await collectReport(
     {
       observations: stack.observations,
@@ -152,6 +166,7 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
       catalogue: stack.catalogue,
       flags: () => stack.flagStore.snapshot(),
       redactor: createStorageRedactor(stack.config.redaction.piiFields),
+      readiness: async () => readinessSummary(gate),
     },
     { since: started, now },
   );
@@ -164,5 +179,6 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     ...(traffic ? { traffic } : {}),
     report: collected,
     reportPaths,
+    gate,
   };
 }

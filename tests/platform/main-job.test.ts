@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { describeStack, startCutoverStack, type CutoverStack } from '../../src/platform/cutover-stack.js';
-import { runMainJob, type MainJobOutcome } from '../../src/platform/main-job.js';
+import { demoGateOverrides, runMainJob, type MainJobOutcome } from '../../src/platform/main-job.js';
 import { freePort } from '../../src/platform/ports.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 
@@ -83,6 +83,18 @@ describe('the main job on the whole stack', () => {
     expect(outcome.export.result!.record_count).toBeGreaterThan(0);
     expect(outcome.exportFiles.length).toBeGreaterThan(0);
     for (const file of outcome.exportFiles) expect(existsSync(file)).toBe(true);
+  });
+
+  it('ends with the readiness verdict of every route it observed, thresholds lowered for its size, and the report opens with them', () => {
+    const observed = outcome.report.routes.filter((route) => route.observations > 0).map((route) => route.routeId).filter((id) => stack.catalogue.byId(id));
+    expect(outcome.gate.routes.map((route) => route.routeId).sort()).toEqual(expect.arrayContaining(observed.sort()));
+    for (const route of outcome.gate.routes) {
+      expect(['READY', 'NOT_READY', 'INSUFFICIENT_EVIDENCE']).toContain(route.verdict);
+      expect(route.thresholds).toMatchObject(demoGateOverrides);
+      if (route.verdict !== 'READY') expect(route.failed.length).toBeGreaterThan(0);
+    }
+    expect(outcome.report.readiness).toMatchObject({ verdict: outcome.gate.verdict });
+    expect(outcome.report.readiness!.routes.map((route) => route.routeId)).toEqual(outcome.gate.routes.map((route) => route.routeId));
   });
 
   it('drives traffic at the asked rate over every catalogued route, open loop, and stops at the duration', () => {

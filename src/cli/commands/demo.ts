@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { describeStack, startCutoverStack } from '../../platform/cutover-stack.js';
-import { runMainJob } from '../../platform/main-job.js';
+import { demoGateOverrides, runMainJob } from '../../platform/main-job.js';
 import type { Report } from '../../report/report.js';
 import { parseOptions, type Command } from '../command.js';
 import { CutoverError } from '../../errors.js';
@@ -62,6 +62,10 @@ export const demoCommand: Command = {
           '',
           `parity report of ${outcome.requests} requests through the proxy (sync.*, gateway.* and narrator.* shadowed):`,
           summarize(outcome.report),
+          '',
+          `readiness gate over this run (thresholds lowered for the demo's size: ${Object.entries(demoGateOverrides).map(([name, value]) => `${name} ${value}`).join(', ')}; \`cutover gate\` judges with the real ones):`,
+          ...outcome.gate.routes.map((route) => `  ${route.routeId.padEnd(44)} ${route.verdict}${route.failed.length ? `  (${route.failed.join(', ')})` : ''}`),
+          `  overall: ${outcome.gate.verdict}`,
           '',
           `  report:    ${outcome.reportPaths.html}`,
           `             ${outcome.reportPaths.markdown}`,
