@@ -292,7 +292,10 @@ class ClientConnection {
 
   private readonly onEnd = (): void => {
     this.ended = true;
-    if (!this.exchange && !this.closing) this.socket.end();
+    if (this.exchange || this.closing) return;
+    // The connection ended inside a request (its head or a shadowed body not complete): 400, as llhttp's end-of-stream error on node:http.
+    if (this.pending.length > 0) this.refuse('the connection ended inside a request');
+    else this.socket.end();
   };
 
   private readonly onClose = (): void => {
@@ -419,8 +422,11 @@ class ClientConnection {
     if (this.pending.length > 0) this.startRequest();
     this.next();
     if (this.pending.length <= this.lane.parts.options.maxPipelinedBytes) this.release(Hold.Pipeline);
-    // A client that half-closed after pipelining gets every request it sent answered, then the end.
-    if (this.ended && !this.exchange && !this.closing && !this.handedOver) this.close();
+    // A client that half-closed after pipelining gets every request it sent answered, then the end (a 400 for bytes that are no request).
+    if (this.ended && !this.exchange && !this.closing && !this.handedOver) {
+      if (this.pending.length > 0) this.refuse('the connection ended inside a request');
+      else this.close();
+    }
   }
 
   private close(): void {

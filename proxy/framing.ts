@@ -72,13 +72,25 @@ export function checkFraming(rawHeaders: readonly string[], message: { request: 
         break;
     }
   }
-  if (message.request && message.http11 && hosts !== 1) return { refused: hosts === 0 ? 'no Host header' : 'more than one Host header' };
+  // More than one Host is refused whatever the version (RFC 9112 §3.2); none only in HTTP/1.1.
+  if (message.request && (hosts > 1 || (message.http11 && hosts === 0))) return { refused: hosts === 0 ? 'no Host header' : 'more than one Host header' };
   if (codings !== undefined) {
     if (length !== undefined) return { refused: 'Content-Length beside Transfer-Encoding' };
     if (!message.http11) return { refused: 'Transfer-Encoding in an HTTP/1.0 message' };
     if (codings.toLowerCase() !== 'chunked') return { refused: `a Transfer-Encoding other than chunked (${JSON.stringify(codings)})` };
   }
   return { length, chunked: codings !== undefined };
+}
+
+/**
+ * Why a request target is refused, or undefined: origin-form (`/path?query`) and an absolute
+ * http(s) URL are forwarded; anything else llhttp lets through (another scheme, `*`, an
+ * authority) has no origin server to reach behind a front door: 400, not a 502 from the forwarder.
+ */
+export function targetRefusal(target: string): string | undefined {
+  if (target.startsWith('/')) return undefined;
+  if (/^https?:\/\/[^/?#\s]+(?:[/?][^\s]*)?$/i.test(target) && URL.canParse(target)) return undefined;
+  return `a request target that is neither a path nor an http(s) URL (${JSON.stringify(target.slice(0, 60))})`;
 }
 
 export function isRefusal<T extends object>(checked: T | FramingRefusal): checked is FramingRefusal {

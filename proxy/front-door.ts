@@ -14,7 +14,7 @@ import { headerMap, type SideResult } from './capture.js';
 import { decide, needsBody, type Decision } from './decide.js';
 import { fallsBack } from './fallback.js';
 import { forward, internalErrorBody, type FallbackReason, type OutgoingRequest } from './forward.js';
-import { checkFraming, isRefusal, refusalAnswer, refusalBody } from './framing.js';
+import { checkFraming, isRefusal, refusalAnswer, refusalBody, targetRefusal } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ObservationRecorder } from './observation-recorder.js';
@@ -127,9 +127,18 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
   }
   // Requests parsed before the bad bytes are answered first, in order, as the fast lane does; the refusal comes after them.
   // (A request whose own body is what llhttp refused never completes: its answer is not waited for.)
-  const waiting = [...(openResponses.get(socket) ?? [])].find(([req]) => req.complete);
+  const waiting = [...(openResponses.get(socket) ?? [])].find(([req, res]) => req.complete && !res.writableEnded);
   if (waiting) {
-    waiting[1].once('close', () => answerClientError(error, socket, metrics, service));
+    const [req, res] = waiting;
+    // Its last bytes handed to the socket ('prefinish', before node:http may end a half-closed connection), or gone ('close').
+    const after = () => {
+      res.off('prefinish', after);
+      res.off('close', after);
+      openResponses.get(socket)?.delete(req);
+      answerClientError(error, socket, metrics, service);
+    };
+    res.once('prefinish', after);
+    res.once('close', after);
     return;
   }
   let answer: string;
@@ -171,10 +180,11 @@ function refusedFraming(req: IncomingMessage, res: ServerResponse, metrics: Prox
     return true;
   }
   const checked = checkFraming(req.rawHeaders, { request: true, http11: req.httpVersionMinor === 1 });
-  if (!isRefusal(checked)) return false;
+  const refused = isRefusal(checked) ? checked.refused : targetRefusal(req.url ?? '');
+  if (refused === undefined) return false;
   refusedConnections.add(req.socket);
   metrics.refused(service, 'framing');
-  const body = refusalBody(checked.refused);
+  const body = refusalBody(refused);
   res.shouldKeepAlive = false;
   res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);

@@ -109,7 +109,8 @@ export function statusesOf(answer: string): number[] {
   return [...answer.matchAll(/(?:^|\r\n|[}\w])HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));
 }
 
-const key = (parsed: Parsed) => JSON.stringify(parsed);
+/** Fields of different names may be reordered (undici sends Host first); the order of one name's fields is kept (RFC 9110 §5.3). */
+const key = (parsed: Parsed) => JSON.stringify({ ...parsed, headers: [...parsed.headers].sort((a, b) => (a.split(':')[0]! < b.split(':')[0]! ? -1 : a.split(':')[0]! > b.split(':')[0]! ? 1 : 0)) });
 
 function sameMultiset(a: readonly Parsed[], b: readonly Parsed[]): boolean {
   if (a.length !== b.length) return false;
@@ -120,6 +121,8 @@ function sameMultiset(a: readonly Parsed[], b: readonly Parsed[]): boolean {
 
 export interface Verdict {
   ok: boolean;
+  /** What the reference server answered the same bytes (its 4xx say llhttp refused them). */
+  referenceAnswer?: string;
   /** `same`: the upstream saw what llhttp parsed; `refused`: a 4xx, and the upstream saw a prefix of it. */
   kind: 'same' | 'refused' | 'different' | 'stalled';
   reference: Parsed[];
@@ -278,7 +281,7 @@ export const fuzzedBytes = fc.oneof(
 export async function runCase(reference: RecordingServer, upstream: RecordingServer, proxyPort: number, bytes: Buffer, cuts: readonly number[]): Promise<Verdict> {
   reference.seen.length = 0;
   upstream.seen.length = 0;
-  await exchangeBytes(reference.port, bytes, cuts);
+  const { answer: referenceAnswer } = await exchangeBytes(reference.port, bytes, cuts);
   const { answer, stalled } = await exchangeBytes(proxyPort, bytes, cuts);
-  return judge(reference.seen, upstream.seen, answer, stalled);
+  return { ...judge(reference.seen, upstream.seen, answer, stalled), referenceAnswer };
 }

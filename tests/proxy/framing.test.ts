@@ -27,6 +27,8 @@ const refused: Array<[string, string]> = [
   ['a bare LF in a chunk trailer', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: y\n\r\n'],
   ['a bare CR in a chunk extension', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;a\rb\r\nhello\r\n0\r\n\r\n'],
   ['two Host headers', 'GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'],
+  ['two Host headers on HTTP/1.0', 'GET /health HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n'],
+  ['a target that is neither a path nor an http(s) URL', 'GET ttp://proxy.test/health HTTP/1.1\r\nHost: x\r\n\r\n'],
 ];
 
 describe.each([
