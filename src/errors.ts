@@ -57,6 +57,8 @@ export const errorCodes = {
   CUTOVER_ERR_MODEL_PULL_FAILED: { status: 502, hint: 'Ollama reached its registry but the pull failed (an unknown model name, a full disk...: see the message); check the name with `ollama list` or on ollama.com/library.' },
   CUTOVER_ERR_TRAFFIC_NO_DATA: { status: 409, hint: 'cutover traffic reads the target\'s counties through the sync door to build its requests and found none; seed the target (cutover seed, or cutover up seeds an empty database) and run it again.' },
   CUTOVER_ERR_REPLAY_DATASET_MISMATCH: { status: 409, hint: 'The target holds other data than the fixture set was recorded on (parity/fixtures/dataset.json), so its answers would differ by data, not parity: replay with --isolated, or seed an empty database as the message says and point the target at it.' },
+  CUTOVER_ERR_SCAFFOLD_INVALID: { status: 400, hint: 'Fix the named inputs of `cutover scaffold route` (`cutover scaffold --help`): a route id starting with its service, a method, a path template, a service of flags/routes.yaml whose reimplementation the scaffold knows; nothing was written.' },
+  CUTOVER_ERR_SCAFFOLD_EXISTS: { status: 409, hint: 'The route id is already catalogued, or its handler or contract test file exists: choose another id, or edit the existing files.' },
 } as const satisfies Record<string, { status: number; hint: string }>;
 
 export type ErrorCode = keyof typeof errorCodes;

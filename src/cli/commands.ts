@@ -18,5 +18,6 @@ import { upCommand } from './commands/up.js';
 import { initCountyCommand } from './commands/init-county.js';
 import { pullModelCommand } from './commands/pull-model.js';
 import { trafficCommand } from './commands/traffic.js';
+import { scaffoldCommand } from './commands/scaffold.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand, scaffoldCommand];
