@@ -1,6 +1,7 @@
 /** report.html: one self-contained page (inline styles, no script, no external asset) to open or attach anywhere. */
 import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report, RouteReport } from './report.js';
+import { renderFiguresHtml } from './charts.js';
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
@@ -52,6 +53,7 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
     '<th>Legacy p50 / p95 / p99 ms</th><th>Reimpl p50 / p95 / p99 ms</th><th>Ratio</th></tr></thead><tbody>',
     ...report.routes.map(routeRow),
     '</tbody></table>',
+    renderFiguresHtml(report.figures),
   );
   const withMismatches = report.routes.filter((route) => route.mismatchPaths.length > 0);
   if (withMismatches.length) parts.push('<h2>Mismatches by diff path</h2>');

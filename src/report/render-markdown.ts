@@ -1,6 +1,7 @@
 /** report.md: the report as markdown tables, for a pull request or a chat message. */
 import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report } from './report.js';
+import { renderFiguresMarkdown } from './charts.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (text: string) => `\`${cell(text).replace(/`/g, "'")}\``;
@@ -64,6 +65,7 @@ export function renderMarkdown(report: Report): string {
       lines.push(`| ${code(route.routeId)} | ${rules} | ${route.erroredBySide.serving} / ${route.erroredBySide.shadow} / ${route.erroredBySide.both} | ${formatFailures(route.failures.reimpl)} | ${formatFailures(route.failures.legacy)} |`);
     }
   }
+  lines.push(...renderFiguresMarkdown(report.figures));
   lines.push('', '## Unknown traffic', '');
   if (report.unknownTraffic.length === 0) lines.push('No request fell outside the route catalogue.');
   else {

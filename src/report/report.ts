@@ -12,6 +12,7 @@ import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-
 import type { ReadinessSummary } from '../../gate/gate.js';
 import { percentile } from '../../gate/statistics/percentile.js';
 import type { UnknownTrafficSummary } from './unknown-traffic.js';
+import { reportFigures, type ReportFigures } from './charts.js';
 
 export interface LatencySummary {
   count: number;
@@ -89,6 +90,8 @@ export interface Report {
   truncated: boolean;
   routes: RouteReport[];
   unknownTraffic: Array<{ service: string; method: string; path: string; count: number; lastSeen: string }>;
+  /** The charts' numbers (src/report/charts.ts): latency distributions, parity per hour, observations per route. */
+  figures: ReportFigures;
 }
 
 export interface ReportInput {
@@ -233,6 +236,7 @@ export function buildReport(input: ReportInput): Report {
     truncated: input.truncated ?? false,
     routes,
     unknownTraffic,
+    figures: reportFigures(routes.map((route) => route.routeId), input.observations),
   };
 }
 
