@@ -220,8 +220,12 @@ export async function call(url: string, init: { method?: string; headers?: Recor
   return { status: response.statusCode, headers: response.headers, body };
 }
 
-/** Polls `check` until it returns a value that is not undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 3000): Promise<T> {
+/**
+ * Polls `check` until it returns a value that is not undefined, or fails after `ms`. The default
+ * leaves room for a comparison worker process to start on a loaded machine (about 0.8 s seen) plus
+ * a flush: observation tests once timed out at 3 s under load. A met condition returns at once.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await check();
