@@ -2,7 +2,7 @@
  * Minimal reverse proxies, one per engine, for the engine measurement behind
  * docs/decisions/0001-proxy-engine.md: node:http with a keep-alive http.Agent and pipe(),
  * undici Pool.request() with stream pipes, and undici Pool.dispatch() with a raw handler (what
- * proxy/forward.ts does). No routes, flags or metrics: only the forwarding engine.
+ * proxy/serving/forward.ts does). No routes, flags or metrics: only the forwarding engine.
  * Usage: node --import tsx bench/proxy-engine-server.ts <engine> <port> <upstreamPort>
  */
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -59,7 +59,7 @@ export interface Route {
   correlation?: readonly CorrelationId[];
   /**
    * Job routes: how a read racing the other side's job (legacy RUNNING, reimpl COMPLETED) is
-   * settled (proxy/eventual-state.ts). With `poll`, both sides are read again until terminal,
+   * settled (proxy/stateful/eventual-state.ts). With `poll`, both sides are read again until terminal,
    * within the deadline; without, a racing observation is `ignored` with rule `eventual-state`.
    */
   eventual?: { poll?: { deadlineMs: number; intervalMs: number } };
@@ -72,7 +72,7 @@ export interface Route {
   captureBytes?: number;
   /**
    * Whether a request the reimplementation fails (connection error, timeout before headers,
-   * 5xx) while serving it (canary, reimpl) is answered by legacy instead (proxy/fallback.ts).
+   * 5xx) while serving it (canary, reimpl) is answered by legacy instead (proxy/serving/fallback.ts).
    * Default: on for routes that do not write. A writing route falls back only when idempotent.
    */
   fallback?: boolean;

@@ -6,7 +6,7 @@
 import { routesMatching } from '../flags/flag-change.js';
 import type { FlagSnapshot } from '../flags/flag.js';
 import type { Route, RouteCatalogue } from '../flags/route-catalogue.js';
-import type { ObservationStore } from '../proxy/observation.js';
+import type { ObservationStore } from '../proxy/observe/observation.js';
 import type { GateOverrides, GateThresholds } from '../src/config/schema.js';
 import type { ResourceUsage } from './criteria/resources.js';
 import { routeEvidence, stateRouteId } from './route-evidence.js';

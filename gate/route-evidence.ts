@@ -5,8 +5,8 @@
  * differences that absorbed something.
  */
 import type { FlagMode } from '../flags/flag.js';
-import type { ObservationOutcome, ObservedSide } from '../proxy/observation.js';
-import type { Side } from '../proxy/decide.js';
+import type { ObservationOutcome, ObservedSide } from '../proxy/observe/observation.js';
+import type { Side } from '../proxy/serving/decide.js';
 import { classifyFailure, sideFailed, type FailureClass } from './failure-taxonomy.js';
 
 export interface SideTally {

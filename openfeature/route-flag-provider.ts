@@ -2,7 +2,7 @@
  * An OpenFeature server provider over the cutover's route flags, so the services being migrated
  * (and anything else) read the flags through a standard API instead of the admin API. It reads
  * the same flag store as the proxy, over the same LISTEN/NOTIFY path (flags/live-flag-source.ts),
- * and decides with the proxy's own code (proxy/decide.ts, proxy/canary.ts): a targeting key in
+ * and decides with the proxy's own code (proxy/serving/decide.ts, proxy/serving/canary.ts): a targeting key in
  * the canary share here is in it at the proxy too.
  *
  * Flag keys (route ids contain dots, so the attribute is after the last one):
@@ -30,8 +30,8 @@ import {
 import { flagFor, type FlagSnapshot } from '../flags/flag.js';
 import type { LiveFlagSource } from '../flags/live-flag-source.js';
 import type { Route, RouteCatalogue } from '../flags/route-catalogue.js';
-import { canaryBucket } from '../proxy/canary.js';
-import { decide } from '../proxy/decide.js';
+import { canaryBucket } from '../proxy/serving/canary.js';
+import { decide } from '../proxy/serving/decide.js';
 
 export const killSwitchKey = 'kill-switch';
 export const routeAttributes = ['mode', 'serve-reimpl', 'canary-percent'] as const;

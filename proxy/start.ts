@@ -12,24 +12,24 @@ import type { CutoverConfig } from '../src/config/schema.js';
 import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { createStorageRedactor } from '../parity/compare/redact.js';
 import { CutoverError } from '../src/errors.js';
-import { createFastLane, type FastLane } from './fast-lane.js';
-import { answerClientError, answerHalfClosedClients, createFrontDoor, nodeServerOptions, type RecordingTap } from './front-door.js';
-import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
-import { StatefulShadowing } from './correlation-shadow.js';
-import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './correlation-store.js';
-import { StateParity, defaultStateParity, type StateParityOptions } from './state-parity.js';
-import { ComparePool } from './compare-pool.js';
-import { ObservationRecorder } from './observation-recorder.js';
-import type { ObservationStore } from './observation.js';
+import { createFastLane, type FastLane } from './transport/fast-lane.js';
+import { answerClientError, answerHalfClosedClients, createFrontDoor, nodeServerOptions, type RecordingTap } from './transport/front-door.js';
+import { createProxyMetrics, type ProxyMetrics } from './observe/metrics.js';
+import { StatefulShadowing } from './stateful/correlation-shadow.js';
+import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './stateful/correlation-store.js';
+import { StateParity, defaultStateParity, type StateParityOptions } from './stateful/state-parity.js';
+import { ComparePool } from './shadow/compare-pool.js';
+import { ObservationRecorder } from './observe/observation-recorder.js';
+import type { ObservationStore } from './observe/observation.js';
 import type { UnknownTrafficStore } from '../src/report/unknown-traffic.js';
 import { loadAcceptedDifferences, type AcceptedRegistry } from '../parity/compare/accepted-registry.js';
-import { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
-import { LiveNoise } from './live-noise.js';
+import { UnknownTrafficRecorder } from './observe/unknown-traffic-recorder.js';
+import { LiveNoise } from './shadow/live-noise.js';
 import type { NoiseProfile } from '../parity/compare/noise.js';
-import { ShadowBudget } from './shadow.js';
-import { shadowLimits } from './shadow-exchange.js';
-import { Upstreams } from './upstreams.js';
-import type { RequestLog } from './request-log.js';
+import { ShadowBudget } from './shadow/shadow.js';
+import { shadowLimits } from './shadow/shadow-exchange.js';
+import { Upstreams } from './serving/upstreams.js';
+import type { RequestLog } from './observe/request-log.js';
 
 export interface StartProxyOptions {
   config: CutoverConfig;
@@ -45,7 +45,7 @@ export interface StartProxyOptions {
   /** Intentional differences live comparisons absorb; parity/accepted-differences.yaml unless given. */
   accepted?: AcceptedRegistry;
   /**
-   * Stateful shadowing (proxy/correlation-shadow.ts). Job-id pairs are always kept in memory;
+   * Stateful shadowing (proxy/stateful/correlation-shadow.ts). Job-id pairs are always kept in memory;
    * `correlationStore` (PgCorrelationStore) shares them with other workers and across restarts
    * (the caller owns it); `stateParity.databaseUrl` turns on comparing job rows after shadowed writes.
    */

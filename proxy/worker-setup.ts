@@ -11,9 +11,9 @@ import type { CutoverConfig } from '../src/config/schema.js';
 import { migrateHarness } from '../src/db/migrate.js';
 import { ensureDatabase, openDatabaseServer } from '../src/db/server.js';
 import { PgUnknownTrafficStore, type UnknownTrafficStore } from '../src/report/unknown-traffic.js';
-import type { ObservationStore } from './observation.js';
-import { PgObservationStore } from './pg-observation-store.js';
-import { PgCorrelationStore } from './correlation-store-pg.js';
+import type { ObservationStore } from './observe/observation.js';
+import { PgObservationStore } from './observe/pg-observation-store.js';
+import { PgCorrelationStore } from './stateful/correlation-store-pg.js';
 import type { StartProxyOptions } from './start.js';
 
 export interface ProxyWorkerParts {

@@ -10,7 +10,7 @@ import type { FlagStore } from '../flags/flag-store.js';
 import { flagFor } from '../flags/flag.js';
 import type { RouteCatalogue } from '../flags/route-catalogue.js';
 import { routeEvidence, stateRouteId } from '../gate/route-evidence.js';
-import type { ObservationStore } from '../proxy/observation.js';
+import type { ObservationStore } from '../proxy/observe/observation.js';
 import type { CutoverConfig } from '../src/config/schema.js';
 import type { Leadership } from './leadership.js';
 import { analyseStep, decide, type Rollout } from './rollout.js';

@@ -3,7 +3,7 @@
  * copy legacy (a bug fixed, a leak closed). Each entry names routes, paths, and the values it
  * expects on each side, so it absorbs exactly the difference it was accepted for, nothing wider.
  */
-import type { JsonValue } from '../../proxy/json-text.js';
+import type { JsonValue } from './json-text.js';
 import { parsePathPattern, patternCovers, type PathPattern, type PathStep } from './json-path.js';
 import { toPlain } from './json-diff.js';
 import { renderFull } from './values.js';

@@ -15,7 +15,7 @@
  * `matched`, and `accepted` lists their ids so reports show what each absorbed, apart.
  */
 import { createHash } from 'node:crypto';
-import { parseJsonText, type JsonValue } from '../../proxy/json-text.js';
+import { parseJsonText, type JsonValue } from './json-text.js';
 import { findAccepted, type AcceptedDifference } from './accepted.js';
 import { parsePathPattern, patternCovers, renderPath, type PathPattern, type PathStep } from './json-path.js';
 import { CompiledPathRules, JsonDiff, type Found } from './json-diff.js';

@@ -3,7 +3,7 @@
  * per-path comparators where a rule names the path and the plain structural comparison
  * elsewhere. It finds differences; it does not decide what they mean (engine.ts does).
  */
-import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, type JsonValue } from './json-text.js';
 import { parsePathPattern, patternNames, type PathPattern, type PathStep } from './json-path.js';
 import { compareGeometries } from './geometry.js';
 import { compareNumbers } from './number.js';

@@ -5,8 +5,8 @@
  * both values keep the field's kind (a uuid stays a uuid, a timestamp its format, a count an
  * integer). Anything else at a noisy path is still a mismatch.
  */
-import type { JsonValue } from '../../proxy/json-text.js';
-import { JsonNumber } from '../../proxy/json-text.js';
+import type { JsonValue } from './json-text.js';
+import { JsonNumber } from './json-text.js';
 import { generalisePath, type PathStep } from './json-path.js';
 import { parseTimestamp, valueKind, type ValueKind } from './values.js';
 

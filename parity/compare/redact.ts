@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { parsePathPattern, type PathPattern, type PathStep } from './json-path.js';
-import { JsonNumber, parseJsonText, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, parseJsonText, type JsonValue } from './json-text.js';
 import { renderFull } from './values.js';
 
 export const redacted = '[REDACTED]';

@@ -9,7 +9,7 @@
  * a difference that keeps all of it is `within-window`, which counts as matched. Durations
  * likewise: the kind kept, not negative, no longer than the window, inside a stated range.
  */
-import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, type JsonValue } from './json-text.js';
 import type { PathRule } from './rules.js';
 import { parseTimestamp, valueKind } from './values.js';
 

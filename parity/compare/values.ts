@@ -3,7 +3,7 @@
  * a string or number has (a uuid, a timestamp in some format, an integer) — the kind a noisy
  * field must keep even when its value may differ.
  */
-import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, type JsonValue } from './json-text.js';
 
 export type JsonType = 'null' | 'boolean' | 'number' | 'string' | 'array' | 'object';
 

@@ -5,7 +5,7 @@
  * integer, number with its range, string) and the largest distance between the two. Stable
  * paths are kept too (rate 0), so the report can say "a count is stable", not only "noisy".
  */
-import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, type JsonValue } from '../compare/json-text.js';
 import { generalisePath, type PathStep } from '../compare/json-path.js';
 import type { NoiseProfile, NoisyPath } from '../compare/noise.js';
 import type { PinnedNoise, RouteCompareRules } from '../compare/rules.js';

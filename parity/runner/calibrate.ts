@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
-import { parseJsonText, type JsonValue } from '../../proxy/json-text.js';
+import { parseJsonText, type JsonValue } from '../compare/json-text.js';
 import { NoiseLearner, type LearnedRoute } from './calibrate-learn.js';
 import { fuzzCases, toRequest, type FuzzableRoute, type InputSpace } from './fuzz-arbitraries.js';
 import { exchangeOnSide, type Exchange, type RunRequest } from './fuzz-exchange.js';

@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { routesMatching } from '../../flags/flag-change.js';
 import type { Route } from '../../flags/route-catalogue.js';
-import { JsonNumber, parseJsonText, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, parseJsonText, type JsonValue } from '../compare/json-text.js';
 import { CutoverError } from '../../src/errors.js';
 
 export const fixtureFormat = 1;

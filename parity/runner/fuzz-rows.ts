@@ -1,13 +1,13 @@
 /**
  * The job row a fuzzed request left behind on each side (both sides write to the same
  * database's job tables, each under its own job id), read back once the job is terminal and
- * normalised as the proxy's state parity does (proxy/state-parity.ts: `x_json` columns named
+ * normalised as the proxy's state parity does (proxy/stateful/state-parity.ts: `x_json` columns named
  * as the answers name them, timestamps replaced by their format), so fuzz compares side
  * effects, not only answers.
  */
 import pg from 'pg';
 import type { Route } from '../../flags/route-catalogue.js';
-import { normaliseRow, StateParity } from '../../proxy/state-parity.js';
+import { normaliseRow, StateParity } from '../../proxy/stateful/state-parity.js';
 import type { Exchange } from './fuzz-exchange.js';
 
 export class JobRows {

@@ -6,9 +6,9 @@
  * `correlation:` entries) is recorded as `sequence.needs` so replay can substitute new ids.
  */
 import type { Route } from '../../flags/route-catalogue.js';
-import type { RecordingTap, TappedExchange } from '../../proxy/front-door.js';
-import type { JsonValue } from '../../proxy/json-text.js';
-import { JsonNumber } from '../../proxy/json-text.js';
+import type { RecordingTap, TappedExchange } from '../../proxy/transport/front-door.js';
+import type { JsonValue } from '../compare/json-text.js';
+import { JsonNumber } from '../compare/json-text.js';
 import { fixtureBody, fixtureKey, queryOf, requestShape, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody, type FixtureSequence } from './fixture.js';
 import { callerOf } from './caller.js';
 import type { Redactor } from '../compare/redact.js';

@@ -6,7 +6,7 @@
  */
 import { emptySnapshot, staticFlagSource } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import type { CutoverConfig } from '../../src/config/schema.js';
 import type { Fixture } from './fixture.js';

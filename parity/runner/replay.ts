@@ -14,7 +14,7 @@
 import { rmSync } from 'node:fs';
 import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
 import { compareExchanges, type Comparison, type Exchange, type TimeWindow } from '../compare/engine.js';
-import { JsonNumber, type JsonValue } from '../../proxy/json-text.js';
+import { JsonNumber, type JsonValue } from '../compare/json-text.js';
 import { CutoverError } from '../../src/errors.js';
 import { bodyBytes, loadFixtures, renderJson, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody } from './fixture.js';
 import type { RunItem, RunProgress } from './progress.js';

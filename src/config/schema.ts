@@ -167,7 +167,7 @@ export const configSchema = z.object({
       exposeHeaders: z.boolean().default(true),
       /**
        * Relay requests no second side looks at (legacy/retired mode, unknown routes, kill switch) at the socket
-       * level (proxy/fast-lane.ts, decision 0016); off sends every request through node:http and undici.
+       * level (proxy/transport/fast-lane.ts, decision 0016); off sends every request through node:http and undici.
        */
       fastLane: z.boolean().default(true),
       /** Time the serving upstream has to send its headers (then between body chunks) before the client gets 504. */
@@ -209,10 +209,10 @@ export const configSchema = z.object({
           mismatchBodyMaxBytes: z.number().int().positive().default(65_536),
           /**
            * Keep-alive connections per origin for shadow copies, in a pool apart from the serving
-           * one (proxy/upstreams.ts): a copy beyond them waits inside that pool, under its timeout.
+           * one (proxy/serving/upstreams.ts): a copy beyond them waits inside that pool, under its timeout.
            */
           connectionsPerUpstream: z.number().int().positive().default(64),
-          /** Keep-alive connections per origin for eventual-state polls (proxy/eventual-state.ts), apart from serving and shadow copies. */
+          /** Keep-alive connections per origin for eventual-state polls (proxy/stateful/eventual-state.ts), apart from serving and shadow copies. */
           pollConnectionsPerUpstream: z.number().int().positive().default(4),
         })
         .prefault({}),
@@ -234,7 +234,7 @@ export const configSchema = z.object({
           retentionHours: z.number().positive().default(24 * 7),
         })
         .prefault({}),
-      /** Where shadowed exchanges are compared: worker processes beside the proxy (proxy/compare-pool.ts), never its serving event loop. */
+      /** Where shadowed exchanges are compared: worker processes beside the proxy (proxy/shadow/compare-pool.ts), never its serving event loop. */
       compare: z
         .object({
           /** Comparison worker processes per proxy process (each up to ~150 MiB once it has opened an export with GDAL). */

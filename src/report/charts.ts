@@ -4,7 +4,7 @@
  * report.html draws them as inline SVG (no script, no external asset) and report.md gives the
  * same numbers as tables.
  */
-import type { Observation } from '../../proxy/observation.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 
 /** Upper bounds (ms) of the latency buckets; the last bucket takes everything above. */
 export const latencyBucketsMs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;

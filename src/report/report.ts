@@ -7,7 +7,7 @@
  */
 import type { FlagMode, FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
-import type { Observation } from '../../proxy/observation.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
 import type { ReadinessSummary } from '../../gate/gate.js';
 import { percentile } from '../../gate/statistics/percentile.js';

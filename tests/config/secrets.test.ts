@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAdminServer } from '../../flags/admin-server.js';
 import { createFakeFlagStore } from '../../flags/fake-flag-store.js';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy } from '../../proxy/start.js';
 import { loadGatewaySettings } from '../../reimpl/gateway/settings.js';
 import { loadConfig } from '../../src/config/load.js';

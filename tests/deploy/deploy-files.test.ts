@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
-import { upstreamsInUse, upstreamVariable } from '../../proxy/upstream-address.js';
+import { upstreamsInUse, upstreamVariable } from '../../proxy/serving/upstream-address.js';
 import { loadConfig } from '../../src/config/load.js';
 import { repoRoot } from '../../src/platform/paths.js';
 import { composeCommand } from '../platform/compose-command.js';

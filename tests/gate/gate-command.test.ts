@@ -7,8 +7,8 @@ import { gateCommand } from '../../src/cli/commands/gate.js';
 import { gateExitCodes } from '../../gate/verdict.js';
 import type { GateReport } from '../../gate/gate.js';
 import { migrateHarness } from '../../src/db/migrate.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
-import type { Observation } from '../../proxy/observation.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 import { observation } from '../proxy/observation-store.contract.js';
 

@@ -5,8 +5,8 @@ import { classifyFailure } from '../../gate/failure-taxonomy.js';
 import { renderGateText } from '../../gate/render-text.js';
 import { thresholdsFor } from '../../gate/thresholds.js';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import type { Observation } from '../../proxy/observation.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { configSchema } from '../../src/config/schema.js';
 import { observation } from '../proxy/observation-store.contract.js';
 

@@ -5,7 +5,7 @@ import { createAdminServer, type AdminServer } from '../../flags/admin-server.js
 import { createFakeFlagStore } from '../../flags/fake-flag-store.js';
 import { isPromotion, setGuarded } from '../../flags/promotion-guard.js';
 import { gatePromotionGuard } from '../../gate/promotion-guard.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { loadConfig } from '../../src/config/load.js';
 import { contractCatalogue } from '../flags/flag-store.contract.js';
 import { observation } from '../proxy/observation-store.contract.js';

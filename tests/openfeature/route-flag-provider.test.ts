@@ -11,7 +11,7 @@ import { createLiveFlagSource, type LiveFlagSource } from '../../flags/live-flag
 import { createPgFlagStore } from '../../flags/pg-flag-store.js';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
 import { RouteFlagProvider } from '../../openfeature/route-flag-provider.js';
-import { inCanary } from '../../proxy/canary.js';
+import { inCanary } from '../../proxy/serving/canary.js';
 import { closedPort } from '../proxy/harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 

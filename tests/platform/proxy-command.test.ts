@@ -5,7 +5,7 @@
  * DATABASE_URL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { closedPort } from '../proxy/harness.js';
 import { ask, startSideBySide, type SideBySide } from '../reimpl/side-by-side.js';
 import { setFlag, startProxyProcess, type ProxyProcess } from './proxy-process.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canaryBucket, inCanary, stickyKey } from '../../proxy/canary.js';
-import { decide } from '../../proxy/decide.js';
+import { canaryBucket, inCanary, stickyKey } from '../../proxy/serving/canary.js';
+import { decide } from '../../proxy/serving/decide.js';
 import { testCatalogue } from './harness.js';
 import type { FlagSnapshot } from '../../flags/flag.js';
 

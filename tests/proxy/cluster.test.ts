@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgFlagStore } from '../../flags/pg-flag-store.js';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
 import { startProxyCluster, type RunningProxyCluster } from '../../proxy/cluster.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { loadConfig } from '../../src/config/load.js';
 import { migrateHarness } from '../../src/db/migrate.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';

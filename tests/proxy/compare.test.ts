@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SideResult } from '../../proxy/capture.js';
-import { compareAnswers } from '../../proxy/compare.js';
+import type { SideResult } from '../../proxy/serving/capture.js';
+import { compareAnswers } from '../../proxy/shadow/compare.js';
 
 const side = (body: string, overrides: Partial<SideResult> = {}): SideResult => ({
   side: 'legacy',

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { answerHalfClosedClients } from '../../proxy/front-door.js';
+import { answerHalfClosedClients } from '../../proxy/transport/front-door.js';
 
 /** A request as a server's llhttp parsed it: what the comparison looks at. */
 export interface Parsed {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import { call, eventually, ManualFlags, startUpstream, type TestUpstream } from './harness.js';

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { routeFallsBack } from '../../proxy/fallback.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { routeFallsBack } from '../../proxy/serving/fallback.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { answerJson, call, closedPort, configFor, eventually, ManualFlags, startUpstreams, stopTestProxy, testCatalogue, type Upstreams } from './harness.js';
 

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlagSnapshot, FlagSource } from '../../flags/flag.js';
 import { parseRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { call, configFor, eventually, ManualFlags, rawRequest, startUpstreams, testCatalogue, type TestUpstream, type Upstreams } from './harness.js';
 

@@ -2,7 +2,7 @@ import { get } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { call, rawRequest, closedPort, configFor, eventually, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type TestUpstream, type Upstreams } from './harness.js';
 import { startProxy } from '../../proxy/start.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { ManualFlags } from './harness.js';
 import { FakeUnknownTrafficStore } from '../../src/report/unknown-traffic.js';
 

@@ -11,8 +11,8 @@ import { emptySnapshot, type FlagMode, type FlagSnapshot, type FlagSource, type 
 import { parseRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput, CutoverConfig } from '../../src/config/schema.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import type { ObservationStore } from '../../proxy/observation.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import type { ObservationStore } from '../../proxy/observe/observation.js';
 import type { UnknownTrafficStore } from '../../src/report/unknown-traffic.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import { LiveNoise } from '../../proxy/live-noise.js';
-import type { Observation } from '../../proxy/observation.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import { LiveNoise } from '../../proxy/shadow/live-noise.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { FakeNoiseStore } from '../../parity/runner/noise-store.js';
 import { call, configFor, eventually, ManualFlags, startUpstreams, type TestUpstream, type Upstreams } from './harness.js';

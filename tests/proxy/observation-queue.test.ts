@@ -2,8 +2,8 @@
 // bodies kept for comparison and for storing pile up to proxy.observations.maxQueuedBytes, and
 // new exchanges beyond it are dropped and counted; serving never waits for any of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import type { Observation } from '../../proxy/observation.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { call, eventually, startTestProxy, startUpstreams, stopTestProxy, type ProxyUnderTest, type Upstreams } from './harness.js';
 
 /** A store whose writes wait until the test opens it, as a PostgreSQL under load would. */

@@ -1,6 +1,6 @@
 /** The ObservationStore contract: the same sentences run against PostgreSQL and the in-memory fake. */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Observation, ObservationStore } from '../../proxy/observation.js';
+import type { Observation, ObservationStore } from '../../proxy/observe/observation.js';
 
 export function observation(overrides: Partial<Observation> = {}): Observation {
   return {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { migrateHarness } from '../../src/db/migrate.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 import { observationStoreContract } from './observation-store.contract.js';
 

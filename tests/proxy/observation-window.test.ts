@@ -2,8 +2,8 @@
 // the proxy, or, for a job, when the request that created it did, and closes after both answers.
 import { describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
-import type { SideResult } from '../../proxy/capture.js';
-import { windowOf, type Exchange } from '../../proxy/observation-recorder.js';
+import type { SideResult } from '../../proxy/serving/capture.js';
+import { windowOf, type Exchange } from '../../proxy/observe/observation-recorder.js';
 
 const catalogue = loadRouteCatalogue();
 const side = (name: 'legacy' | 'reimpl'): SideResult => ({ side: name, status: 200, headers: {}, body: Buffer.from('{}'), truncated: false, latencyMs: 1, failure: undefined });

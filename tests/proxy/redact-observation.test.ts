@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { parsePath, renderPath } from '../../parity/compare/json-path.js';
 import { createRedactor, createStorageRedactor } from '../../parity/compare/redact.js';
-import type { Difference } from '../../proxy/compare.js';
-import type { Observation } from '../../proxy/observation.js';
-import { redactDifference, redactObservation } from '../../proxy/redact-observation.js';
+import type { Difference } from '../../proxy/shadow/compare.js';
+import type { Observation } from '../../proxy/observe/observation.js';
+import { redactDifference, redactObservation } from '../../proxy/observe/redact-observation.js';
 
 const pii = ['full_name', 'owner_name', 'phone', 'ssn', 'email'];
 const jwt = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"username":"admin","type":"access"}').toString('base64url')}.c2lnbmF0dXJl`;

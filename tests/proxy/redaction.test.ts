@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { createStorageRedactor } from '../../parity/compare/redact.js';
 import { migrateHarness } from '../../src/db/migrate.js';

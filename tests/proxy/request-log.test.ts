@@ -1,7 +1,7 @@
 /** One log entry per served request, on the fast lane and on node:http's path alike. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import type { RequestLogEntry } from '../../proxy/request-log.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import type { RequestLogEntry } from '../../proxy/observe/request-log.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { call, closedPort, configFor, eventually, ManualFlags, startUpstreams, testCatalogue, type Upstreams } from './harness.js';
 

@@ -2,9 +2,9 @@
 // polls have pools of their own, and a copy that times out is aborted for real, even while it
 // still waits for a connection inside the pool (it then never reaches the shadow side).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { SideResult } from '../../proxy/capture.js';
-import { sendShadow, type TimeoutStage } from '../../proxy/shadow.js';
-import { Upstreams } from '../../proxy/upstreams.js';
+import type { SideResult } from '../../proxy/serving/capture.js';
+import { sendShadow, type TimeoutStage } from '../../proxy/shadow/shadow.js';
+import { Upstreams } from '../../proxy/serving/upstreams.js';
 import { call, configFor, eventually, resetSeenAndFlags, startTestProxy, startUpstreams, stopTestProxy, testCatalogue, type ProxyUnderTest, type Upstreams as TestUpstreams } from './harness.js';
 
 let upstreams: TestUpstreams;

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { startProxy } from '../../proxy/start.js';
 import {
   call,

@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { repoRoot } from '../../src/platform/paths.js';
 import { connectionCase, fuzzedBytes, runCase, startRecordingServer, statusesOf, type RecordingServer, type Verdict } from '../proxy/conformance.js';

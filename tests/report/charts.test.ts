@@ -1,7 +1,7 @@
 /** The report's charts: the SVG bars in report.html carry exactly the figures of report.json, and report.md tabulates them. */
 import { describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
-import type { Observation } from '../../proxy/observation.js';
+import type { Observation } from '../../proxy/observe/observation.js';
 import { bucketLabels, latencyBucketsMs } from '../../src/report/charts.js';
 import { buildReport } from '../../src/report/report.js';
 import { renderHtml } from '../../src/report/render-html.js';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgFlagStore } from '../../flags/pg-flag-store.js';
 import { flagFor } from '../../flags/flag.js';
-import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { createRolloutController } from '../../rollout/controller.js';
 import { advisoryLeadership } from '../../rollout/leadership.js';
 import { PgRolloutStore } from '../../rollout/pg-rollout-store.js';

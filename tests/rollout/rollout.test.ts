@@ -9,7 +9,7 @@ import { createFakeFlagStore, type FakeFlagStore } from '../../flags/fake-flag-s
 import { flagFor } from '../../flags/flag.js';
 import type { PromotionGuard } from '../../flags/promotion-guard.js';
 import { routeEvidence } from '../../gate/route-evidence.js';
-import { FakeObservationStore } from '../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { createRolloutController, controllerActor } from '../../rollout/controller.js';
 import { FakeRolloutStore } from '../../rollout/fake-rollout-store.js';

@@ -9,7 +9,7 @@ import type { AuditEntry, FlagStore, StoredFlag } from '../../../flags/flag-stor
 import { openFlagStore } from '../../../flags/open-flag-store.js';
 import { setGuarded } from '../../../flags/promotion-guard.js';
 import { gatePromotionGuard } from '../../../gate/promotion-guard.js';
-import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import type { RouteCatalogue } from '../../../flags/route-catalogue.js';
 import { parseOptions, type Command } from '../command.js';
 

@@ -4,7 +4,7 @@ import { runGate } from '../../../gate/gate.js';
 import { renderGateText } from '../../../gate/render-text.js';
 import { gateExitCodes } from '../../../gate/verdict.js';
 import { openFlagStore } from '../../../flags/open-flag-store.js';
-import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import { loadConfig } from '../../config/load.js';
 import { gateOverridesSchema, type GateOverrides } from '../../config/schema.js';
 import { CutoverError } from '../../errors.js';

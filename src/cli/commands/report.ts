@@ -1,7 +1,7 @@
 /** `cutover report`: writes the parity report of the observations (src/report/, issue 6). */
 import { openFlagStore } from '../../../flags/open-flag-store.js';
 import { readinessSummary, runGate } from '../../../gate/gate.js';
-import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { loadConfig } from '../../config/load.js';
 import { CutoverError } from '../../errors.js';

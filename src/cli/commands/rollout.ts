@@ -4,7 +4,7 @@ import { CutoverError } from '../../errors.js';
 import { openFlagStore } from '../../../flags/open-flag-store.js';
 import { gatePromotionGuard } from '../../../gate/promotion-guard.js';
 import { formatDuration } from '../../../gate/render-text.js';
-import { PgObservationStore } from '../../../proxy/pg-observation-store.js';
+import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import { PgRolloutStore } from '../../../rollout/pg-rollout-store.js';
 import type { Rollout } from '../../../rollout/rollout.js';
 import { abortRollout, pauseRollout, resumeRollout, startRollout } from '../../../rollout/rollout-service.js';

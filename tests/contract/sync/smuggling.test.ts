@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../../proxy/fake-observation-store.js';
+import { FakeObservationStore } from '../../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../../proxy/start.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { ManualFlags, rawRequest } from '../../proxy/harness.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseJsonText } from '../../../proxy/json-text.js';
+import { parseJsonText } from '../../../parity/compare/json-text.js';
 import { NoiseLearner } from '../../../parity/runner/calibrate-learn.js';
 import { buildReport } from '../../../src/report/report.js';
 import { writeReport } from '../../../src/report/write-report.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonText } from '../../../proxy/json-text.js';
+import { parseJsonText } from '../../../parity/compare/json-text.js';
 import { NoiseLearner, routeNoise, rulePaths, toNoiseProfile } from '../../../parity/runner/calibrate-learn.js';
 import { compareRules } from '../../../parity/compare/rules.js';
 import { FakeNoiseStore } from '../../../parity/runner/noise-store.js';

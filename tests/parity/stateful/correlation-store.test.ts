@@ -1,9 +1,9 @@
 // One contract for the correlation stores (PostgreSQL and the in-memory fake), and the
 // proxy's memory-in-front-of-store: bounded, expiring, shared through the persistent store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Correlation } from '../../../proxy/correlation.js';
-import { Correlations, MemoryCorrelationStore, type CorrelationStore } from '../../../proxy/correlation-store.js';
-import { PgCorrelationStore } from '../../../proxy/correlation-store-pg.js';
+import type { Correlation } from '../../../proxy/stateful/correlation.js';
+import { Correlations, MemoryCorrelationStore, type CorrelationStore } from '../../../proxy/stateful/correlation-store.js';
+import { PgCorrelationStore } from '../../../proxy/stateful/correlation-store-pg.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../../setup/isolated-database.js';
 
 const pair = (servingId: string, shadowId: string, servingSide: 'legacy' | 'reimpl' = 'legacy'): Correlation => ({ name: 'job_id', routeId: 'sync.gis-export.run', servingSide, servingId, shadowId });

@@ -2,8 +2,8 @@
 // shadow copy naming B: paths of sync and gateway passthrough routes, query, header, JSON body.
 import { describe, expect, it } from 'vitest';
 import { loadRouteCatalogue, parseRouteCatalogue } from '../../../flags/route-catalogue.js';
-import type { SideResult } from '../../../proxy/capture.js';
-import { learnPairs, legacyToReimpl, rewriteForShadow, type Correlation } from '../../../proxy/correlation.js';
+import type { SideResult } from '../../../proxy/serving/capture.js';
+import { learnPairs, legacyToReimpl, rewriteForShadow, type Correlation } from '../../../proxy/stateful/correlation.js';
 
 const catalogue = loadRouteCatalogue();
 const pair = (servingId: string, shadowId: string, servingSide: 'legacy' | 'reimpl' = 'legacy'): Correlation => ({ name: 'job_id', routeId: 'x.run', servingSide, servingId, shadowId });

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { defaultRoutesFile, loadRouteCatalogue, parseRouteCatalogue, type RouteCatalogue } from '../../../flags/route-catalogue.js';
-import { FakeObservationStore } from '../../../proxy/fake-observation-store.js';
-import type { Observation } from '../../../proxy/observation.js';
+import { FakeObservationStore } from '../../../proxy/observe/fake-observation-store.js';
+import type { Observation } from '../../../proxy/observe/observation.js';
 import { startProxy, type RunningProxy } from '../../../proxy/start.js';
 import { call, configFor, eventually, ManualFlags, startUpstreams, type Upstreams } from '../../proxy/harness.js';
 

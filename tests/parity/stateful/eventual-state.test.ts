@@ -2,9 +2,9 @@
 // real difference, and a race is ignored under rule eventual-state, never matched.
 import { describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
-import type { SideResult } from '../../../proxy/capture.js';
-import { compareAnswers } from '../../../proxy/compare.js';
-import { pollToTerminal, raceBetween, reachable, settleEventualState } from '../../../proxy/eventual-state.js';
+import type { SideResult } from '../../../proxy/serving/capture.js';
+import { compareAnswers } from '../../../proxy/shadow/compare.js';
+import { pollToTerminal, raceBetween, reachable, settleEventualState } from '../../../proxy/stateful/eventual-state.js';
 
 const status = loadRouteCatalogue().byId('sync.gis-export.status')!;
 const health = loadRouteCatalogue().byId('sync.health')!;

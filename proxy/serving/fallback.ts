@@ -5,7 +5,7 @@
  * failure is still observed as the reimplementation's and counted. A request that writes
  * never falls back unless its route says it is idempotent, so a fallback never doubles a write.
  */
-import type { Route } from '../flags/route-catalogue.js';
+import type { Route } from '../../flags/route-catalogue.js';
 import type { Decision } from './decide.js';
 
 /** Whether a route's requests may fall back: `fallback:` in routes.yaml, on by default for routes that do not write; a writing route only when idempotent. */

@@ -2,8 +2,8 @@
  * Where a request is decided: which side serves it and which side, if any, gets a shadow
  * copy. Pure: the route, the flag snapshot and (for a canary) the sticky key in, a Decision out.
  */
-import { flagFor, type FlagMode, type FlagSnapshot } from '../flags/flag.js';
-import type { Route } from '../flags/route-catalogue.js';
+import { flagFor, type FlagMode, type FlagSnapshot } from '../../flags/flag.js';
+import type { Route } from '../../flags/route-catalogue.js';
 import { inCanary, type StickyKey } from './canary.js';
 
 export type Side = 'legacy' | 'reimpl';

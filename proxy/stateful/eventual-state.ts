@@ -7,9 +7,9 @@
  * a real difference, polls both sides to their terminal states when the route asks for it, and
  * otherwise turns a racing comparison into `ignored` with rule `eventual-state` — never matched.
  */
-import type { Route } from '../flags/route-catalogue.js';
-import type { SideResult } from './capture.js';
-import type { Comparison } from './compare.js';
+import type { Route } from '../../flags/route-catalogue.js';
+import type { SideResult } from '../serving/capture.js';
+import type { Comparison } from '../shadow/compare.js';
 
 export type JobState = 'PENDING' | 'RUNNING' | 'CANCELLING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
@@ -156,7 +156,7 @@ export type PollTarget = 'serving' | 'shadow';
  * a terminal state (as `route`'s answers show it: a download's file counts), until both do or the
  * deadline passes. A side already terminal is never read again: its answer cannot change, and a
  * served download is not fetched twice. Runs off the request path; the caller bounds how many
- * polls run at once and gives them their own connections (proxy/upstreams.ts `forPoll`).
+ * polls run at once and gives them their own connections (proxy/serving/upstreams.ts `forPoll`).
  */
 export async function pollToTerminal(
   route: Route,

@@ -6,10 +6,10 @@
  * values (JSON text, numbers as written), their kind and their disposition; differences a
  * route's rules explain make the verdict `ignored` with those rules, never `matched`.
  */
-import type { SideResult } from './capture.js';
-import { bodyTooLargeRule, compareExchanges, compareExchangesSync, type Comparison as EngineComparison, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../parity/compare/engine.js';
-import type { RouteCompareRules } from '../parity/compare/rules.js';
-import type { TimeWindow } from '../parity/compare/timestamp.js';
+import type { SideResult } from '../serving/capture.js';
+import { bodyTooLargeRule, compareExchanges, compareExchangesSync, type Comparison as EngineComparison, type CompareContext, type DifferenceKind, type Disposition, type Exchange } from '../../parity/compare/engine.js';
+import type { RouteCompareRules } from '../../parity/compare/rules.js';
+import type { TimeWindow } from '../../parity/compare/timestamp.js';
 
 export { bodyTooLargeRule };
 
@@ -23,7 +23,7 @@ export interface Difference {
   shadow?: string;
   /** The ignore rule that explains this difference, when one does. */
   ignoredBy?: string;
-  /** The correlated id pair (`legacy↔reimpl`, proxy/correlation.ts) that makes both values the same job: compares as equal. */
+  /** The correlated id pair (`legacy↔reimpl`, proxy/stateful/correlation.ts) that makes both values the same job: compares as equal. */
   correlated?: string;
   /** What differs (parity/compare/engine.ts DifferenceKind); absent in observations recorded before the engine. */
   kind?: DifferenceKind;

@@ -12,7 +12,7 @@
  * Transfer-Encoding on HTTP/1.0. This check refuses all of them on both paths.
  */
 import { STATUS_CODES } from 'node:http';
-import { errorCodes } from '../src/errors.js';
+import { errorCodes } from '../../src/errors.js';
 
 /** Lower-case names of the headers that say where a message ends. */
 const framingHeaders = new Set(['content-length', 'transfer-encoding']);

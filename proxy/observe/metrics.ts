@@ -6,12 +6,12 @@
  * must not hash label sets per request.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { flagFor, flagModes, type FlagSource } from '../flags/flag.js';
-import type { RouteCatalogue } from '../flags/route-catalogue.js';
-import type { Verdict } from './compare.js';
-import type { Side } from './decide.js';
-import type { DropReason, TimeoutStage } from './shadow.js';
-import type { Role } from './upstreams.js';
+import { flagFor, flagModes, type FlagSource } from '../../flags/flag.js';
+import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import type { Verdict } from '../shadow/compare.js';
+import type { Side } from '../serving/decide.js';
+import type { DropReason, TimeoutStage } from '../shadow/shadow.js';
+import type { Role } from '../serving/upstreams.js';
 
 /** Seconds; from a fast in-memory route (~0.5 ms) to a slow export (30 s). */
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -30,7 +30,7 @@ export interface ProxyMetrics {
   shadowTimedOut(service: string, stage: TimeoutStage): void;
   /** A client request the proxy refused itself (never sent upstream), by why. */
   refused(service: string, reason: RefusalReason): void;
-  /** A request the reimplementation failed while serving, answered by legacy instead (proxy/fallback.ts). */
+  /** A request the reimplementation failed while serving, answered by legacy instead (proxy/serving/fallback.ts). */
   fellBack(routeId: string, reason: string): void;
   /** A step of the proxy threw; the request it happened in was answered 500 (or cut), the proxy stayed up. */
   internalError(service: string, step: InternalStep): void;

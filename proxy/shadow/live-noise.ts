@@ -5,10 +5,10 @@
  * reaches a running proxy; when the store cannot be read, the profiles last read stay.
  * Without a store, the routes' pinned noise alone applies.
  */
-import type { RouteCatalogue } from '../flags/route-catalogue.js';
-import type { NoiseProfile } from '../parity/compare/noise.js';
-import { routeNoise, type LearnedRoute } from '../parity/runner/calibrate-learn.js';
-import type { NoiseStore } from '../parity/runner/noise-store.js';
+import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import type { NoiseProfile } from '../../parity/compare/noise.js';
+import { routeNoise, type LearnedRoute } from '../../parity/runner/calibrate-learn.js';
+import type { NoiseStore } from '../../parity/runner/noise-store.js';
 
 export class LiveNoise {
   private learned = new Map<string, LearnedRoute>();

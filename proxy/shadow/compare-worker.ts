@@ -7,7 +7,7 @@
  * Ctrl-C (its own process group), so the proxy can still compare what it has queued while it shuts down.
  */
 import { judgeJob, type CompareJob, type WorkerReply, type WorkerRequest } from './compare-pool.js';
-import type { SideResult } from './capture.js';
+import type { SideResult } from '../serving/capture.js';
 
 /** Structured clone turns a Buffer into a Uint8Array: the engine wants Buffers. */
 const revive = (side: SideResult): SideResult => ({ ...side, body: Buffer.from(side.body.buffer, side.body.byteOffset, side.body.byteLength) });

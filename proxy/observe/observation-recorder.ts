@@ -5,22 +5,22 @@
  * comparison (proxy.compare.inlineMaxBytes: those a slice per turn here) — counted in the
  * metrics, and written to the store in batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
  * counted by its error code and not recorded. Old observations are pruned by retention.
- * What is kept is redacted once compared (proxy/redact-observation.ts): the store never sees a
+ * What is kept is redacted once compared (proxy/observe/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
  */
-import { classifyFailure, failureClasses, sideFailed } from '../gate/failure-taxonomy.js';
-import type { FlagMode } from '../flags/flag.js';
-import type { Route } from '../flags/route-catalogue.js';
-import type { SideResult } from './capture.js';
-import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
-import type { NoiseProfile } from '../parity/compare/noise.js';
-import { createStorageRedactor, type Redactor } from '../parity/compare/redact.js';
-import { defaultPiiFields } from '../src/config/schema.js';
-import type { TimeWindow } from '../parity/compare/timestamp.js';
-import { judgeJobInline, type CompareJob, type ComparePool } from './compare-pool.js';
-import type { Comparison } from './compare.js';
-import { servingToShadow, type Correlation } from './correlation.js';
-import { CutoverError } from '../src/errors.js';
+import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
+import type { FlagMode } from '../../flags/flag.js';
+import type { Route } from '../../flags/route-catalogue.js';
+import type { SideResult } from '../serving/capture.js';
+import type { AcceptedRegistry } from '../../parity/compare/accepted-registry.js';
+import type { NoiseProfile } from '../../parity/compare/noise.js';
+import { createStorageRedactor, type Redactor } from '../../parity/compare/redact.js';
+import { defaultPiiFields } from '../../src/config/schema.js';
+import type { TimeWindow } from '../../parity/compare/timestamp.js';
+import { judgeJobInline, type CompareJob, type ComparePool } from '../shadow/compare-pool.js';
+import type { Comparison } from '../shadow/compare.js';
+import { servingToShadow, type Correlation } from '../stateful/correlation.js';
+import { CutoverError } from '../../src/errors.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { Observation, ObservationStore, ObservedSide } from './observation.js';
 import { redactObservation } from './redact-observation.js';
@@ -35,7 +35,7 @@ export interface Exchange {
   mode: FlagMode;
   serving: SideResult;
   shadow: SideResult;
-  /** Job-id pairs this exchange carries or revealed (proxy/correlation.ts): values differing only by them compare as equal. */
+  /** Job-id pairs this exchange carries or revealed (proxy/stateful/correlation.ts): values differing only by them compare as equal. */
   correlations?: readonly Correlation[];
 }
 

@@ -13,11 +13,11 @@
  * CUTOVER_ERR_COMPARISON_FAILED. Nothing here can throw into the proxy.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { Route } from '../flags/route-catalogue.js';
-import { CutoverError, type ErrorCode } from '../src/errors.js';
-import type { SideResult } from './capture.js';
+import type { Route } from '../../flags/route-catalogue.js';
+import { CutoverError, type ErrorCode } from '../../src/errors.js';
+import type { SideResult } from '../serving/capture.js';
 import { compareAnswers, compareAnswersAsync, type CompareExtras, type Comparison } from './compare.js';
-import { settleEventualState } from './eventual-state.js';
+import { settleEventualState } from '../stateful/eventual-state.js';
 
 /** One exchange to judge: both answers, the route (rules, job states), serving → shadow id pairs, what else the engine is told. */
 export interface CompareJob {

@@ -5,8 +5,8 @@
  * balancer in front usually does), else one made for the entry.
  */
 import { randomUUID } from 'node:crypto';
-import type { SideResult } from './capture.js';
-import type { Decision } from './decide.js';
+import type { SideResult } from '../serving/capture.js';
+import type { Decision } from '../serving/decide.js';
 
 export interface RequestLogEntry {
   requestId: string;

@@ -6,7 +6,7 @@
  * still find pairs another process learnt.
  */
 import type { Correlation } from './correlation.js';
-import type { Side } from './decide.js';
+import type { Side } from '../serving/decide.js';
 
 export interface CorrelationStore {
   /** Keeps pairs until `expiresAt`; a pair for the same serving id replaces the old one. */

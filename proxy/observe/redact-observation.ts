@@ -5,9 +5,9 @@
  * PII field stays a mismatch; a storage redactor's fingerprinted markers keep two differing
  * values distinguishable, and a difference whose redacted values would read alike says so.
  */
-import { parsePath, type PathStep } from '../parity/compare/json-path.js';
-import type { Redactor } from '../parity/compare/redact.js';
-import type { Difference } from './compare.js';
+import { parsePath, type PathStep } from '../../parity/compare/json-path.js';
+import type { Redactor } from '../../parity/compare/redact.js';
+import type { Difference } from '../shadow/compare.js';
 import type { Observation, ObservedSide } from './observation.js';
 
 const headerPrefix = 'headers.';

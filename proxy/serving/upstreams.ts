@@ -3,14 +3,14 @@
  * name its own reimplementation upstream (`upstream: gisExport`); shadow copies of routes that
  * write go to the shadow instances (config.proxy.upstreams.shadowLegacy / shadowReimpl), whose
  * job tables live in a shadow schema (docs/decisions/0002-shadow-writes.md). Upstreams are URLs
- * (proxy/upstream-address.ts), http or https; one the config gives nowhere is answered 502.
+ * (proxy/serving/upstream-address.ts), http or https; one the config gives nowhere is answered 502.
  */
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher, Pool } from 'undici';
-import { SocketPool } from './socket-pool.js';
-import type { CutoverConfig, UpstreamSide } from '../src/config/schema.js';
-import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
+import { SocketPool } from '../transport/socket-pool.js';
+import type { CutoverConfig, UpstreamSide } from '../../src/config/schema.js';
+import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
 import type { Side } from './decide.js';
 import { upstreamAddress, upstreamTls, upstreamVariable } from './upstream-address.js';
 

@@ -6,8 +6,8 @@
  * paths are folded into one `(other)` entry rather than growing memory. Paths are redacted
  * (a token or a JWT in a path segment) before they are counted, so they are never stored.
  */
-import type { Redactor } from '../parity/compare/redact.js';
-import type { UnknownRequest, UnknownTrafficStore } from '../src/report/unknown-traffic.js';
+import type { Redactor } from '../../parity/compare/redact.js';
+import type { UnknownRequest, UnknownTrafficStore } from '../../src/report/unknown-traffic.js';
 
 export const otherPaths = '(other)';
 

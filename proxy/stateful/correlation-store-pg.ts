@@ -6,7 +6,7 @@
 import pg from 'pg';
 import type { Correlation } from './correlation.js';
 import type { CorrelationStore } from './correlation-store.js';
-import type { Side } from './decide.js';
+import type { Side } from '../serving/decide.js';
 
 interface Row {
   serving_side: Side;

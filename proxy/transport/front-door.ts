@@ -6,25 +6,25 @@
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FlagSnapshot, FlagSource } from '../flags/flag.js';
-import type { Route, RouteCatalogue, Service } from '../flags/route-catalogue.js';
-import type { CutoverConfig } from '../src/config/schema.js';
-import { stickyKey } from './canary.js';
-import { headerMap, type SideResult } from './capture.js';
-import { decide, needsBody, type Decision } from './decide.js';
-import { fallsBack } from './fallback.js';
-import { forward, internalErrorBody, type FallbackReason, type OutgoingRequest } from './forward.js';
+import type { FlagSnapshot, FlagSource } from '../../flags/flag.js';
+import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
+import type { CutoverConfig } from '../../src/config/schema.js';
+import { stickyKey } from '../serving/canary.js';
+import { headerMap, type SideResult } from '../serving/capture.js';
+import { decide, needsBody, type Decision } from '../serving/decide.js';
+import { fallsBack } from '../serving/fallback.js';
+import { forward, internalErrorBody, type FallbackReason, type OutgoingRequest } from '../serving/forward.js';
 import { checkFraming, isRefusal, refusalAnswer, refusalBody, targetRefusal } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import type { ProxyMetrics } from './metrics.js';
-import type { ObservationRecorder } from './observation-recorder.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
+import type { ObservationRecorder } from '../observe/observation-recorder.js';
 import { hasBody, readRequestBody } from './request-body.js';
-import { requestLogEntry, type RequestLog } from './request-log.js';
-import type { StatefulShadowing } from './correlation-shadow.js';
-import type { ShadowBudget } from './shadow.js';
-import { recordLatency, serveWithShadow, shadowLimits, type ShadowParts } from './shadow-exchange.js';
-import type { UnknownTrafficRecorder } from './unknown-traffic-recorder.js';
-import type { Upstreams } from './upstreams.js';
+import { requestLogEntry, type RequestLog } from '../observe/request-log.js';
+import type { StatefulShadowing } from '../stateful/correlation-shadow.js';
+import type { ShadowBudget } from '../shadow/shadow.js';
+import { recordLatency, serveWithShadow, shadowLimits, type ShadowParts } from '../shadow/shadow-exchange.js';
+import type { UnknownTrafficRecorder } from '../observe/unknown-traffic-recorder.js';
+import type { Upstreams } from '../serving/upstreams.js';
 
 export interface FrontDoorParts {
   service: Service;
@@ -40,7 +40,7 @@ export interface FrontDoorParts {
   stateful?: StatefulShadowing | undefined;
   /** `cutover record`'s tap (parity/runner/record-tap.ts); absent in normal serving. */
   tap?: RecordingTap | undefined;
-  /** One entry per served request (proxy/request-log.ts); absent, nothing is logged per request. */
+  /** One entry per served request (proxy/observe/request-log.ts); absent, nothing is logged per request. */
   requestLog?: RequestLog | undefined;
 }
 

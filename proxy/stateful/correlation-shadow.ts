@@ -6,19 +6,19 @@
  * states when its route asks, and a shadowed write's job rows are compared (state-parity.ts).
  * Everything after the answers runs off the request path, bounded.
  */
-import type { Route, Service } from '../flags/route-catalogue.js';
-import type { SideResult } from './capture.js';
+import type { Route, Service } from '../../flags/route-catalogue.js';
+import type { SideResult } from '../serving/capture.js';
 import { learnPairs, requestIds, rewriteForShadow, type Correlation } from './correlation.js';
 import type { Correlations } from './correlation-store.js';
-import type { Decision } from './decide.js';
+import type { Decision } from '../serving/decide.js';
 import { pollToTerminal, raceBetween, type PollTarget } from './eventual-state.js';
-import type { OutgoingRequest, ReplayableRequest } from './forward.js';
-import type { Exchange } from './observation-recorder.js';
-import { limitsFor } from './shadow-exchange.js';
-import type { ProxyMetrics } from './metrics.js';
-import { sendShadow, type ShadowLimits } from './shadow.js';
+import type { OutgoingRequest, ReplayableRequest } from '../serving/forward.js';
+import type { Exchange } from '../observe/observation-recorder.js';
+import { limitsFor } from '../shadow/shadow-exchange.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
+import { sendShadow, type ShadowLimits } from '../shadow/shadow.js';
 import type { StateParity } from './state-parity.js';
-import type { Upstream, Upstreams } from './upstreams.js';
+import type { Upstream, Upstreams } from '../serving/upstreams.js';
 
 type Replayable = ReplayableRequest;
 

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import type { RouteCatalogue } from '../flags/route-catalogue.js';
-import { upstreamEnvName, upstreamSides, type CutoverConfig, type Endpoint, type UpstreamSide } from '../src/config/schema.js';
-import { CutoverError } from '../src/errors.js';
+import type { RouteCatalogue } from '../../flags/route-catalogue.js';
+import { upstreamEnvName, upstreamSides, type CutoverConfig, type Endpoint, type UpstreamSide } from '../../src/config/schema.js';
+import { CutoverError } from '../../src/errors.js';
 
 export interface UpstreamAddress {
   side: UpstreamSide;

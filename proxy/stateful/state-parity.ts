@@ -9,10 +9,10 @@
  * `<route>.state`, method `STATE`, path `<table>/<serving id>`, with its own verdict.
  */
 import pg from 'pg';
-import type { Route } from '../flags/route-catalogue.js';
-import type { SideResult } from './capture.js';
+import type { Route } from '../../flags/route-catalogue.js';
+import type { SideResult } from '../serving/capture.js';
 import type { Correlation } from './correlation.js';
-import type { Side } from './decide.js';
+import type { Side } from '../serving/decide.js';
 import { isJobState, isTerminal } from './eventual-state.js';
 
 /** The job table of each job plugin (the route id's second part) and its id column. */

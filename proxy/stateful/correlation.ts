@@ -4,10 +4,10 @@
  * naming A is rewritten into the shadow copy naming B. Pure functions; the pairs themselves
  * are kept by correlation-store.ts.
  */
-import type { CorrelationId, Route } from '../flags/route-catalogue.js';
-import type { SideResult } from './capture.js';
-import type { Side } from './decide.js';
-import type { OutgoingRequest } from './forward.js';
+import type { CorrelationId, Route } from '../../flags/route-catalogue.js';
+import type { SideResult } from '../serving/capture.js';
+import type { Side } from '../serving/decide.js';
+import type { OutgoingRequest } from '../serving/forward.js';
 
 /** One pair: the id the serving side gave the client, and the id the shadow side gave the same job. */
 export interface Correlation {

@@ -73,7 +73,7 @@ export function classifyFailure(error: unknown): UpstreamFailure {
   // An answer llhttp (undici's parser) or the lane's parser refused: the same failure on both paths.
   if (code === 'CUTOVER_ERR_UPSTREAM_MALFORMED' || code === 'CUTOVER_ERR_CLIENT_ABORTED' || code === 'CUTOVER_ERR_UPSTREAM_BUSY') return { code, message };
   if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return { code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `${code}: ${message}` };
-  // CUTOVER_ERR_UPSTREAM_UNREACHABLE: an upstream the config gives no URL for (proxy/upstreams.ts).
+  // CUTOVER_ERR_UPSTREAM_UNREACHABLE: an upstream the config gives no URL for (proxy/serving/upstreams.ts).
   if (code === 'CUTOVER_ERR_UPSTREAM_UNREACHABLE' || code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
     return { code: 'CUTOVER_ERR_UPSTREAM_UNREACHABLE', message };
   }

@@ -5,11 +5,11 @@
  * connection is left holding an unread body, and nothing it does reaches the client.
  */
 import type { Dispatcher } from 'undici';
-import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
-import type { Side } from './decide.js';
-import type { OutgoingRequest } from './forward.js';
-import type { Upstream } from './upstreams.js';
-import { CutoverError } from '../src/errors.js';
+import { BodyCapture, classifyFailure, headerMap, type SideResult } from '../serving/capture.js';
+import type { Side } from '../serving/decide.js';
+import type { OutgoingRequest } from '../serving/forward.js';
+import type { Upstream } from '../serving/upstreams.js';
+import { CutoverError } from '../../src/errors.js';
 
 /** Why a shadow copy was not sent; the label of cutover_proxy_shadow_dropped_total. */
 export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full' | 'queue_bytes';

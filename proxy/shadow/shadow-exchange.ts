@@ -6,16 +6,16 @@
  * are in, the pair goes to the recorder, off the request path. The serving answer never waits
  * for the copy.
  */
-import type { Route, Service } from '../flags/route-catalogue.js';
-import type { CutoverConfig } from '../src/config/schema.js';
-import type { SideResult } from './capture.js';
-import type { ShadowPlan, StatefulShadowing } from './correlation-shadow.js';
-import type { Decision, Side } from './decide.js';
-import type { ReplayableRequest } from './forward.js';
-import type { ProxyMetrics } from './metrics.js';
-import type { ObservationRecorder } from './observation-recorder.js';
+import type { Route, Service } from '../../flags/route-catalogue.js';
+import type { CutoverConfig } from '../../src/config/schema.js';
+import type { SideResult } from '../serving/capture.js';
+import type { ShadowPlan, StatefulShadowing } from '../stateful/correlation-shadow.js';
+import type { Decision, Side } from '../serving/decide.js';
+import type { ReplayableRequest } from '../serving/forward.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
+import type { ObservationRecorder } from '../observe/observation-recorder.js';
 import { sendShadow, type ShadowBudget, type ShadowLimits } from './shadow.js';
-import type { Role, Upstreams } from './upstreams.js';
+import type { Role, Upstreams } from '../serving/upstreams.js';
 
 export interface ShadowParts {
   service: Service;

@@ -8,11 +8,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { errorCodes, type ErrorCode } from '../src/errors.js';
+import { errorCodes, type ErrorCode } from '../../src/errors.js';
 import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
 import type { Side } from './decide.js';
-import { checkFraming, isRefusal } from './framing.js';
-import { endToEndHeaders } from './hop-by-hop.js';
+import { checkFraming, isRefusal } from '../transport/framing.js';
+import { endToEndHeaders } from '../transport/hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
 
 export interface OutgoingRequest {
@@ -45,7 +45,7 @@ export interface ForwardOptions {
   /**
    * When set, a failure before anything was sent to the client (connection error, timeout
    * before headers, a 5xx status) is not answered: `onDone` reports it and this serves the
-   * client instead (proxy/fallback.ts).
+   * client instead (proxy/serving/fallback.ts).
    */
   fallback?: (why: FallbackReason) => void;
 }

@@ -3,9 +3,9 @@
  * latencies, the verdict and its diff. Kept in an ObservationStore (PostgreSQL, or the
  * in-memory fake for tests); the report reads them back.
  */
-import type { FlagMode } from '../flags/flag.js';
-import type { Difference, Verdict } from './compare.js';
-import type { Side } from './decide.js';
+import type { FlagMode } from '../../flags/flag.js';
+import type { Difference, Verdict } from '../shadow/compare.js';
+import type { Side } from '../serving/decide.js';
 
 export interface ObservedSide {
   side: Side;

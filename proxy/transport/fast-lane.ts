@@ -20,23 +20,23 @@
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { flagFor, type FlagSnapshot } from '../flags/flag.js';
-import type { Route } from '../flags/route-catalogue.js';
-import { errorCodes, type ErrorCode } from '../src/errors.js';
-import { stickyKey } from './canary.js';
-import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from './capture.js';
-import { decide, needsBody, type Decision } from './decide.js';
-import { modeMayFallBack, routeFallsBack } from './fallback.js';
-import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from './forward.js';
+import { flagFor, type FlagSnapshot } from '../../flags/flag.js';
+import type { Route } from '../../flags/route-catalogue.js';
+import { errorCodes, type ErrorCode } from '../../src/errors.js';
+import { stickyKey } from '../serving/canary.js';
+import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
+import { decide, needsBody, type Decision } from '../serving/decide.js';
+import { modeMayFallBack, routeFallsBack } from '../serving/fallback.js';
+import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from '../serving/forward.js';
 import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
 import { refusalAnswer, type RefusalCode } from './framing.js';
-import type { RefusalReason } from './metrics.js';
+import type { RefusalReason } from '../observe/metrics.js';
 import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
-import { recordLatency, serveWithShadow, type ShadowParts } from './shadow-exchange.js';
-import { requestLogEntry } from './request-log.js';
+import { recordLatency, serveWithShadow, type ShadowParts } from '../shadow/shadow-exchange.js';
+import { requestLogEntry } from '../observe/request-log.js';
 import { endToEndHeaders } from './hop-by-hop.js';
 import type { PooledSocket } from './socket-pool.js';
-import type { Upstream } from './upstreams.js';
+import type { Upstream } from '../serving/upstreams.js';
 
 const maxResponseHeadBytes = 64 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */
@@ -125,7 +125,7 @@ function laneFor(parts: FrontDoorParts, route: Route | undefined, snapshot: Flag
   if (!route) return 'relay';
   if (parts.tap?.wants(route)) return 'hand-over';
   if (!needsBody(route, snapshot)) return 'relay';
-  // The reimplementation may serve with a fallback to legacy: node:http's path does that (proxy/fallback.ts).
+  // The reimplementation may serve with a fallback to legacy: node:http's path does that (proxy/serving/fallback.ts).
   if (modeMayFallBack(flagFor(snapshot, route.id).mode) && routeFallsBack(route)) return 'hand-over';
   if (head.framing.kind === 'none') return 'shadow';
   return head.framing.kind === 'length' && head.framing.length <= parts.options.shadow.maxRequestBodyBytes ? 'shadow' : 'hand-over';
