@@ -30,8 +30,10 @@ export class FakeObservationStore implements ObservationStore {
       .map((row) => outcomeOf(structuredClone(row)));
   }
 
+  /** As PostgreSQL drops day partitions: an observation goes when its whole UTC day ends at or before `before`. */
   async prune(before: Date): Promise<number> {
-    const keep = this.rows.filter((row) => row.observedAt >= before);
+    const dayEnd = (at: Date) => Math.floor(at.getTime() / 86_400_000) * 86_400_000 + 86_400_000;
+    const keep = this.rows.filter((row) => dayEnd(row.observedAt) > before.getTime());
     const removed = this.rows.length - keep.length;
     this.rows.splice(0, this.rows.length, ...keep);
     return removed;

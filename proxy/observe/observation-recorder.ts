@@ -4,7 +4,7 @@
  * unless small enough that a worker round trip would cost the serving loop more than the
  * comparison (proxy.compare.inlineMaxBytes: those a slice per turn here) — counted in the
  * metrics, and written to the store in batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
- * counted by its error code and not recorded. Old observations are pruned by retention.
+ * counted by its error code and not recorded. Retention is not here: proxy/observe/observation-retention.ts.
  * What is kept is redacted once compared (proxy/observe/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
  */
@@ -47,7 +47,6 @@ export interface RecorderOptions {
   maxQueuedBytes: number;
   /** Exchanges with at most this many body bytes (and no file comparison) are compared on this loop, not in a worker. */
   inlineMaxBytes: number;
-  retentionHours: number;
   mismatchBodySampleRate: number;
   mismatchBodyMaxBytes: number;
   /** Source of randomness for body sampling (tests pass a fixed one). */
@@ -80,7 +79,6 @@ export function observationBytes(observation: Observation): number {
 /** Inline comparisons made per turn of the event loop, so a burst never holds the loop long. */
 const inlineSlice = 50;
 const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
-const pruneEveryMs = 60_000;
 
 /**
  * The window both sides answered in, as the proxy saw it: opened when the request reached it
@@ -111,7 +109,6 @@ export class ObservationRecorder {
   private compared: Array<() => void> = [];
   private writing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  private readonly pruneTimer: NodeJS.Timeout;
   private closed = false;
   private readonly redactor: Redactor;
 
@@ -121,8 +118,6 @@ export class ObservationRecorder {
     private readonly comparer: ComparePool,
     private readonly options: RecorderOptions,
   ) {
-    this.pruneTimer = setInterval(() => void this.prune(), pruneEveryMs);
-    this.pruneTimer.unref();
     this.redactor = options.redactor ?? createStorageRedactor(defaultPiiFields);
   }
 
@@ -291,14 +286,6 @@ export class ObservationRecorder {
     return this.writing;
   }
 
-  private async prune(): Promise<void> {
-    try {
-      await this.store.prune(new Date(Date.now() - this.options.retentionHours * 3_600_000));
-    } catch {
-      // The store is down; the next round tries again.
-    }
-  }
-
   /** Bytes held by observations waiting to be compared or written. */
   get queuedBytes(): number {
     return this.bytes;
@@ -321,6 +308,5 @@ export class ObservationRecorder {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
-    clearInterval(this.pruneTimer);
   }
 }

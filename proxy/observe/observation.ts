@@ -73,7 +73,7 @@ export interface ObservationStore {
   list(query?: ObservationQuery): Promise<Observation[]>;
   /** Every observation's outcome matching the query (no limit: the window bounds it), oldest first. */
   outcomes(query?: OutcomeQuery): Promise<ObservationOutcome[]>;
-  /** Deletes observations older than `before`; answers how many went. */
+  /** Drops the observations of every UTC day that ends at or before `before` (whole days: partitions on PostgreSQL); answers how many went. */
   prune(before: Date): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,10 +1,13 @@
 /**
- * The PostgreSQL ObservationStore: table cutover.observations (src/db/migrations/cutover/
- * 002_observations.sql, applied by migrateHarness). A batch is one INSERT of a JSON array, so
- * writing 200 observations costs one round trip.
+ * The PostgreSQL ObservationStore: table cutover.observations, partitioned by day
+ * (src/db/migrations/cutover/040_observations_by_day.sql, applied by migrateHarness). A batch is
+ * one INSERT of a JSON array, so writing 200 observations costs one round trip; the days it
+ * falls on get their partitions first (proxy/observe/pg-observation-partitions.ts), so an insert never
+ * fails for want of one. Retention drops whole days.
  */
 import pg from 'pg';
 import type { Observation, ObservationOutcome, ObservationQuery, ObservationStore, OutcomeQuery } from './observation.js';
+import { createPartitions, dayOf, dropPartitions, missingPartition, type DroppedPartition } from './pg-observation-partitions.js';
 
 interface Row {
   id: string;
@@ -94,13 +97,46 @@ export class PgObservationStore implements ObservationStore {
     this.pool.on('error', () => undefined);
   }
 
+  /** UTC days (YYYY-MM-DD) known to have their partition, so a batch of known days costs no extra query. */
+  private readonly days = new Set<string>();
+
   async append(observations: readonly Observation[]): Promise<void> {
     if (observations.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO cutover.observations (${names})
-       SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${columns})`,
-      [JSON.stringify(observations.map(toRecord))],
-    );
+    const days = [...new Set(observations.map((observation) => dayOf(observation.observedAt)))].sort();
+    const unknown = days.filter((day) => !this.days.has(day));
+    if (unknown.length > 0) await this.ensureDays(unknown[0]!, unknown[unknown.length - 1]!);
+    const insert = () =>
+      this.pool.query(
+        `INSERT INTO cutover.observations (${names})
+         SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${columns})`,
+        [JSON.stringify(observations.map(toRecord))],
+      );
+    try {
+      await insert();
+    } catch (error) {
+      // Another instance's retention dropped a day this process still believed in: create it again, once.
+      if (!missingPartition(error)) throw error;
+      for (const day of days) this.days.delete(day);
+      await this.ensureDays(days[0]!, days[days.length - 1]!);
+      await insert();
+    }
+  }
+
+  private async ensureDays(first: string, last: string): Promise<void> {
+    await createPartitions(this.pool, first, last);
+    for (let day = new Date(`${first}T00:00:00Z`); dayOf(day) <= last; day = new Date(day.getTime() + 86_400_000)) this.days.add(dayOf(day));
+  }
+
+  /** Creates the day partitions from `from` to `to` (UTC days, inclusive) that are missing; answers how many it created. */
+  async ensurePartitions(from: Date, to: Date): Promise<number> {
+    return createPartitions(this.pool, dayOf(from), dayOf(to));
+  }
+
+  /** Drops every day partition wholly before `before`; names each with the observations it held. */
+  async dropPartitionsBefore(before: Date): Promise<DroppedPartition[]> {
+    const dropped = await dropPartitions(this.pool, before);
+    for (const partition of dropped) this.days.delete(partition.day);
+    return dropped;
   }
 
   async list(query: ObservationQuery = {}): Promise<Observation[]> {
@@ -147,8 +183,8 @@ export class PgObservationStore implements ObservationStore {
   }
 
   async prune(before: Date): Promise<number> {
-    const result = await this.pool.query('DELETE FROM cutover.observations WHERE observed_at < $1', [before]);
-    return result.rowCount ?? 0;
+    const dropped = await this.dropPartitionsBefore(before);
+    return dropped.reduce((total, partition) => total + partition.observations, 0);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { flagsCommand } from './commands/flags.js';
 import { fuzzCommand } from './commands/fuzz.js';
 import { gateCommand } from './commands/gate.js';
 import { migrateCommand } from './commands/migrate.js';
+import { observationsCommand } from './commands/observations.js';
 import { ollamaStandinCommand } from './commands/ollama.js';
 import { recordCommand } from './commands/record.js';
 import { replayCommand } from './commands/replay.js';
@@ -20,4 +21,4 @@ import { pullModelCommand } from './commands/pull-model.js';
 import { trafficCommand } from './commands/traffic.js';
 import { scaffoldCommand } from './commands/scaffold.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand, scaffoldCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, observationsCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand, scaffoldCommand];

@@ -230,8 +230,16 @@ export const configSchema = z.object({
            * `queue_bytes`). 256 MiB holds one pair of 64 MiB downloads beside ordinary traffic.
            */
           maxQueuedBytes: z.number().int().positive().default(268_435_456),
-          /** Observations older than this are deleted. */
-          retentionHours: z.number().positive().default(24 * 7),
+          /**
+           * Days of observations kept. Retention drops whole day partitions (UTC): a day goes once
+           * all of it is older than this (`cutover observations prune`, and the proxy instance that
+           * holds the retention lock, every maintenanceIntervalMs).
+           */
+          retentionDays: z.number().int().positive().default(7),
+          /** Day partitions created ahead of today, so the first insert of a day finds its partition. */
+          partitionsAheadDays: z.number().int().nonnegative().default(3),
+          /** How often one proxy instance (an advisory lock elects it) creates partitions ahead and drops expired ones. */
+          maintenanceIntervalMs: z.number().int().positive().default(600_000),
         })
         .prefault({}),
       /** Where shadowed exchanges are compared: worker processes beside the proxy (proxy/shadow/compare-pool.ts), never its serving event loop. */

@@ -16,6 +16,7 @@ import { gatePromotionGuard } from '../../gate/promotion-guard.js';
 import { PgNoiseStore } from '../../parity/runner/noise-store.js';
 import { PgCorrelationStore } from '../../proxy/stateful/correlation-store-pg.js';
 import { LiveNoise } from '../../proxy/shadow/live-noise.js';
+import { createObservationRetention, retentionLockKey } from '../../proxy/observe/observation-retention.js';
 import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import type { RequestLogEntry } from '../../proxy/observe/request-log.js';
 import { startProxy, type RunningProxy, type StartProxyOptions } from '../../proxy/start.js';
@@ -127,6 +128,17 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     });
     rolloutController.start();
     undo.push(() => rolloutController.stop());
+    // Partitions ahead and retention likewise: every instance tries, the one holding the lock does it.
+    const retention = createObservationRetention({
+      store: observations,
+      leadership: advisoryLeadership(databaseUrl, retentionLockKey),
+      retentionDays: config.proxy.observations.retentionDays,
+      partitionsAheadDays: config.proxy.observations.partitionsAheadDays,
+      intervalMs: config.proxy.observations.maintenanceIntervalMs,
+      log: (line) => log('observations.retention', line),
+    });
+    retention.start();
+    undo.push(() => retention.stop());
     if (admin.generatedToken) log('admin.token', `admin API token (generated for this run; set CUTOVER_ADMIN_TOKEN to fix it): ${admin.adminToken}`);
     log('proxy.listening', `proxy doors ${Object.entries(proxy.urls).map(([name, url]) => `${name} ${url}`).join(', ')}; admin ${adminAddress.url}`, { doors: proxy.urls, admin: adminAddress.url });
 

@@ -33,7 +33,8 @@ beforeAll(async () => {
 afterAll(() => stopTestProxy(subject, upstreams));
 beforeEach(async () => {
   resetSeenAndFlags(subject, upstreams);
-  await subject.store.prune(new Date(Date.now() + 60_000));
+  // Retention drops whole days: a bound past tomorrow takes today's observations too.
+  await subject.store.prune(new Date(Date.now() + 2 * 86_400_000));
   subject.flags.set('sync.health', 'shadow');
   upstreams.legacy.behave((req, res) => setTimeout(() => answerJson(res, 200, { ok: true, i: index(req) }), 10));
 });

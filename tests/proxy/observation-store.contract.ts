@@ -74,6 +74,13 @@ export function observationStoreContract(name: string, open: () => Promise<Obser
       expect((await store.list()).length).toBe(1);
     });
 
+    it('drops whole UTC days only: the day holding the bound is kept', async () => {
+      await store.append([observation({ observedAt: new Date('2026-01-01T01:00:00Z') }), observation({ observedAt: new Date('2026-01-01T23:00:00Z') }), observation({ observedAt: new Date('2026-01-02T00:00:00Z') })]);
+      expect(await store.prune(new Date('2026-01-01T23:30:00Z'))).toBe(0);
+      expect(await store.prune(new Date('2026-01-02T00:00:00Z'))).toBe(2);
+      expect((await store.list()).map((row) => row.observedAt.toISOString())).toEqual(['2026-01-02T00:00:00.000Z']);
+    });
+
     it('stores a body with bytes PostgreSQL text cannot hold', async () => {
       await store.append([observation({ verdict: 'mismatched', shadow: { side: 'reimpl', status: 200, latencyMs: 1, error: null, body: 'a\u0000b' } })]);
       expect((await store.list())[0]!.shadow.body).toMatch(/^a.b$/);
