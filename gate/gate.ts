@@ -74,7 +74,13 @@ export async function runGate(sources: GateSources, request: GateRequest): Promi
 export interface ReadinessSummary {
   verdict: Verdict;
   since: string;
-  routes: Array<{ routeId: string; verdict: Verdict; failed: Array<{ id: string; status: string; value: number | null; comparison: string; threshold: number }> }>;
+  routes: Array<{
+    routeId: string;
+    verdict: Verdict;
+    failed: Array<{ id: string; status: string; value: number | null; comparison: string; threshold: number }>;
+    /** The advisory criteria (the seed's targets: 30% faster, decreased CPU and memory), shown as met or not. */
+    advisory: Array<{ id: string; title: string; status: string; value: number | null; comparison: string; threshold: number; detail: string }>;
+  }>;
 }
 
 export function readinessSummary(report: GateReport): ReadinessSummary {
@@ -85,6 +91,7 @@ export function readinessSummary(report: GateReport): ReadinessSummary {
       routeId: route.routeId,
       verdict: route.verdict,
       failed: route.criteria.filter((criterion) => route.failed.includes(criterion.id)).map(({ id, status, value, comparison, threshold }) => ({ id, status, value, comparison, threshold })),
+      advisory: route.criteria.filter((criterion) => !criterion.gating).map(({ id, title, status, value, comparison, threshold, detail }) => ({ id, title, status, value, comparison, threshold, detail })),
     })),
   };
 }

@@ -1,7 +1,8 @@
 /**
- * Resources: CPU time and peak RSS per request of each side's processes over the window, beside
- * the seed's criterion (decreased CPU and memory). Advisory unless config.gate.thresholds.
- * resourcesGating says so; unmeasured when no side's usage was sampled.
+ * Resources: CPU time per request and peak RSS of each side's processes over the window, beside
+ * the seed's criterion (decreased CPU and memory), sampled from the processes the harness runs
+ * (gate/resource-samples.ts). Advisory unless config.gate.thresholds.resourcesGating says so;
+ * unmeasured when a side's usage was not sampled in the window.
  */
 import type { GateThresholds } from '../../src/config/schema.js';
 import type { CriterionResult } from '../criterion.js';
@@ -11,9 +12,13 @@ export interface SideResources {
   cpuMsPerRequest: number;
   /** Peak resident set size over the window, bytes. */
   peakRssBytes: number;
+  /** Requests this side's processes were sent over the window, when known. */
+  requests?: number;
+  /** The processes measured (service ids), when known. */
+  processes?: string[];
 }
 
-export type ResourceUsage = { legacy: SideResources; reimpl: SideResources };
+export type ResourceUsage = { legacy: SideResources; reimpl: SideResources; service?: string };
 
 function criterion(id: string, title: string, ratio: number | null, detail: string, thresholds: GateThresholds): CriterionResult {
   return {
@@ -29,19 +34,26 @@ function criterion(id: string, title: string, ratio: number | null, detail: stri
 }
 
 const ratioOf = (reimpl: number, legacy: number) => (legacy > 0 ? reimpl / legacy : null);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const over = (usage: ResourceUsage) => {
+  const side = (resources: SideResources) => (resources.processes ? `${resources.processes.join(' + ')}${resources.requests === undefined ? '' : `, ${resources.requests} requests`}` : '');
+  const legacy = side(usage.legacy);
+  const reimpl = side(usage.reimpl);
+  return legacy || reimpl ? `; ${usage.service ? `service ${usage.service}: ` : ''}legacy ${legacy}; reimpl ${reimpl}` : '';
+};
 
-/** reimpl / legacy CPU per request, and peak RSS: both at most 1 (not increased). */
+export const cpuTitle = 'reimpl / legacy CPU time per request (seed: decreased CPU)';
+export const rssTitle = 'reimpl / legacy peak RSS (seed: decreased memory)';
+
+/** reimpl / legacy CPU per request, and peak RSS: both at most 1 (the seed's decreased CPU and memory). */
 export function resourceCriteria(usage: ResourceUsage | undefined, thresholds: GateThresholds): CriterionResult[] {
   if (!usage) {
-    const none = 'no process usage sampled for this window';
-    return [
-      criterion('resources.cpu', 'reimpl / legacy CPU time per request', null, none, thresholds),
-      criterion('resources.rss', 'reimpl / legacy peak RSS', null, none, thresholds),
-    ];
+    const none = 'no process usage sampled for this window (the harness samples the processes it runs: cutover up, the main job)';
+    return [criterion('resources.cpu', cpuTitle, null, none, thresholds), criterion('resources.rss', rssTitle, null, none, thresholds)];
   }
   const { legacy, reimpl } = usage;
   return [
-    criterion('resources.cpu', 'reimpl / legacy CPU time per request', ratioOf(reimpl.cpuMsPerRequest, legacy.cpuMsPerRequest), `reimpl ${reimpl.cpuMsPerRequest.toFixed(2)} ms, legacy ${legacy.cpuMsPerRequest.toFixed(2)} ms per request`, thresholds),
-    criterion('resources.rss', 'reimpl / legacy peak RSS', ratioOf(reimpl.peakRssBytes, legacy.peakRssBytes), `reimpl ${(reimpl.peakRssBytes / 2 ** 20).toFixed(1)} MiB, legacy ${(legacy.peakRssBytes / 2 ** 20).toFixed(1)} MiB`, thresholds),
+    criterion('resources.cpu', cpuTitle, ratioOf(reimpl.cpuMsPerRequest, legacy.cpuMsPerRequest), `reimpl ${reimpl.cpuMsPerRequest.toFixed(2)} ms, legacy ${legacy.cpuMsPerRequest.toFixed(2)} ms per request${over(usage)}`, thresholds),
+    criterion('resources.rss', rssTitle, ratioOf(reimpl.peakRssBytes, legacy.peakRssBytes), `reimpl ${mib(reimpl.peakRssBytes)}, legacy ${mib(legacy.peakRssBytes)} at peak`, thresholds),
   ];
 }

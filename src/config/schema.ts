@@ -335,6 +335,8 @@ export const configSchema = z.object({
       thresholds: gateThresholdsSchema.prefault({}),
       /** How far back `cutover gate` and the promotion guard look when no --since is given. */
       windowHours: z.number().positive().default(24),
+      /** How often the harness samples the CPU and memory of the services it runs, for the resources criterion (`cutover up`, the main job). */
+      resourceSampleIntervalMs: z.number().int().positive().default(5000),
     })
     .prefault({}),
   /** Progressive rollouts (`cutover rollout`, rollout/): defaults of `rollout start`, the controller's pace and the budgets that roll back. */

@@ -20,6 +20,8 @@ import type { ServiceSpec } from './service-spec.js';
 import { lineEventLog } from './event-log.js';
 import { checkUpstreams, reportUpstreamProblems, startProxyServer, type ProxyServer } from './proxy-server.js';
 import { Supervisor, type RunningService } from './supervisor.js';
+import { PgResourceSampleStore } from '../../gate/pg-resource-sample-store.js';
+import { createResourceSampler, upstreamRequestCounts } from './resource-sampler.js';
 import { ensureSystemPackages } from './system-packages.js';
 
 export const shadowSchemas = { legacy: 'shadow_legacy', reimpl: 'shadow_reimpl' } as const;
@@ -32,6 +34,10 @@ export interface CutoverStack extends Omit<ProxyServer, 'shutdown' | 'close'> {
   legacy: Platform;
   /** Reimplementations and shadow instances, started after the legacy platform. */
   services: readonly RunningService[];
+  /** CPU and memory samples of every service above, every gate.resourceSampleIntervalMs (the gate's resources criterion). */
+  resourceSamples: PgResourceSampleStore;
+  /** Takes a sample now (the main job does before it judges, so its window's end is measured). */
+  sampleResources(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -124,11 +130,26 @@ export async function startCutoverStack(config: CutoverConfig, log: (line: strin
       }),
     );
 
+    // From here on each side's processes are sampled, so the gate can hold their CPU and memory per request side by side.
+    const resourceSamples = new PgResourceSampleStore(databaseUrl);
+    undo.push(() => resourceSamples.close());
+    const sampler = createResourceSampler({
+      processes: () => [...legacy.services, ...supervisor.services].map((service) => ({ id: service.spec.id, pid: service.pid })),
+      catalogue: front.catalogue,
+      requests: () => upstreamRequestCounts(proxy.metrics.registry),
+      store: resourceSamples,
+      intervalMs: config.gate.resourceSampleIntervalMs,
+      log,
+    });
+    await sampler.sample();
+    sampler.start();
+    undo.push(() => sampler.stop());
+
     // Every upstream should answer now; one that does not is named, as `cutover proxy` names it.
     reportUpstreamProblems(await checkUpstreams(config, front.catalogue, Object.keys(proxy.urls)), lineEventLog(log), false);
 
     const { shutdown: _drain, close: _close, ...parts } = front;
-    return { config, database, databaseUrl, legacy, services: supervisor.services, ...parts, stop: rollback };
+    return { config, database, databaseUrl, legacy, services: supervisor.services, resourceSamples, sampleResources: () => sampler.sample(), ...parts, stop: rollback };
   } catch (error) {
     await rollback();
     throw error;

@@ -13,6 +13,7 @@ import type { Report } from '../report/report.js';
 import { createStorageRedactor } from '../../parity/compare/redact.js';
 import { collectReport, writeReport } from '../report/write-report.js';
 import { readinessSummary, runGate, type GateReport } from '../../gate/gate.js';
+import { resourcesOver } from '../../gate/resource-samples.js';
 import type { GateOverrides } from '../config/schema.js';
 import type { CutoverStack } from './cutover-stack.js';
 import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
@@ -83,6 +84,8 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
   const { log } = options;
   // The report covers this run's traffic only: an earlier run's observations stay in the store but are not this run's parity.
   const started = new Date();
+  // The resources criterion reads the processes' counters across the run: its first sample is here.
+  await stack.sampleResources();
   for (const pattern of options.shadow) {
     const changed = await stack.flagStore.set({
       pattern,
@@ -155,8 +158,10 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
   while (stack.proxy.health().shadowInFlight > 0 && Date.now() < copiesDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
   await stack.proxy.flushObservations();
   const now = new Date();
+  await stack.sampleResources();
+  const resources = await resourcesOver(stack.resourceSamples, stack.catalogue, { since: started, until: new Date() });
   const gate = await runGate(
-    { observations: stack.observations, catalogue: stack.catalogue, thresholds: stack.config.gate.thresholds, flags: () => stack.flagStore.snapshot() },
+    { observations: stack.observations, catalogue: stack.catalogue, thresholds: stack.config.gate.thresholds, flags: () => stack.flagStore.snapshot(), resources },
     { since: started, now, overrides: demoGateOverrides },
   );
   const collected = await collectReport(

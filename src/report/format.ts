@@ -10,6 +10,9 @@ export const clip = (text: string | null, max = 120) => (text === null ? '(absen
 /** A criterion the gate failed (or could not judge) as `id value >= threshold (status)`. */
 export const formatCriterion = (criterion: ReadinessSummary['routes'][number]['failed'][number]) =>
   `${criterion.id} ${formatValue(criterion)} ${criterion.comparison} ${formatValue({ id: criterion.id, value: criterion.threshold })}${criterion.status === 'fail' ? '' : ` (${criterion.status})`}`;
+/** An advisory criterion (a seed target) as met, not met or unmeasured, with its value beside its threshold. */
+export const formatAdvisory = (criterion: ReadinessSummary['routes'][number]['advisory'][number]) =>
+  `${criterion.id} ${formatValue(criterion)} ${criterion.comparison} ${formatValue({ id: criterion.id, value: criterion.threshold })} ${criterion.status === 'pass' ? 'met' : criterion.status === 'fail' ? 'not met' : criterion.status}`;
 /** Failure classes with their counts, `CUTOVER_FAIL_5XX 3, ...`, or `-`. */
 export const formatFailures = (failures: Record<string, number>) =>
   Object.entries(failures).sort(([a], [b]) => a.localeCompare(b)).map(([failure, count]) => `${failure} ${count}`).join(', ') || '-';

@@ -1,5 +1,5 @@
 /** report.html: one self-contained page (inline styles, no script, no external asset) to open or attach anywhere. */
-import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatAdvisory, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report, RouteReport } from './report.js';
 import { renderFiguresHtml } from './charts.js';
 
@@ -42,8 +42,8 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
     const verdictClass = (verdict: string) => (verdict === 'READY' ? 'good' : verdict === 'NOT_READY' ? 'bad' : 'warn');
     parts.push(
       `<h2>Readiness</h2><p>Gate: <strong class="${verdictClass(report.readiness.verdict)}">${escape(report.readiness.verdict)}</strong> over observations since ${escape(report.readiness.since)} (<code>cutover gate</code> for every criterion).</p>`,
-      '<table><thead><tr><th>Route</th><th>Verdict</th><th>Failed or open criteria</th></tr></thead><tbody>',
-      ...report.readiness.routes.map((route) => `<tr><td><code>${escape(route.routeId)}</code></td><td class="${verdictClass(route.verdict)}">${escape(route.verdict)}</td><td>${route.failed.map((criterion) => escape(formatCriterion(criterion))).join('<br>') || '-'}</td></tr>`),
+      '<table><thead><tr><th>Route</th><th>Verdict</th><th>Failed or open criteria</th><th>Seed targets (advisory)</th></tr></thead><tbody>',
+      ...report.readiness.routes.map((route) => `<tr><td><code>${escape(route.routeId)}</code></td><td class="${verdictClass(route.verdict)}">${escape(route.verdict)}</td><td>${route.failed.map((criterion) => escape(formatCriterion(criterion))).join('<br>') || '-'}</td><td>${(route.advisory ?? []).map((criterion) => `<span title="${escape(criterion.detail)}">${escape(formatAdvisory(criterion))}</span>`).join('<br>') || '-'}</td></tr>`),
       '</tbody></table>',
     );
   }

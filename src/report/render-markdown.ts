@@ -1,5 +1,5 @@
 /** report.md: the report as markdown tables, for a pull request or a chat message. */
-import { clip, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatAdvisory, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report } from './report.js';
 import { renderFiguresMarkdown } from './charts.js';
 
@@ -19,8 +19,8 @@ export function renderMarkdown(report: Report): string {
   const rules = Object.entries(totals.ignoredBy);
   if (rules.length > 0) lines.push('', `Ignored by rule: ${rules.map(([rule, count]) => `${code(rule)} ${count}`).join(', ')}.`);
   if (report.readiness) {
-    lines.push('', '## Readiness', '', `Gate: **${report.readiness.verdict}** over observations since ${report.readiness.since} (\`cutover gate\` for every criterion).`, '', '| Route | Verdict | Failed or open criteria |', '|---|---|---|');
-    for (const route of report.readiness.routes) lines.push(`| ${code(route.routeId)} | ${route.verdict} | ${route.failed.map((criterion) => cell(formatCriterion(criterion))).join('; ') || '-'} |`);
+    lines.push('', '## Readiness', '', `Gate: **${report.readiness.verdict}** over observations since ${report.readiness.since} (\`cutover gate\` for every criterion).`, '', '| Route | Verdict | Failed or open criteria | Seed targets (advisory) |', '|---|---|---|---|');
+    for (const route of report.readiness.routes) lines.push(`| ${code(route.routeId)} | ${route.verdict} | ${route.failed.map((criterion) => cell(formatCriterion(criterion))).join('; ') || '-'} | ${(route.advisory ?? []).map((criterion) => cell(formatAdvisory(criterion))).join('; ') || '-'} |`);
   }
   if (report.truncated) lines.push('', '_Only the newest observations were read; narrow --since for a complete report._');
   lines.push(

@@ -217,6 +217,14 @@ describe('a written report', () => {
     const html = renderHtml(report);
     expect(html.indexOf('<h2>Readiness</h2>')).toBeLessThan(html.indexOf('<h2>Routes</h2>'));
     expect(html).toContain('<td class="bad">NOT_READY</td>');
+    // The seed's targets beside the verdict, advisory: 30% faster, decreased CPU and memory (unmeasured: nothing was sampled).
+    expect(report.readiness!.routes[0]!.advisory.map((criterion) => [criterion.id, criterion.status])).toEqual([
+      ['latency.speed-target', expect.any(String)],
+      ['resources.cpu', 'unmeasured'],
+      ['resources.rss', 'unmeasured'],
+    ]);
+    expect(markdown).toMatch(/\| Seed targets \(advisory\) \|[\s\S]*resources\.cpu - <= 1\.0000 unmeasured; resources\.rss - <= 1\.0000 unmeasured \|/);
+    expect(html).toContain('resources.rss - &lt;= 1.0000 unmeasured');
   });
 
   it('takes --since as an ISO instant or a duration back from now, and names a bad one', () => {

@@ -1,6 +1,8 @@
 /** `cutover gate`: the readiness verdict of each route (gate/, issue 15); the exit code says it, for CI. */
 import { writeFileSync } from 'node:fs';
 import { runGate } from '../../../gate/gate.js';
+import { PgResourceSampleStore } from '../../../gate/pg-resource-sample-store.js';
+import { resourcesOver } from '../../../gate/resource-samples.js';
 import { renderGateText } from '../../../gate/render-text.js';
 import { gateExitCodes } from '../../../gate/verdict.js';
 import { openFlagStore } from '../../../flags/open-flag-store.js';
@@ -60,13 +62,15 @@ export const gateCommand: Command = {
     const since = typeof values.since === 'string' ? parseSince(values.since, now) : new Date(now.getTime() - config.gate.windowHours * 3_600_000);
     const opened = await openFlagStore(config, { log: console.error });
     const observations = new PgObservationStore(opened.url);
+    const samples = new PgResourceSampleStore(opened.url);
     try {
       const route = typeof values.route === 'string' ? values.route : undefined;
       if (route !== undefined && !route.includes('*') && !opened.catalogue.byId(route)) {
         throw new CutoverError('CUTOVER_ERR_FLAG_ROUTE_UNKNOWN', `no route '${route}'`);
       }
       const report = await runGate(
-        { observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot() },
+        // What the harness sampled of each side's processes over the same window (cutover up, the main job).
+        { observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot(), resources: await resourcesOver(samples, opened.catalogue, { since, until: now }) },
         { route, since, now, overrides },
       );
       const json = typeof values.json === 'string' ? values.json : undefined;
@@ -81,6 +85,7 @@ export const gateCommand: Command = {
       return gateExitCodes[report.verdict];
     } finally {
       await observations.close();
+      await samples.close();
       await opened.close();
     }
   },
