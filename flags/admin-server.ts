@@ -4,7 +4,10 @@
  * proxy's metrics. Everything but /health, /livez, /readyz and /metrics needs
  * `Authorization: Bearer <token>`; those are open because probes and scrapers carry no token,
  * and they change nothing. Tokens are named (proxy.adminTokens): a change is recorded as the
- * name of the token that made it, never as anything the request body says.
+ * name of the token that made it, never as anything the request body says. The web console
+ * (console/, served at / when given) is a client of this same API: it signs in with a token
+ * into a session cookie (admin-session.ts), and every change it makes carries the session's
+ * CSRF token and an Origin of this server.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,8 +18,9 @@ import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { CutoverError, isCutoverError } from '../src/errors.js';
 import { flagModes, type FlagSource } from './flag.js';
 import { flagRows } from './flag-listing.js';
+import { createSessionKeys, csrfHeader, originIsSelf, sessionCookie, sessionCookieOf, type AdminSession } from './admin-session.js';
 import type { FlagStore } from './flag-store.js';
-import type { LiveFlagSourceStatus } from './live-flag-source.js';
+import type { LiveFlagSource, LiveFlagSourceStatus } from './live-flag-source.js';
 import { setGuarded, type PromotionGuard } from './promotion-guard.js';
 import { loadRouteCatalogue, type RouteCatalogue } from './route-catalogue.js';
 
@@ -24,7 +28,7 @@ export interface AdminServerOptions {
   config: CutoverConfig;
   flagStore: FlagStore;
   /** What the proxy decides with; its state is the flag store's health as the proxy sees it. */
-  flagSource: FlagSource & { status?: () => LiveFlagSourceStatus };
+  flagSource: FlagSource & { status?: () => LiveFlagSourceStatus; onChange?: LiveFlagSource['onChange'] };
   /** The proxy's metrics, served on /metrics. */
   metricsRegistry: Registry;
   catalogue?: RouteCatalogue;
@@ -34,6 +38,15 @@ export interface AdminServerOptions {
   promotionGuard?: PromotionGuard;
   /** Readiness for /readyz: the doors listen, flags loaded (or deliberately stale), not draining. Always ready when absent. */
   ready?: () => boolean;
+  /** The web console (console/console-routes.ts): its page, assets and views, registered on this server. */
+  console?: AdminConsole;
+}
+
+/** What the web console adds to the admin server: routes of its own, some open (the page and its assets). */
+export interface AdminConsole {
+  /** Route URLs (as registered) anyone may fetch: the page and its assets, which hold no data. */
+  openUrls: readonly string[];
+  register(app: FastifyInstance, context: { actorOf(request: FastifyRequest): string }): void;
 }
 
 export interface AdminServer {
@@ -64,6 +77,7 @@ const flagChangeBody = z.object({
   force: z.boolean().optional(),
 });
 const killSwitchBody = z.object({ engaged: z.boolean(), reason: z.string().optional() });
+const signInBody = z.object({ token: z.string() });
 const historyQuery = z.object({ route: z.string().min(1).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
@@ -104,17 +118,77 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     return reply.code(status).send({ error: status < 500 ? 'CUTOVER_ERR_USAGE' : 'internal', message: (error as Error).message });
   });
 
-  const open = new Set(['/health', '/livez', '/readyz', '/metrics']);
+  const sessions = createSessionKeys(config.auth.sessionSecretKey, named, config.proxy.consoleSessionTtlMs);
+  const consoleSessions = new WeakMap<FastifyRequest, AdminSession>();
+  const refuse = (reply: FastifyReply, error: CutoverError) => reply.code(error.status).send({ error: error.code, message: error.message, hint: error.hint });
+  const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+  // Behind a TLS-terminating balancer the cookie is marked Secure; on plain loopback HTTP it cannot be.
+  const secureRequest = (request: FastifyRequest) => request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+
+  const open = new Set(['/health', '/livez', '/readyz', '/metrics', '/console/sign-in', ...(options.console?.openUrls ?? [])]);
   app.addHook('onRequest', async (request, reply) => {
     if (open.has(request.routeOptions.url ?? '')) return;
-    const header = request.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-    const holder = presented ? holderOf(presented) : undefined;
-    if (holder !== undefined) actors.set(request, holder);
-    else {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      // A bearer token is not ambient (a page of another site cannot attach it), so it needs no CSRF token.
+      const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      const holder = presented ? holderOf(presented) : undefined;
+      if (holder !== undefined) return void actors.set(request, holder);
       const error = new CutoverError('CUTOVER_ERR_ADMIN_UNAUTHORIZED', presented ? 'wrong admin token' : 'the admin API needs Authorization: Bearer <token>');
-      return reply.code(401).header('www-authenticate', 'Bearer realm="cutover-admin"').send({ error: error.code, message: error.message, hint: error.hint });
+      return refuse(reply.header('www-authenticate', 'Bearer realm="cutover-admin"'), error);
     }
+    const cookie = sessionCookieOf(request.headers.cookie);
+    const session = cookie === undefined ? undefined : sessions.verify(cookie);
+    if (!session) {
+      const error = new CutoverError('CUTOVER_ERR_ADMIN_UNAUTHORIZED', cookie === undefined ? 'the admin API needs Authorization: Bearer <token>, or a console session' : 'the console session expired or is not valid; sign in again');
+      return refuse(reply.header('www-authenticate', 'Bearer realm="cutover-admin"'), error);
+    }
+    if (!safeMethods.has(request.method)) {
+      // The cookie rides along with any request the browser makes, so a change must prove it comes from a console page.
+      if (!originIsSelf(request.headers.origin, request.headers.host)) {
+        return refuse(reply, new CutoverError('CUTOVER_ERR_CSRF_REJECTED', `a console change from origin '${request.headers.origin ?? '(none)'}' was refused: only pages of this admin server may make changes`));
+      }
+      const presented = request.headers[csrfHeader];
+      if (typeof presented !== 'string' || !sessions.csrfMatches(session, presented)) {
+        return refuse(reply, new CutoverError('CUTOVER_ERR_CSRF_REJECTED', `a console change without the session's CSRF token (${csrfHeader}) was refused`));
+      }
+    }
+    actors.set(request, session.actor);
+    consoleSessions.set(request, session);
+  });
+
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  // The console's sign-in: a token in, a session cookie out; the token is never echoed nor kept in the cookie.
+  app.post('/console/sign-in', async (request, reply) => {
+    if (!originIsSelf(request.headers.origin, request.headers.host)) {
+      return refuse(reply, new CutoverError('CUTOVER_ERR_CSRF_REJECTED', `a sign-in from origin '${request.headers.origin ?? '(none)'}' was refused: sign in on the console page of this admin server`));
+    }
+    const body = signInBody.safeParse(request.body ?? {});
+    const holder = body.success && body.data.token !== '' ? holderOf(body.data.token) : undefined;
+    if (holder === undefined) {
+      return refuse(reply, new CutoverError('CUTOVER_ERR_CONSOLE_SIGN_IN_FAILED', 'that is not an admin token of this proxy; nothing was set'));
+    }
+    const { session, cookieValue } = sessions.open(holder);
+    reply.header('set-cookie', sessionCookie(cookieValue, Math.floor(config.proxy.consoleSessionTtlMs / 1000), secureRequest(request)));
+    return { actor: session.actor, expiresAt: new Date(session.expiresAt).toISOString(), csrf: sessions.csrfFor(session) };
+  });
+
+  // Who the console is signed in as, and the CSRF token its changes must carry (read by the page's script, never from the cookie).
+  app.get('/console/session', async (request) => {
+    const session = consoleSessions.get(request);
+    if (!session) return { actor: actorOf(request), expiresAt: null, csrf: null };
+    return { actor: session.actor, expiresAt: new Date(session.expiresAt).toISOString(), csrf: sessions.csrfFor(session) };
+  });
+
+  app.delete('/console/session', async (request, reply) => {
+    reply.header('set-cookie', sessionCookie('', 0, secureRequest(request)));
+    return { signedOut: actorOf(request) };
   });
 
   const sourceStatus = () => flagSource.status?.() ?? { state: flagSource.current().state, loadedAt: flagSource.current().loadedAt };
@@ -174,6 +248,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     const query = parse(historyQuery, request.query, 'history query');
     return { entries: await flagStore.history({ routeId: query.route, limit: query.limit ?? 100 }) };
   });
+
+  options.console?.register(app, { actorOf });
 
   return {
     app,

@@ -163,6 +163,11 @@ export const configSchema = z.object({
       adminTokens: z.record(z.string().regex(/^[A-Za-z0-9._@-]+$/, 'a token name is letters, digits and . _ @ -'), z.string().min(1)).default({}),
       /** One more admin token, named `admin`. With no token at all, one named `admin` is generated at start and printed once. */
       adminToken: z.string().default(''),
+      /**
+       * How long a web console session (signed in with an admin token at / on the admin port)
+       * lasts before its cookie is refused and the console asks for the token again.
+       */
+      consoleSessionTtlMs: z.number().int().min(60_000).max(7 * 24 * 3_600_000).default(8 * 3_600_000),
       /** Add x-cutover-route / x-cutover-served-by to proxied answers; off leaves the headers untouched. */
       exposeHeaders: z.boolean().default(true),
       /**

@@ -7,7 +7,10 @@
  */
 import { connect, isIP } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { createConsole } from '../../console/console-routes.js';
 import { createAdminServer, type AdminServer } from '../../flags/admin-server.js';
+import { loadAcceptedDifferences } from '../../parity/compare/accepted-registry.js';
+import { createStorageRedactor } from '../../parity/compare/redact.js';
 import type { FlagStore } from '../../flags/flag-store.js';
 import { createLiveFlagSource, type LiveFlagSource } from '../../flags/live-flag-source.js';
 import { createPgFlagStore } from '../../flags/pg-flag-store.js';
@@ -101,6 +104,23 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     undo.push(() => proxy.close());
     // Promotions (canary, reimpl, retired) go through the readiness gate first, on every instance alike.
     const promotionGuard = gatePromotionGuard({ observations, catalogue, thresholds: config.gate.thresholds }, config.gate.windowHours);
+    const rollouts = new PgRolloutStore(databaseUrl);
+    undo.push(() => rollouts.close());
+    // The web console at / on the admin port: a client of this admin API, over the same stores.
+    const webConsole = createConsole({
+      catalogue,
+      flagStore,
+      flagSource,
+      observations,
+      rollouts,
+      noise: noiseStore,
+      accepted: loadAcceptedDifferences(),
+      thresholds: config.gate.thresholds,
+      windowHours: config.gate.windowHours,
+      redactor: createStorageRedactor(config.redaction.piiFields),
+      metricsRegistry: proxy.metrics.registry,
+      guard: promotionGuard,
+    });
     const admin = createAdminServer({
       config,
       flagStore,
@@ -110,12 +130,11 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       health: proxy.health,
       promotionGuard,
       ready: () => proxy.state() === 'serving' && flagSource.status().state !== 'unavailable',
+      console: webConsole,
     });
     const adminAddress = await admin.listen();
     undo.push(() => admin.close());
     // Every instance runs a rollout controller; the advisory lock lets exactly one of them act.
-    const rollouts = new PgRolloutStore(databaseUrl);
-    undo.push(() => rollouts.close());
     const rolloutController = createRolloutController({
       rollouts,
       flags: flagStore,

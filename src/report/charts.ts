@@ -59,8 +59,8 @@ export function reportFigures(routeIds: readonly string[], observations: readonl
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 export const bucketLabels = (bounds: readonly number[]) => [...bounds.map((bound) => `≤${bound}`), `>${bounds[bounds.length - 1]}`];
 
-/** Bars of `values` labelled `labels`; each bar carries its label and value as data attributes. */
-function barChart(title: string, labels: readonly string[], values: readonly number[], colour: string, kind: string): string {
+/** Bars of `values` labelled `labels`; each bar carries its label and value as data attributes (the report and the web console draw with it). */
+export function barChart(title: string, labels: readonly string[], values: readonly number[], colour: string, kind: string): string {
   const width = 40 + labels.length * 36;
   const height = 150;
   const max = Math.max(1, ...values);

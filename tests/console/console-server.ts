@@ -1,0 +1,122 @@
+/**
+ * The admin server with its web console on a real PostgreSQL (an isolated database), as
+ * `cutover proxy` assembles it: the PostgreSQL flag store, the LISTEN/NOTIFY live flag source,
+ * the observation and rollout stores, the readiness gate as promotion guard. Ephemeral port.
+ */
+import { Counter, Registry } from 'prom-client';
+import { createConsole } from '../../console/console-routes.js';
+import { createAdminServer, type AdminServer } from '../../flags/admin-server.js';
+import type { FlagStore } from '../../flags/flag-store.js';
+import { createLiveFlagSource, type LiveFlagSource } from '../../flags/live-flag-source.js';
+import { createPgFlagStore } from '../../flags/pg-flag-store.js';
+import { loadRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
+import { gatePromotionGuard } from '../../gate/promotion-guard.js';
+import { loadAcceptedDifferences } from '../../parity/compare/accepted-registry.js';
+import { createStorageRedactor } from '../../parity/compare/redact.js';
+import { PgNoiseStore } from '../../parity/runner/noise-store.js';
+import type { Observation } from '../../proxy/observation.js';
+import { PgObservationStore } from '../../proxy/pg-observation-store.js';
+import { PgRolloutStore } from '../../rollout/pg-rollout-store.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
+
+export const adminToken = 'admin-token-for-console-tests-0123456789';
+export const anaToken = 'ana-token-for-console-tests-0123456789-abcdef';
+
+export interface ConsoleServer {
+  url: string;
+  admin: AdminServer;
+  catalogue: RouteCatalogue;
+  flagStore: FlagStore;
+  flagSource: LiveFlagSource;
+  observations: PgObservationStore;
+  rollouts: PgRolloutStore;
+  noise: PgNoiseStore;
+  /** The proxy's drop counter, as the admin server's registry carries it. */
+  drops: Counter<'route' | 'reason'>;
+  close(): Promise<void>;
+}
+
+export async function startConsoleServer(label: string): Promise<ConsoleServer> {
+  const database: IsolatedDatabase = await createIsolatedDatabase(label, { migrated: true });
+  const config = loadConfig({ overrides: { proxy: { admin: { host: '127.0.0.1', port: 0 }, adminToken, adminTokens: { ana: anaToken } } } });
+  const catalogue = loadRouteCatalogue();
+  const flagStore = createPgFlagStore({ url: database.url, catalogue });
+  const flagSource = createLiveFlagSource({ url: database.url });
+  await flagSource.ready();
+  const observations = new PgObservationStore(database.url);
+  const rollouts = new PgRolloutStore(database.url);
+  const noise = new PgNoiseStore(database.url);
+  const registry = new Registry();
+  const drops = new Counter({ name: 'cutover_proxy_shadow_dropped_total', help: 'drops', labelNames: ['route', 'reason'] as const, registers: [registry] });
+  const guard = gatePromotionGuard({ observations, catalogue, thresholds: config.gate.thresholds }, config.gate.windowHours);
+  const admin = createAdminServer({
+    config,
+    flagStore,
+    flagSource,
+    metricsRegistry: registry,
+    catalogue,
+    promotionGuard: guard,
+    console: createConsole({
+      catalogue,
+      flagStore,
+      flagSource,
+      observations,
+      rollouts,
+      noise,
+      accepted: loadAcceptedDifferences(),
+      thresholds: config.gate.thresholds,
+      windowHours: config.gate.windowHours,
+      redactor: createStorageRedactor(config.redaction.piiFields),
+      metricsRegistry: registry,
+      guard,
+    }),
+  });
+  const { url } = await admin.listen();
+  return {
+    url,
+    admin,
+    catalogue,
+    flagStore,
+    flagSource,
+    observations,
+    rollouts,
+    noise,
+    drops,
+    async close() {
+      await admin.close();
+      await Promise.allSettled([flagSource.close(), flagStore.close(), observations.close(), rollouts.close(), noise.close()]);
+      await database.drop();
+    },
+  };
+}
+
+/** A shadowed observation of a route, legacy serving; `mismatch` gives it one difference at `$.count`, with both bodies. */
+export function shadowObservation(routeId: string, options: { mismatch?: boolean; at?: Date; legacyMs?: number; reimplMs?: number } = {}): Observation {
+  const mismatch = options.mismatch ?? false;
+  return {
+    observedAt: options.at ?? new Date(),
+    routeId,
+    service: routeId.split('.')[0]!,
+    method: 'GET',
+    path: '/health',
+    mode: 'shadow',
+    serving: { side: 'legacy', status: 200, latencyMs: options.legacyMs ?? 12, error: null, body: mismatch ? '{"status":"ok","count":41}' : null },
+    shadow: { side: 'reimpl', status: 200, latencyMs: options.reimplMs ?? 7, error: null, body: mismatch ? '{"status":"ok","count":42}' : null },
+    verdict: mismatch ? 'mismatched' : 'matched',
+    ignoredBy: [],
+    erroredSide: null,
+    differences: mismatch ? [{ path: '$.count', serving: '41', shadow: '42', kind: 'value', disposition: { as: 'mismatch' } }] : [],
+  };
+}
+
+/** Polls `read` until it gives something other than undefined, or fails after `deadlineMs` (generous: the machine may be loaded). */
+export async function eventually<T>(what: string, read: () => Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`${what}: not within ${deadlineMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
