@@ -113,14 +113,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
 export interface FixedRateOptions {
   origin: string;
-  path: string;
+  /** The path of every request, or of request i: `path(i)` (the reliability run varies it). */
+  path: string | ((index: number) => string);
   /** Requests per second, sent on schedule whether or not earlier answers are in (open loop). */
   rate: number;
   durationMs: number;
   warmupMs?: number;
   /** Keep-alive connections; a request finding all busy waits, and its wait counts. */
   connections: number;
+  /** Given, each measured request's answer (body read whole) or failure is handed to it, by index; bodies are only dumped otherwise. */
+  onAnswer?: (index: number, outcome: FixedRateOutcome) => void;
+  /** A request with no complete answer by then fails (undici's headers and body timeouts); undici's 300 s when absent. */
+  timeoutMs?: number;
 }
+
+/** What one request of a fixed-rate load got: an answer, or the failure's code (ECONNREFUSED, UND_ERR_SOCKET...). */
+export type FixedRateOutcome = { status: number; contentType: string | undefined; body: Buffer } | { failure: string };
 
 /**
  * An open-loop load at a fixed rate: request i is due at start + i/rate and its latency is
@@ -129,16 +137,24 @@ export interface FixedRateOptions {
  * what a closed loop cannot: whether extra work (shadow copies) delays the answers.
  */
 export async function runFixedRate(options: FixedRateOptions): Promise<LoadResult> {
-  const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const timeouts = options.timeoutMs ? { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs } : {};
+  const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000, ...timeouts });
   const tally = { errors: 0, non2xx: 0 };
-  const send = async (due: number, histogram: Histogram | undefined) => {
+  const pathOf = typeof options.path === 'string' ? () => options.path as string : options.path;
+  const send = async (index: number, due: number, histogram: Histogram | undefined) => {
+    const onAnswer = histogram ? options.onAnswer : undefined;
     try {
-      const response = await pool.request({ path: options.path, method: 'GET' });
-      await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      const response = await pool.request({ path: pathOf(index), method: 'GET' });
+      let body = Buffer.alloc(0);
+      if (onAnswer) body = Buffer.from(await response.body.arrayBuffer());
+      else await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
       if (response.statusCode >= 400 && histogram) tally.non2xx += 1;
       histogram?.record(performance.now() - due);
-    } catch {
+      const contentType = response.headers['content-type'];
+      onAnswer?.(index, { status: response.statusCode, contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType, body });
+    } catch (error) {
       if (histogram) tally.errors += 1;
+      onAnswer?.(index, { failure: (error as NodeJS.ErrnoException).code ?? String(error) });
     }
   };
   const phase = (durationMs: number, histogram: Histogram | undefined) =>
@@ -149,7 +165,7 @@ export async function runFixedRate(options: FixedRateOptions): Promise<LoadResul
       let sent = 0;
       const tick = () => {
         const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1);
-        for (; sent < due; sent++) inFlight.push(send(start + (sent * 1000) / options.rate, histogram));
+        for (; sent < due; sent++) inFlight.push(send(sent, start + (sent * 1000) / options.rate, histogram));
         if (sent < total) setTimeout(tick, 1);
         else void Promise.all(inFlight).then(() => resolve());
       };

@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES="python3-fastapi python3-uvicorn python3-flask python3-sqlalchemy python3-psycopg2 python3-gdal python3-jwt python3-prometheus-client python3-requests python3-httpx python3-multipart gdal-bin libgdal-dev build-essential nginx-light wrk prometheus docker-compose haproxy chromium"
+DEBIAN_PACKAGES="python3-fastapi python3-uvicorn python3-flask python3-sqlalchemy python3-psycopg2 python3-gdal python3-jwt python3-prometheus-client python3-requests python3-httpx python3-multipart gdal-bin libgdal-dev build-essential nginx-light wrk prometheus docker-compose haproxy chromium postgresql-15"
 
 missing=""
 for pkg in $DEBIAN_PACKAGES; do

@@ -11,8 +11,16 @@
  *   and the process must stay up (an uncaught exception fails the run); every door still
  *   serves afterwards.
  *
- * Options: --cases N (20000), --fuzz N per door (10000), --minutes M (20, the whole run's
- * bound), --seed S. Exit code 1 when any check failed or a bound cut the run short.
+ * - Load scenarios (load-faults.ts): a fixed open-loop load through `cutover proxy` for
+ *   --load-seconds per phase with the shadow side healthy, hung, killed, slowed by 2 s and
+ *   answering garbage; with its PostgreSQL (a private one) stopped and started again; and across
+ *   a SIGTERM restart: serving answers lost or changed against legacy asked directly, serving
+ *   p50/p99, and where every observation went.
+ *
+ * Options: --cases N (20000), --fuzz N per door (10000), --minutes M (20, the bound of the
+ * conformance and fuzz parts), --load-seconds S (60, or RELIABILITY_LOAD_SECONDS; 0 skips the
+ * load scenarios), --rate R (50 requests/s), --seed S. Exit code 1 when any check failed or a
+ * bound cut the run short.
  */
 import fc from 'fast-check';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +31,7 @@ import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { repoRoot } from '../../src/platform/paths.js';
 import { connectionCase, fuzzedBytes, runCase, startRecordingServer, statusesOf, type RecordingServer, type Verdict } from '../proxy/conformance.js';
 import { call, configFor, ManualFlags, startProxyWithLegacyAt, startUpstreams, testCatalogue, type TestUpstream } from '../proxy/harness.js';
+import { runLoadFaults, type LoadFaultFigures } from './load-faults.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -36,6 +45,8 @@ const cases = option('cases', 20_000);
 const fuzzPerDoor = option('fuzz', 10_000);
 const minutes = option('minutes', 20);
 const seed = option('seed', Date.now() % 2 ** 31);
+const loadSeconds = option('load-seconds', Number(process.env.RELIABILITY_LOAD_SECONDS ?? 60));
+const rate = option('rate', 50);
 const deadline = Date.now() + minutes * 60_000;
 /** Bounds low enough that a fuzzed body shorter than its length ends in a 408 quickly. */
 const clientBounds = { headersTimeoutMs: 500, requestTimeoutMs: 500 };
@@ -173,7 +184,7 @@ async function fuzz(upstreams: Awaited<ReturnType<typeof startUpstreams>>): Prom
 
 async function main(): Promise<number> {
   const started = new Date();
-  console.log(`reliability run: ${cases} conformance cases, ${fuzzPerDoor} malformed requests per door, at most ${minutes} min, seed ${seed}`);
+  console.log(`reliability run: ${cases} conformance cases, ${fuzzPerDoor} malformed requests per door, at most ${minutes} min, seed ${seed}; load scenarios ${loadSeconds ? `of ${loadSeconds} s a phase at ${rate} requests/s` : 'skipped'}`);
   const upstreams = await startUpstreams();
   let conformanceFigures: ConformanceFigures[] = [];
   let fuzzFigures: FuzzFigures[] = [];
@@ -190,6 +201,8 @@ async function main(): Promise<number> {
   } finally {
     await Promise.all(Object.values(upstreams).map((upstream: TestUpstream) => upstream.close()));
   }
+  const loadFaults: LoadFaultFigures | undefined = loadSeconds > 0 ? await runLoadFaults({ rate, durationMs: loadSeconds * 1000 }) : undefined;
+  for (const failure of loadFaults?.failures ?? []) console.log(`load scenarios: FAILED: ${failure}`);
   console.log(`uncaught exceptions or rejections: ${uncaught.length}${uncaught.length ? `\n${uncaught.slice(0, 3).join('\n')}` : ''}`);
   const conformanceRuns = conformanceFigures.reduce((sum, figure) => sum + figure.runs, 0);
   const ok =
@@ -197,8 +210,9 @@ async function main(): Promise<number> {
     conformanceRuns >= cases &&
     conformanceFigures.every((figure) => !figure.failed && !figure.interrupted) &&
     fuzzFigures.length === doors.length &&
-    fuzzFigures.every((figure) => figure.failures === 0 && figure.malformed >= fuzzPerDoor && figure.answered4xx + figure.closedBeforeGarbage === figure.malformed && figure.servesAfter);
-  const report = { startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, seed, requested: { cases, fuzzPerDoor, minutes }, conformance: conformanceFigures, fuzz: fuzzFigures, uncaught, ok };
+    fuzzFigures.every((figure) => figure.failures === 0 && figure.malformed >= fuzzPerDoor && figure.answered4xx + figure.closedBeforeGarbage === figure.malformed && figure.servesAfter) &&
+    (loadFaults?.failures.length ?? 0) === 0;
+  const report = { startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, seed, requested: { cases, fuzzPerDoor, minutes, loadSeconds, rate }, conformance: conformanceFigures, fuzz: fuzzFigures, loadFaults, uncaught, ok };
   const dir = join(repoRoot, 'reports');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `reliability-${started.toISOString().replace(/[:.]/g, '-')}.json`);
