@@ -14,6 +14,8 @@ import { plainNumber, PyDecimal, PyFloat, type PyValue } from '../shared/py-json
 import type { GisJobStore } from './job-store.js';
 import type { ExportRequest, ExportResult } from './export/run-export.js';
 import { runShapefileExport } from './export/shapefile-export.js';
+import { runKmlExport } from './export/kml-export.js';
+import { runGeoPackageExport } from './export/geopackage-export.js';
 import { FastPathUnavailable, runTextExport, textFastPathApplies, type Shaped } from './export/text-export.js';
 import type { BoundaryShaping } from './export/boundary-shaping.js';
 
@@ -25,6 +27,9 @@ const builtWorker = typeof __GIS_EXPORT_WORKER__ === 'string' ? __GIS_EXPORT_WOR
 const workerScript = fileURLToPath(new URL(builtWorker ? `./${builtWorker}` : './export/worker-main.ts', import.meta.url));
 const workerExecArgv = builtWorker ? [] : ['--import', 'tsx'];
 const WORKER_IDLE_MS = 1500;
+
+/** The TypeScript writers of the formats that are not GeoJSON or CSV (runTextExport). */
+const IN_PROCESS_WRITERS: Record<string, typeof runTextExport> = { Shapefile: runShapefileExport, KML: runKmlExport, GeoPackage: runGeoPackageExport };
 
 export interface RunnerOptions {
   store: GisJobStore;
@@ -186,14 +191,14 @@ export class ExportRunner {
   }
 
   /**
-   * GeoJSON, CSV and Shapefile of the common case, written in this process by the TypeScript writers
+   * Every format of the common case, written in this process by the TypeScript writers
    * (the worker is asked only to shape features that cross the area's edge); undefined when the
    * job needs the worker whole.
    */
   private async inProcess(request: ExportRequest, worker: ExportWorker): Promise<Outcome | undefined> {
     if (!textFastPathApplies(request.format, request.areaOfInterest, request.parameters)) return undefined;
     try {
-      const run = request.format === 'Shapefile' ? runShapefileExport : runTextExport;
+      const run = IN_PROCESS_WRITERS[request.format] ?? runTextExport;
       return { ok: true, result: await run(request, () => this.cancelledInProcess.has(request.jobId), worker.shaping) };
     } catch (error) {
       if (error instanceof FastPathUnavailable) return undefined;

@@ -3,6 +3,11 @@
 import pg from 'pg';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareExportFiles } from '../../parity/compare/file.js';
 import { ask, startSideBySide, until, type Answer, type SideBySide } from './side-by-side.js';
 
 const prefix = '/plugins/v1/gis-export';
@@ -22,6 +27,31 @@ function zipEntries(zip: Buffer): Map<string, Buffer> {
   }
   return entries;
 }
+/** What a GeoPackage declares besides its rows: tables of gpkg_*, the rtrees' row counts, the schema's names. */
+function geoPackageMetadata(gpkg: Buffer): unknown {
+  const directory = mkdtempSync(join(tmpdir(), 'cutover-gpkg-'));
+  const path = join(directory, 'export.gpkg');
+  writeFileSync(path, gpkg);
+  const db = new Database(path, { readonly: true });
+  try {
+    const all = (sql: string) => db.prepare(sql).all();
+    return {
+      applicationId: db.pragma('application_id', { simple: true }),
+      userVersion: db.pragma('user_version', { simple: true }),
+      objects: all("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_autoindex%' ORDER BY type, name"),
+      contents: all('SELECT table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, srs_id FROM gpkg_contents ORDER BY table_name'),
+      geometryColumns: all('SELECT * FROM gpkg_geometry_columns ORDER BY table_name'),
+      spatialRefSys: all('SELECT * FROM gpkg_spatial_ref_sys ORDER BY srs_id'),
+      extensions: all('SELECT * FROM gpkg_extensions ORDER BY table_name'),
+      counts: all('SELECT * FROM gpkg_ogr_contents ORDER BY table_name'),
+      rtrees: (all("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%rtree%' ORDER BY name") as { name: string }[]).map(({ name }) => [name, db.prepare(`SELECT count(*) AS n FROM "${name}"`).get()]),
+    };
+  } finally {
+    db.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
 let sides: SideBySide;
 let aoi: unknown;
 let slowAoi: unknown;
@@ -159,13 +189,13 @@ describe('the export itself', () => {
     expect(outcomes).toHaveLength(5);
   }, 120_000);
 
-  it('writes byte-identical GeoJSON and CSV files, and Shapefile zips holding byte-identical files, to legacy\'s with the TypeScript writers (EPSG:4326, rectangular area)', async () => {
+  it('writes byte-identical GeoJSON, CSV and KML files, Shapefile zips holding byte-identical files, and GeoPackages GDAL reads as legacy\'s, with the TypeScript writers (EPSG:4326, rectangular area)', async () => {
     const boundary = aoi as { coordinates: number[][][] };
     // Shrunk so that boundary features go through GDAL's clip, the rest through the TypeScript path.
     const [[x0, y0], , [x1, y1]] = boundary.coordinates[0]! as [[number, number], unknown, [number, number]];
     const inner = { type: 'Polygon', coordinates: [[[x0 + 0.001, y0 + 0.001], [x1 - 0.001, y0 + 0.001], [x1 - 0.001, y1 - 0.001], [x0 + 0.001, y1 - 0.001], [x0 + 0.001, y0 + 0.001]]] };
     for (const area of [aoi, inner]) {
-      for (const format of ['GeoJSON', 'CSV', 'Shapefile']) {
+      for (const format of ['GeoJSON', 'CSV', 'Shapefile', 'KML', 'GeoPackage']) {
         const body = { format, layers: ['parcels', 'zoning', 'roads'], area_of_interest: area };
         const [legacy, reimpl] = await Promise.all([submit(sides.legacyUrl, body), submit(sides.reimplUrl, body)]);
         const [legacyDone, reimplDone] = await Promise.all([terminal(sides.legacyUrl, legacy.json.job_id), terminal(sides.reimplUrl, reimpl.json.job_id)]);
@@ -177,6 +207,11 @@ describe('the export itself', () => {
           const [legacyFiles, reimplFiles] = [zipEntries(l.bytes), zipEntries(r.bytes)];
           expect([...reimplFiles.keys()]).toEqual([...legacyFiles.keys()]);
           for (const [name, bytes] of legacyFiles) expect(reimplFiles.get(name)!.equals(bytes), name).toBe(true);
+        } else if (format === 'GeoPackage') {
+          // SQLite's pages and last_change differ; every layer, field, value and geometry must not.
+          const exchange = (bytes: Buffer) => ({ status: 200, headers: {}, body: bytes });
+          expect(await compareExportFiles(exchange(l.bytes), exchange(r.bytes), { epsilon: 0, ignoreFields: [] })).toEqual([]);
+          expect(geoPackageMetadata(r.bytes)).toEqual(geoPackageMetadata(l.bytes));
         } else {
           expect(r.text, format).toBe(l.text);
         }

@@ -145,3 +145,49 @@ export function ogrRealText(value: number): string | undefined {
   if (!Number.isFinite(value)) return undefined;
   return shortG15(value) ?? cFormatG(value, 15);
 }
+
+/**
+ * OGR's SetField(double) on a string field (`%.16g`), as KML's shifted fields get a real in a
+ * string column. An exact decimal tie at the 17th digit rounds half-even in C and up in JS:
+ * refused when the 17th digit is a 5.
+ */
+export function ogrRealAsString(value: number): string | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  const short = shortG15(value);
+  if (short !== undefined && Number.isInteger(value)) return short;
+  const seventeen = value.toExponential(16);
+  if (seventeen[seventeen.indexOf('e') - 1] === '5') return undefined;
+  return cFormatG(value, 16);
+}
+
+/** OGR's SetField(double) on a 32-bit integer field: truncated toward zero, clamped. */
+export function ogrRealAsInteger(value: number): number | undefined {
+  if (Number.isNaN(value)) return undefined;
+  return Math.min(2147483647, Math.max(-2147483648, Math.trunc(value))) + 0;
+}
+
+const LEADING_NUMBER = /^[ \t\n\r\f\v]*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
+
+/** OGR's SetField(string) on a real field: CPLStrtod's leading number, 0 when none; undefined where CPLStrtod reads more (inf, nan, hex). */
+export function ogrStringAsReal(text: string): number | undefined {
+  if (/^[\s+-]*(inf|nan|0x|1\.#)/i.test(text)) return undefined;
+  const match = LEADING_NUMBER.exec(text);
+  if (!match) return 0;
+  const value = Number(match[1]);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * A double as GDAL 3.6 stores gpkg_contents' extent: through Debian's SQLite 3.40
+ * `sqlite3_mprintf("%.18g")`, which rounds at the 18th significant digit but prints only 16
+ * (SQLite before 3.43 extracts at most 16 digits), so -120.4738354 is stored as
+ * -120.4738353999999.
+ */
+export function sqlite340Printf18g(value: number): number {
+  if (!Number.isFinite(value) || value === 0) return value;
+  const text = value.toExponential(17);
+  const at = text.indexOf('e');
+  const negative = text[0] === '-';
+  const digits = text.slice(negative ? 1 : 0, at).replace('.', '');
+  return Number(`${negative ? '-' : ''}${digits[0]}.${digits.slice(1, 16)}e${text.slice(at + 1)}`);
+}

@@ -23,8 +23,8 @@ import type { BoundaryFeature, BoundaryShaper, BoundaryShaping } from './boundar
 export class FastPathUnavailable extends Error {}
 
 const BATCH_SIZE = 1000;
-// Shapefile: shapefile-export.ts, on the same rows and shaping.
-export const TEXT_FORMATS: ReadonlySet<string> = new Set(['GeoJSON', 'CSV', 'Shapefile']);
+// Shapefile, KML and GeoPackage: shapefile-export.ts, kml-export.ts, geopackage-export.ts, on the same rows and shaping.
+export const TEXT_FORMATS: ReadonlySet<string> = new Set(['GeoJSON', 'CSV', 'Shapefile', 'KML', 'GeoPackage']);
 
 type Rect = readonly [number, number, number, number];
 type Coordinates = unknown[];
@@ -275,38 +275,39 @@ export function jobDirectory(request: ExportRequest): string {
   return directory;
 }
 
-/** Writes the GeoJSON or CSV file of a job; throws FastPathUnavailable when GDAL must do it. */
-export async function runTextExport(request: ExportRequest, isCancelled: () => boolean, shaping: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
-  const sources = resolveLayers(request.layers);
-  const includeAttributes = includeAttributesOf(request.parameters);
-  const writer = request.format === 'CSV' ? csvWriter : geoJsonWriter;
-  const extension = request.format === 'CSV' ? 'csv' : 'geojson';
+/** What a streamed text file is made of: its opening, a sink that emits each feature's text, its closing. */
+export interface TextFileParts {
+  header: string;
+  sink: Omit<FeatureSink, 'flush'>;
+  footer(count: number): string;
+}
 
-  const union: FieldSpec[] = [{ name: 'layer', kind: 'string', sql: '' }];
-  if (includeAttributes) for (const s of sources) for (const f of s.fields) if (!union.some((u) => u.name === f.name)) union.push(f);
-
+/**
+ * Streams a text export to EXPORT_DIR/<job_id>/<county>_gis_export.<extension>: the header,
+ * each batch's text written before the next batch is fetched, the footer; the directory is
+ * removed when the job is cancelled or fails.
+ */
+export async function streamTextFile(
+  request: ExportRequest,
+  sources: readonly LayerSource[],
+  extension: string,
+  isCancelled: () => boolean,
+  shaping: BoundaryShaping,
+  make: (emit: (text: string) => void) => TextFileParts,
+): Promise<ExportResult | 'cancelled'> {
   const directory = jobDirectory(request);
   const path = join(directory, `${request.countyId}_gis_export.${extension}`);
   let file: FileHandle | undefined;
   try {
     file = await open(path, 'w');
-    await file.write(writer.header(sources.length === 1 ? sources[0]!.name : 'export', union));
-    const values: (Cell | undefined)[] = new Array(union.length);
-    // Row column of each union field (-1: not in this layer, or attributes excluded).
-    let columnOf: number[] = [];
-    let chunk = '';
-    let written = 0;
     const out = file;
+    let chunk = '';
+    const parts = make((text) => {
+      chunk += text;
+    });
+    await out.write(parts.header);
     const count = await shapeFeatures(request, sources, {
-      layer(source) {
-        columnOf = union.map((u) => (includeAttributes ? source.fields.findIndex((f) => f.name === u.name) : -1));
-      },
-      feature(source, row, geometry) {
-        for (let i = 1; i < union.length; i++) values[i] = columnOf[i]! >= 0 ? row[columnOf[i]!] : undefined;
-        chunk += (written > 0 && writer === geoJsonWriter ? ',\n' : '') + writer.feature(source.name, union, values, geometry);
-        written++;
-        return true;
-      },
+      ...parts.sink,
       async flush() {
         if (chunk) await out.write(chunk);
         chunk = '';
@@ -318,7 +319,7 @@ export async function runTextExport(request: ExportRequest, isCancelled: () => b
       rmSync(directory, { recursive: true, force: true });
       return 'cancelled';
     }
-    await file.write(writer.footer(count));
+    await file.write(chunk + parts.footer(count));
     await file.close();
     file = undefined;
     return { path, fileSizeKb: Math.ceil(statSync(path).size / 1024), recordCount: count };
@@ -327,4 +328,37 @@ export async function runTextExport(request: ExportRequest, isCancelled: () => b
     rmSync(directory, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Writes the GeoJSON or CSV file of a job; throws FastPathUnavailable when GDAL must do it. */
+export async function runTextExport(request: ExportRequest, isCancelled: () => boolean, shaping: BoundaryShaping): Promise<ExportResult | 'cancelled'> {
+  const sources = resolveLayers(request.layers);
+  const includeAttributes = includeAttributesOf(request.parameters);
+  const writer = request.format === 'CSV' ? csvWriter : geoJsonWriter;
+  const extension = request.format === 'CSV' ? 'csv' : 'geojson';
+
+  const union: FieldSpec[] = [{ name: 'layer', kind: 'string', sql: '' }];
+  if (includeAttributes) for (const s of sources) for (const f of s.fields) if (!union.some((u) => u.name === f.name)) union.push(f);
+
+  return streamTextFile(request, sources, extension, isCancelled, shaping, (emit) => {
+    const values: (Cell | undefined)[] = new Array(union.length);
+    // Row column of each union field (-1: not in this layer, or attributes excluded).
+    let columnOf: number[] = [];
+    let written = 0;
+    return {
+      header: writer.header(sources.length === 1 ? sources[0]!.name : 'export', union),
+      sink: {
+        layer(source) {
+          columnOf = union.map((u) => (includeAttributes ? source.fields.findIndex((f) => f.name === u.name) : -1));
+        },
+        feature(source, row, geometry) {
+          for (let i = 1; i < union.length; i++) values[i] = columnOf[i]! >= 0 ? row[columnOf[i]!] : undefined;
+          emit((written > 0 && writer === geoJsonWriter ? ',\n' : '') + writer.feature(source.name, union, values, geometry));
+          written++;
+          return true;
+        },
+      },
+      footer: (count) => writer.footer(count),
+    };
+  });
 }
