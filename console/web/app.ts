@@ -131,6 +131,8 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
 
 const percent = (value: number | null, digits = 1) => (value === null ? '–' : `${(value * 100).toFixed(digits)}%`);
 const ms = (value: number | null) => (value === null ? '–' : value < 10 ? value.toFixed(2) : value.toFixed(0));
+// Four significant digits: 1 - 0.95 reads 0.05, not 0.050000000000000044.
+const figure = (value: number) => String(Number(value.toPrecision(4)));
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 const routeHref = (routeId: string) => `#/route/${encodeURIComponent(routeId)}`;
 const failureText = (error: unknown) => (error instanceof ApiError ? `${error.code}: ${error.message}` : String(error));
@@ -479,8 +481,8 @@ async function routeView(main: HTMLElement, routeId: string): Promise<void> {
       table('The readiness gate\'s criteria (cutover gate)', ['Criterion', 'Status', 'Value', 'Threshold', 'Detail'], detail.verdict.criteria.map((criterion) => [
         cell(`${criterion.id}${criterion.gating ? '' : ' (advisory)'}`, { title: criterion.title }),
         cell(h('span', { class: `status-${criterion.status}` }, criterion.status)),
-        cell(criterion.value === null ? '–' : String(Math.round(criterion.value * 10000) / 10000), { class: 'num' }),
-        cell(`${criterion.comparison} ${criterion.threshold}`, { class: 'num' }),
+        cell(criterion.value === null ? '–' : figure(criterion.value), { class: 'num' }),
+        cell(`${criterion.comparison} ${figure(criterion.threshold)}`, { class: 'num' }),
         cell(criterion.detail),
       ]), { class: 'criteria' }),
       h('h2', {}, 'Latency and parity'),

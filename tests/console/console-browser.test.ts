@@ -1,0 +1,176 @@
+/**
+ * The web console in a real browser: Debian's chromium (/usr/bin/chromium, scripts/setup.sh)
+ * driven by playwright-core, which downloads no browser, with a fresh profile, at 1280×800,
+ * against the admin server on a real PostgreSQL. Signs in by keyboard, flips a flag with a
+ * reason and finds it in the history, opens a mismatch's side-by-side diff, sees a change made
+ * in the store appear without a reload, and engages the kill switch through its confirmation.
+ * Screenshots go to reports/artifacts/console/ (git-ignored). No timed assertion: every wait is
+ * for a state, with generous deadlines.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runGate } from '../../gate/gate.js';
+import { loadConfig } from '../../src/config/load.js';
+import { repoRoot } from '../../src/platform/paths.js';
+import { anaToken, shadowObservation, startConsoleServer, type ConsoleServer } from './console-server.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const artifacts = join(repoRoot, 'reports', 'artifacts', 'console');
+const deadlineMs = 60_000;
+const route = 'sync.counties.list';
+
+let server: ConsoleServer;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+
+const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: scripts/setup.sh installs Debian's chromium (apt-get install chromium)`);
+  mkdirSync(artifacts, { recursive: true });
+  server = await startConsoleServer('console_browser');
+  await server.observations.append([
+    ...Array.from({ length: 6 }, (_, index) => shadowObservation(route, { legacyMs: 20 + index, reimplMs: 9 + index, at: new Date(Date.now() - (index + 1) * 60_000) })),
+    shadowObservation(route, { mismatch: true }),
+  ]);
+  profile = mkdtempSync(join(tmpdir(), 'cutover-console-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+    timeout: 120_000,
+  });
+  context.setDefaultTimeout(deadlineMs);
+  page = context.pages()[0] ?? (await context.newPage());
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  await server?.close();
+});
+
+// Each step waits for states with its own deadlines; the test's bound only catches a hang.
+describe('the web console in chromium', { timeout: 180_000 }, () => {
+  it('refuses a wrong token with a clear error, then signs in by keyboard alone', async () => {
+    await page.goto(server.url);
+    const token = page.getByLabel('Admin token');
+    await expect.poll(() => token.evaluate((element) => element === document.activeElement), { timeout: deadlineMs }).toBe(true);
+    await page.keyboard.type('not-a-token-of-this-proxy');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Wrong token' }).waitFor();
+    await shot('01-sign-in-refused');
+    await token.fill('');
+    await page.keyboard.type(anaToken);
+    await page.keyboard.press('Enter');
+    await page.locator(`#routes tr[data-route="${route}"]`).waitFor();
+    await expect.poll(() => page.locator('#actor').textContent(), { timeout: deadlineMs }).toBe('signed in as ana');
+    // The token is kept nowhere the page's script can read: the session cookie is httpOnly and holds no token.
+    const cookies = await context.cookies(server.url);
+    expect(cookies).toMatchObject([{ name: 'cutover_console', httpOnly: true, sameSite: 'Strict' }]);
+    expect(cookies[0]!.value).not.toContain(anaToken);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.content()).not.toContain(anaToken);
+    await shot('02-routes');
+  });
+
+  it('filters the routes by service, owner and mode', async () => {
+    await page.getByLabel('Mode').selectOption('shadow');
+    await page.getByText(/^0 of \d+ routes/).waitFor();
+    await page.getByLabel('Mode').selectOption('');
+    await page.getByLabel('Service').selectOption('narrator');
+    const rows = page.locator('#routes tbody tr');
+    await expect.poll(async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-route') ?? ''))).every((id) => id.startsWith('narrator.')), { timeout: deadlineMs }).toBe(true);
+    expect(await rows.count()).toBeGreaterThan(0);
+    await page.getByLabel('Service').selectOption('');
+    await page.getByLabel('Owner').selectOption('team-sync');
+    await page.locator(`#routes tr[data-route="${route}"]`).waitFor();
+    await page.getByLabel('Owner').selectOption('');
+  });
+
+  it('flips a flag with a reason and finds it in the route\'s history', async () => {
+    await page.locator(`#routes tr[data-route="${route}"] a`).click();
+    await page.locator('#route-mode').filter({ hasText: 'legacy' }).waitFor();
+    await page.locator('#flag-form').getByLabel('Mode', { exact: true }).selectOption('shadow');
+    await page.locator('#flag-form').getByLabel('Reason (recorded in the audit log)').fill('shadow the county list from the console');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('#flag-notice').filter({ hasText: 'Set to shadow' }).waitFor();
+    await page.locator('#route-mode').filter({ hasText: 'shadow' }).waitFor();
+    await page.locator('table.history tbody tr').filter({ hasText: 'shadow the county list from the console' }).filter({ hasText: 'ana' }).waitFor();
+    const [entry] = await server.flagStore.history({ routeId: route, limit: 1 });
+    expect(entry).toMatchObject({ actor: 'ana', from: 'legacy', to: 'shadow', reason: 'shadow the county list from the console' });
+  });
+
+  it('shows the readiness gate\'s refusal of a promotion, with the failed criteria', async () => {
+    await page.locator('#flag-form').getByLabel('Mode', { exact: true }).selectOption('canary');
+    await page.getByLabel('Canary percent').fill('10');
+    await page.locator('#flag-form').getByLabel('Reason (recorded in the audit log)').fill('try a canary');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    // What the gate itself says of the route is what the page must show.
+    const config = loadConfig();
+    const gate = await runGate({ observations: server.observations, catalogue: server.catalogue, thresholds: config.gate.thresholds }, { route, since: new Date(Date.now() - config.gate.windowHours * 3_600_000) });
+    const { verdict, failed } = gate.routes[0]!;
+    expect(verdict).not.toBe('READY');
+    let error = page.locator('#flag-error').filter({ hasText: 'CUTOVER_ERR_GATE_NOT_PASSED' }).filter({ hasText: `${route} is ${verdict}` });
+    for (const criterion of failed) error = error.filter({ hasText: criterion });
+    await error.waitFor();
+    expect((await server.flagStore.snapshot()).flags.get(route)?.mode).toBe('shadow');
+  });
+
+  it('opens a mismatch and shows legacy\'s value beside the reimplementation\'s, with both bodies', async () => {
+    const mismatch = page.locator('details.mismatch').first();
+    await mismatch.locator('summary').click();
+    const row = mismatch.locator('table.diff tbody tr').filter({ hasText: '$.count' });
+    await expect.poll(async () => [await row.locator('td.legacy').textContent(), await row.locator('td.reimpl').textContent()], { timeout: deadlineMs }).toEqual(['41', '42']);
+    await mismatch.locator('pre').filter({ hasText: '"count": 41' }).waitFor();
+    await mismatch.locator('pre').filter({ hasText: '"count": 42' }).waitFor();
+    expect(await page.locator('.charts svg[role="img"]').count()).toBeGreaterThanOrEqual(7);
+    await shot('03-route-with-mismatch');
+  });
+
+  it('shows a change made in the store (as the CLI or another instance would) without a reload', async () => {
+    const marker = await page.evaluate(() => ((window as unknown as { consoleTestMarker: number }).consoleTestMarker = Math.random()));
+    await server.flagStore.set({ pattern: route, mode: 'legacy', actor: 'cli-user@ops', reason: 'rolled back from the CLI' });
+    await page.locator('#route-mode').filter({ hasText: 'legacy' }).waitFor();
+    await page.locator('table.history tbody tr').filter({ hasText: 'rolled back from the CLI' }).filter({ hasText: 'cli-user@ops' }).waitFor();
+    // The same document, so the page was updated by its event stream, not reloaded.
+    expect(await page.evaluate(() => (window as unknown as { consoleTestMarker: number }).consoleTestMarker)).toBe(marker);
+    await shot('04-live-change');
+  });
+
+  it('engages the kill switch only after its confirmation, by keyboard', async () => {
+    await page.getByRole('button', { name: 'Engage kill switch…' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    // Cancelled: nothing changes.
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    expect((await server.flagStore.snapshot()).killSwitch).toBe(false);
+    await page.getByRole('button', { name: 'Engage kill switch…' }).click();
+    await dialog.waitFor();
+    // Confirming without a reason is refused in the dialog.
+    await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
+    await dialog.getByRole('alert').filter({ hasText: 'A reason is required' }).waitFor();
+    await page.keyboard.type('upstream incident drill');
+    await shot('05-kill-switch-confirmation');
+    await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
+    await page.locator('#kill-state').filter({ hasText: 'KILL SWITCH ENGAGED' }).waitFor();
+    expect((await server.flagStore.snapshot()).killSwitch).toBe(true);
+    const [entry] = await server.flagStore.history({ routeId: '*', limit: 1 });
+    expect(entry).toMatchObject({ actor: 'ana', to: 'on', reason: 'upstream incident drill' });
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.locator('table.history tbody tr').filter({ hasText: 'upstream incident drill' }).waitFor();
+    await shot('06-history');
+  });
+
+  it('signs out, after which the API refuses the page', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect(await context.cookies(server.url)).toEqual([]);
+  });
+});
