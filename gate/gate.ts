@@ -14,7 +14,7 @@ import { thresholdsFor } from './thresholds.js';
 import { judge, worstVerdict, type RouteVerdict, type Verdict } from './verdict.js';
 
 export interface GateSources {
-  observations: Pick<ObservationStore, 'outcomes'>;
+  observations: Pick<ObservationStore, 'tallies'>;
   catalogue: RouteCatalogue;
   /** config.gate.thresholds. */
   thresholds: GateThresholds;
@@ -46,19 +46,19 @@ export async function runGate(sources: GateSources, request: GateRequest): Promi
   if (request.route !== undefined) routes = routesMatching(sources.catalogue.routes, request.route);
   else routes = sources.catalogue.routes;
   const routeIds = routes.flatMap((route) => (route.writes ? [route.id, stateRouteId(route.id)] : [route.id]));
-  const outcomes = await sources.observations.outcomes({ routeIds, since: request.since });
+  const tallies = (await sources.observations.tallies({ routeIds, since: request.since })).routes;
   if (request.route === undefined) {
     // Without a selection: what was observed, and what is out of legacy (so a flag with no evidence shows up).
-    const observed = new Set(outcomes.map((outcome) => outcome.routeId));
+    const observed = new Set(tallies.map((tally) => tally.routeId));
     const snapshot = await sources.flags?.();
     routes = routes.filter((route) => observed.has(route.id) || observed.has(stateRouteId(route.id)) || (snapshot?.flags.get(route.id)?.mode ?? 'legacy') !== 'legacy');
   }
-  const byRoute = new Map<string, typeof outcomes>();
-  for (const outcome of outcomes) {
-    const owner = outcome.routeId.endsWith('.state') && !sources.catalogue.byId(outcome.routeId) ? outcome.routeId.slice(0, -'.state'.length) : outcome.routeId;
+  const byRoute = new Map<string, typeof tallies>();
+  for (const tally of tallies) {
+    const owner = tally.routeId.endsWith('.state') && !sources.catalogue.byId(tally.routeId) ? tally.routeId.slice(0, -'.state'.length) : tally.routeId;
     const list = byRoute.get(owner);
-    if (list) list.push(outcome);
-    else byRoute.set(owner, [outcome]);
+    if (list) list.push(tally);
+    else byRoute.set(owner, [tally]);
   }
   const verdicts = routes.map((route) => {
     const thresholds = thresholdsFor(sources.thresholds, route, request.overrides);

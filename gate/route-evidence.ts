@@ -1,11 +1,11 @@
 /**
- * A route's evidence over the gate's window, summed from the outcomes of its observations (and,
- * for a writing route, of its state-parity observations `<route>.state`): the verdict counts,
- * each side's errors, latency samples measured the same way for both sides, and the accepted
- * differences that absorbed something.
+ * A route's evidence over the gate's window, from the tallies of its observations (and, for a
+ * writing route, of its state-parity observations `<route>.state`; proxy/observe/
+ * observation-tallies.ts, computed in SQL on PostgreSQL): the verdict counts, each side's errors,
+ * latency measured the same way for both sides, and the accepted differences that absorbed something.
  */
 import type { FlagMode } from '../flags/flag.js';
-import type { ObservationOutcome, ObservedSide } from '../proxy/observe/observation.js';
+import type { LatencyComparison, RouteTally } from '../proxy/observe/observation-tallies.js';
 import type { Side } from '../proxy/serving/decide.js';
 import { classifyFailure, sideFailed, type FailureClass } from './failure-taxonomy.js';
 
@@ -39,7 +39,8 @@ export interface RouteEvidence {
   /** Observations each accepted difference absorbed something in. */
   accepted: Record<string, number>;
   sides: Record<Side, SideTally>;
-  latency: { basis: LatencyBasis; legacy: number[]; reimpl: number[] };
+  /** Each side's latency summary on the basis, with the ranks of the pooled samples (Mann-Whitney). */
+  latency: LatencyComparison & { basis: LatencyBasis };
   /** From the window's start (or the first observation, when later) to now. */
   window: { from: Date | null; to: Date };
 }
@@ -48,10 +49,10 @@ export interface RouteEvidence {
 export const stateRouteId = (routeId: string) => `${routeId}.state`;
 
 
-const answered = (side: Omit<ObservedSide, 'body'>) => side.error === null && side.status !== null;
-
-/** Sums a route's outcomes; `minLatencySamples` decides whether a canary split has enough samples to be the latency basis. */
-export function routeEvidence(routeId: string, outcomes: readonly ObservationOutcome[], window: { since: Date | null; now: Date }, minLatencySamples: number): RouteEvidence {
+/** Sums a route's tallies (its own and its `.state` route's); `minLatencySamples` decides whether a canary split has enough samples to be the latency basis. */
+export function routeEvidence(routeId: string, tallies: readonly RouteTally[], window: { since: Date | null; now: Date }, minLatencySamples: number): RouteEvidence {
+  const own = tallies.find((tally) => tally.routeId === routeId);
+  const state = tallies.find((tally) => tally.routeId === stateRouteId(routeId));
   const evidence: RouteEvidence = {
     routeId,
     observations: 0,
@@ -60,49 +61,37 @@ export function routeEvidence(routeId: string, outcomes: readonly ObservationOut
     ignored: 0,
     errored: 0,
     compared: 0,
-    stateObservations: 0,
-    modes: [],
-    accepted: {},
+    stateObservations: state?.observations ?? 0,
+    modes: own?.modes ?? [],
+    accepted: Object.fromEntries((own?.accepted ?? []).map((entry) => [entry.id, entry.observations])),
     sides: { legacy: { trials: 0, errors: 0, failures: {} }, reimpl: { trials: 0, errors: 0, failures: {} } },
-    latency: { basis: 'concurrent-copies', legacy: [], reimpl: [] },
+    latency: { basis: 'concurrent-copies', legacy: { count: 0, p50: null, p95: null, p99: null }, reimpl: { count: 0, p50: null, p95: null, p99: null }, reimplRankSum: 0, tieTerm: 0 },
     window: { from: window.since, to: window.now },
   };
-  const modes = new Set<FlagMode>();
-  const copies: Record<Side, number[]> = { legacy: [], reimpl: [] };
-  const split: Record<Side, number[]> = { legacy: [], reimpl: [] };
   let first: Date | null = null;
-  for (const outcome of outcomes) {
-    const state = outcome.routeId === stateRouteId(routeId);
-    if (outcome.routeId !== routeId && !state) continue;
-    if (first === null || outcome.observedAt < first) first = outcome.observedAt;
-    evidence.observations++;
-    evidence[outcome.verdict]++;
-    if (state) {
-      evidence.stateObservations++;
-      continue; // a state read-back has no answer of its own to time or count as an error
-    }
-    modes.add(outcome.mode);
-    for (const id of outcome.accepted) evidence.accepted[id] = (evidence.accepted[id] ?? 0) + 1;
-    for (const side of [outcome.serving, outcome.shadow]) {
-      const tally = evidence.sides[side.side];
-      const failure = sideFailed(side) ? classifyFailure(side) : null;
-      if (failure !== null) tally.failures[failure] = (tally.failures[failure] ?? 0) + 1;
-      // A client that went away says nothing about the side: neither a trial nor an error.
-      if (failure === 'client-abort') continue;
-      tally.trials++;
-      if (failure !== null) tally.errors++;
-    }
-    if (outcome.mode === 'canary' && answered(outcome.serving)) split[outcome.serving.side].push(outcome.serving.latencyMs);
-    else if (outcome.mode !== 'canary' && answered(outcome.serving) && answered(outcome.shadow)) {
-      copies[outcome.serving.side].push(outcome.serving.latencyMs);
-      copies[outcome.shadow.side].push(outcome.shadow.latencyMs);
-    }
+  for (const tally of [own, state]) {
+    if (!tally) continue;
+    if (first === null || tally.firstObservedAt < first) first = tally.firstObservedAt;
+    evidence.observations += tally.observations;
+    for (const verdict of ['matched', 'mismatched', 'ignored', 'errored'] as const) evidence[verdict] += tally[verdict];
+  }
+  // A state read-back has no answer of its own to time or count as an error: only the route's own answers are.
+  for (const answer of own?.sides ?? []) {
+    const tally = evidence.sides[answer.side];
+    const failure = sideFailed(answer) ? classifyFailure(answer) : null;
+    if (failure !== null) tally.failures[failure] = (tally.failures[failure] ?? 0) + answer.count;
+    // A client that went away says nothing about the side: neither a trial nor an error.
+    if (failure === 'client-abort') continue;
+    tally.trials += answer.count;
+    if (failure !== null) tally.errors += answer.count;
   }
   evidence.compared = evidence.matched + evidence.mismatched;
-  evidence.modes = [...modes].sort();
   if (first && (window.since === null || first > window.since)) evidence.window.from = first;
-  // Prefer the canary split once both shares have enough samples: it is what users get.
-  const useSplit = split.legacy.length >= minLatencySamples && split.reimpl.length >= minLatencySamples;
-  evidence.latency = useSplit ? { basis: 'canary-split', ...split } : { basis: 'concurrent-copies', ...copies };
+  if (own) {
+    // Prefer the canary split once both shares have enough samples: it is what users get.
+    const { split, copies } = own.latency;
+    const useSplit = split.legacy.count >= minLatencySamples && split.reimpl.count >= minLatencySamples;
+    evidence.latency = useSplit ? { basis: 'canary-split', ...split } : { basis: 'concurrent-copies', ...copies };
+  }
   return evidence;
 }

@@ -52,7 +52,7 @@ export function judge(evidence: RouteEvidence, thresholds: GateThresholds, resou
     failed: (failing.length ? failing : open).map((criterion) => criterion.id),
     criteria,
     thresholds,
-    evidence: { ...rest, latency: { basis: latency.basis, legacySamples: latency.legacy.length, reimplSamples: latency.reimpl.length } },
+    evidence: { ...rest, latency: { basis: latency.basis, legacySamples: latency.legacy.count, reimplSamples: latency.reimpl.count } },
   };
 }
 

@@ -21,7 +21,7 @@ export const controllerActor = 'rollout-controller';
 export interface RolloutControllerOptions {
   rollouts: RolloutStore;
   flags: FlagStore;
-  observations: Pick<ObservationStore, 'outcomes'>;
+  observations: Pick<ObservationStore, 'tallies'>;
   catalogue: RouteCatalogue;
   leadership: Leadership;
   config: Pick<CutoverConfig, 'rollout' | 'gate'>;
@@ -70,8 +70,8 @@ export function createRolloutController(options: RolloutControllerOptions): Roll
     }
     const route = catalogue.byId(rollout.routeId);
     const routeIds = route?.writes ? [rollout.routeId, stateRouteId(rollout.routeId)] : [rollout.routeId];
-    const outcomes = await observations.outcomes({ routeIds, since: rollout.stepStartedAt });
-    const evidence = routeEvidence(rollout.routeId, outcomes, { since: rollout.stepStartedAt, now }, config.rollout.minSamplesPerStep);
+    const tallies = await observations.tallies({ routeIds, since: rollout.stepStartedAt });
+    const evidence = routeEvidence(rollout.routeId, tallies.routes, { since: rollout.stepStartedAt, now }, config.rollout.minSamplesPerStep);
     const analysis = analyseStep(evidence, {
       budgets: config.rollout.budgets,
       minSamples: config.rollout.minSamplesPerStep,

@@ -5,7 +5,7 @@
  * step the route ends at `reimpl`. Pure here: what a check decides; rollout/controller.ts acts.
  */
 import type { RouteEvidence } from '../gate/route-evidence.js';
-import { percentileRatio } from '../gate/statistics/percentile.js';
+import { ratioOf } from '../gate/statistics/percentile.js';
 import { wilsonInterval } from '../gate/statistics/wilson.js';
 
 export type RolloutState = 'running' | 'paused' | 'completed' | 'rolled-back' | 'aborted';
@@ -72,8 +72,8 @@ export function analyseStep(evidence: RouteEvidence, options: AnalysisOptions): 
   const reimpl = evidence.sides.reimpl;
   const mismatch = wilsonInterval(evidence.mismatched, evidence.compared, confidence);
   const errors = wilsonInterval(reimpl.errors, reimpl.trials, confidence);
-  const enoughLatency = evidence.latency.legacy.length >= options.minSamples && evidence.latency.reimpl.length >= options.minSamples;
-  const latencyRatio = percentileRatio(evidence.latency.reimpl, evidence.latency.legacy, 99);
+  const enoughLatency = evidence.latency.legacy.count >= options.minSamples && evidence.latency.reimpl.count >= options.minSamples;
+  const latencyRatio = ratioOf(evidence.latency.reimpl.p99, evidence.latency.legacy.p99);
   const breached: string[] = [];
   if (evidence.compared > 0 && mismatch.lower > budgets.mismatchRate) breached.push('mismatch-rate');
   if (reimpl.trials > 0 && errors.lower > budgets.errorRate) breached.push('error-rate');

@@ -6,21 +6,22 @@
 import type { GateThresholds } from '../../src/config/schema.js';
 import type { CriterionResult } from '../criterion.js';
 import type { RouteEvidence } from '../route-evidence.js';
-import { mannWhitneyGreater } from '../statistics/mann-whitney.js';
-import { percentileRatio } from '../statistics/percentile.js';
+import { mannWhitneyFromRanks } from '../statistics/mann-whitney.js';
+import { ratioOf } from '../statistics/percentile.js';
 
 const basisText = { 'concurrent-copies': 'both sides as concurrent copies of the same requests', 'canary-split': 'each side serving its share of a canary split' } as const;
 
 function samples(evidence: RouteEvidence, thresholds: GateThresholds): { enough: boolean; text: string } {
   const { legacy, reimpl, basis } = evidence.latency;
-  const enough = legacy.length >= thresholds.minLatencySamples && reimpl.length >= thresholds.minLatencySamples;
-  return { enough, text: `${reimpl.length} reimpl and ${legacy.length} legacy samples, ${basisText[basis]}${enough ? '' : ` (needs ${thresholds.minLatencySamples} each)`}` };
+  const enough = legacy.count >= thresholds.minLatencySamples && reimpl.count >= thresholds.minLatencySamples;
+  return { enough, text: `${reimpl.count} reimpl and ${legacy.count} legacy samples, ${basisText[basis]}${enough ? '' : ` (needs ${thresholds.minLatencySamples} each)`}` };
 }
 
 /** Mann-Whitney U, H1 reimpl slower: fails when significant at the confidence. */
 export function slowerCriterion(evidence: RouteEvidence, thresholds: GateThresholds): CriterionResult {
   const { enough, text } = samples(evidence, thresholds);
-  const test = mannWhitneyGreater(evidence.latency.reimpl, evidence.latency.legacy);
+  const { latency } = evidence;
+  const test = mannWhitneyFromRanks(latency.reimpl.count, latency.legacy.count, latency.reimplRankSum, latency.tieTerm);
   const alpha = 1 - thresholds.confidence;
   return {
     id: 'latency.not-slower',
@@ -37,7 +38,7 @@ export function slowerCriterion(evidence: RouteEvidence, thresholds: GateThresho
 /** reimpl p99 / legacy p99 against the ratio. */
 export function p99Criterion(evidence: RouteEvidence, thresholds: GateThresholds): CriterionResult {
   const { enough, text } = samples(evidence, thresholds);
-  const ratio = percentileRatio(evidence.latency.reimpl, evidence.latency.legacy, 99);
+  const ratio = ratioOf(evidence.latency.reimpl.p99, evidence.latency.legacy.p99);
   return {
     id: 'latency.p99-ratio',
     title: 'reimpl p99 / legacy p99',
@@ -53,7 +54,7 @@ export function p99Criterion(evidence: RouteEvidence, thresholds: GateThresholds
 /** The seed's target, at least 30% faster at the median: advisory, met or not. */
 export function speedTargetCriterion(evidence: RouteEvidence, thresholds: GateThresholds): CriterionResult {
   const { enough, text } = samples(evidence, thresholds);
-  const ratio = percentileRatio(evidence.latency.reimpl, evidence.latency.legacy, 50);
+  const ratio = ratioOf(evidence.latency.reimpl.p50, evidence.latency.legacy.p50);
   return {
     id: 'latency.speed-target',
     title: `seed target: reimpl median at most ${thresholds.targetMedianRatio} of legacy's (${Math.round((1 - thresholds.targetMedianRatio) * 100)}% faster)`,

@@ -61,6 +61,16 @@ export function mannWhitneyGreater(x: readonly number[], y: readonly number[]): 
   const { ranks, tieTerm } = rank([...x, ...y]);
   let rankSum = 0;
   for (let index = 0; index < m; index++) rankSum += ranks[index]!;
+  return mannWhitneyFromRanks(m, n, rankSum, tieTerm);
+}
+
+/**
+ * The same test from the ranks alone: `m` values of x whose ranks in the pooled sample sum to
+ * `rankSum`, `n` values of y, and the tie term Σ(t³ − t). What a database that ranked the samples
+ * (gate evidence in SQL) hands over instead of the samples.
+ */
+export function mannWhitneyFromRanks(m: number, n: number, rankSum: number, tieTerm: number): MannWhitneyTest {
+  if (m === 0 || n === 0) return { u: 0, pValue: 1, method: 'none' };
   const u = rankSum - (m * (m + 1)) / 2;
   if (m < exactBelow && n < exactBelow && tieTerm === 0) {
     const counts = exactCounts(m, n);

@@ -10,7 +10,8 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 /** reimpl / legacy at percentile p of unsorted samples; null when a side has none or legacy's is 0. */
 export function percentileRatio(reimpl: readonly number[], legacy: readonly number[], p: number): number | null {
   const sort = (values: readonly number[]) => [...values].sort((a, b) => a - b);
-  const top = percentile(sort(reimpl), p);
-  const bottom = percentile(sort(legacy), p);
-  return top === null || bottom === null || bottom === 0 ? null : top / bottom;
+  return ratioOf(percentile(sort(reimpl), p), percentile(sort(legacy), p));
 }
+
+/** reimpl / legacy of two percentiles already taken; null when either is missing or legacy's is 0. */
+export const ratioOf = (reimpl: number | null, legacy: number | null): number | null => (reimpl === null || legacy === null || legacy === 0 ? null : reimpl / legacy);

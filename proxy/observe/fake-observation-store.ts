@@ -1,5 +1,6 @@
 /** The in-memory ObservationStore for tests; the same contract tests run against it and PostgreSQL. */
 import { outcomeOf, type Observation, type ObservationOutcome, type ObservationQuery, type ObservationStore, type OutcomeQuery } from './observation.js';
+import { talliesOf, type ObservationTallies, type TallyQuery } from './observation-tallies.js';
 
 export class FakeObservationStore implements ObservationStore {
   private readonly rows: Observation[] = [];
@@ -28,6 +29,10 @@ export class FakeObservationStore implements ObservationStore {
       .filter((row) => query.since === undefined || row.observedAt >= query.since)
       .sort((a, b) => a.observedAt.getTime() - b.observedAt.getTime() || a.id! - b.id!)
       .map((row) => outcomeOf(structuredClone(row)));
+  }
+
+  async tallies(query: TallyQuery = {}): Promise<ObservationTallies> {
+    return talliesOf(this.rows, query);
   }
 
   /** As PostgreSQL drops day partitions: an observation goes when its whole UTC day ends at or before `before`. */

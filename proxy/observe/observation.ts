@@ -6,6 +6,7 @@
 import type { FlagMode } from '../../flags/flag.js';
 import type { Difference, Verdict } from '../shadow/compare.js';
 import type { Side } from '../serving/decide.js';
+import type { ObservationTallies, TallyQuery } from './observation-tallies.js';
 
 export interface ObservedSide {
   side: Side;
@@ -73,6 +74,8 @@ export interface ObservationStore {
   list(query?: ObservationQuery): Promise<Observation[]>;
   /** Every observation's outcome matching the query (no limit: the window bounds it), oldest first. */
   outcomes(query?: OutcomeQuery): Promise<ObservationOutcome[]>;
+  /** The window's numbers per route for the report and the gate (observation-tallies.ts), computed where the observations are. */
+  tallies(query?: TallyQuery): Promise<ObservationTallies>;
   /** Drops the observations of every UTC day that ends at or before `before` (whole days: partitions on PostgreSQL); answers how many went. */
   prune(before: Date): Promise<number>;
   close(): Promise<void>;

@@ -7,6 +7,8 @@
  */
 import pg from 'pg';
 import type { Observation, ObservationOutcome, ObservationQuery, ObservationStore, OutcomeQuery } from './observation.js';
+import type { ObservationTallies, TallyQuery } from './observation-tallies.js';
+import { tallyObservations } from './pg-observation-tallies.js';
 import { createPartitions, dayOf, dropPartitions, missingPartition, type DroppedPartition } from './pg-observation-partitions.js';
 
 interface Row {
@@ -92,7 +94,7 @@ export class PgObservationStore implements ObservationStore {
   private readonly pool: pg.Pool;
 
   constructor(databaseUrl: string) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
     // An idle client losing its server must not crash the proxy; the next query reports it.
     this.pool.on('error', () => undefined);
   }
@@ -180,6 +182,10 @@ export class PgObservationStore implements ObservationStore {
       shadow: { side: row.shadow_side, status: row.shadow_status, latencyMs: row.shadow_latency_ms, error: row.shadow_error },
       accepted: row.accepted,
     }));
+  }
+
+  async tallies(query: TallyQuery = {}): Promise<ObservationTallies> {
+    return tallyObservations(this.pool, query);
   }
 
   async prune(before: Date): Promise<number> {

@@ -4,10 +4,9 @@
  * report.html draws them as inline SVG (no script, no external asset) and report.md gives the
  * same numbers as tables.
  */
-import type { Observation } from '../../proxy/observe/observation.js';
+import { latencyBucketsMs, type ObservationTallies } from '../../proxy/observe/observation-tallies.js';
 
-/** Upper bounds (ms) of the latency buckets; the last bucket takes everything above. */
-export const latencyBucketsMs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] as const;
+export { latencyBucketsMs };
 
 export interface RouteFigures {
   routeId: string;
@@ -31,29 +30,16 @@ export interface ReportFigures {
   parityOverTime: ParityPoint[];
 }
 
-const bucketOf = (ms: number) => {
-  const index = latencyBucketsMs.findIndex((bound) => ms <= bound);
-  return index === -1 ? latencyBucketsMs.length : index;
-};
-
-/** The figures of `observations`, routes in the order given. */
-export function reportFigures(routeIds: readonly string[], observations: readonly Observation[]): ReportFigures {
-  const routes = new Map<string, RouteFigures>(routeIds.map((routeId) => [routeId, { routeId, observations: 0, latency: { legacy: new Array<number>(latencyBucketsMs.length + 1).fill(0), reimpl: new Array<number>(latencyBucketsMs.length + 1).fill(0) } }]));
-  const hours = new Map<string, ParityPoint>();
-  for (const observation of observations) {
-    const figures = routes.get(observation.routeId);
-    if (figures) {
-      figures.observations += 1;
-      for (const side of [observation.serving, observation.shadow]) if (side.error === null && side.status !== null) figures.latency[side.side][bucketOf(side.latencyMs)]! += 1;
-    }
-    if (observation.verdict !== 'matched' && observation.verdict !== 'mismatched') continue;
-    const hour = new Date(Math.floor(observation.observedAt.getTime() / 3_600_000) * 3_600_000).toISOString();
-    const point = hours.get(hour) ?? { hour, matched: 0, mismatched: 0, parity: null };
-    point[observation.verdict] += 1;
-    point.parity = point.matched / (point.matched + point.mismatched);
-    hours.set(hour, point);
-  }
-  return { latencyBucketsMs, routes: [...routes.values()], parityOverTime: [...hours.values()].sort((a, b) => a.hour.localeCompare(b.hour)) };
+/** The figures of the window's tallies, routes in the order given. */
+export function reportFigures(routeIds: readonly string[], tallies: ObservationTallies): ReportFigures {
+  const byRoute = new Map(tallies.routes.map((tally) => [tally.routeId, tally]));
+  const empty = () => new Array<number>(latencyBucketsMs.length + 1).fill(0);
+  const routes = routeIds.map((routeId): RouteFigures => {
+    const tally = byRoute.get(routeId);
+    return { routeId, observations: tally?.observations ?? 0, latency: { legacy: tally ? [...tally.latency.buckets.legacy] : empty(), reimpl: tally ? [...tally.latency.buckets.reimpl] : empty() } };
+  });
+  const parityOverTime = tallies.parityByHour.map((point) => ({ ...point, parity: point.matched / (point.matched + point.mismatched) }));
+  return { latencyBucketsMs, routes, parityOverTime };
 }
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

@@ -1,33 +1,24 @@
 /**
  * The parity report: per route what mode it is in, how many shadowed requests were observed,
  * how often the two sides agreed, where they disagreed (by diff path, with an example) and how
- * fast each side was. Built from observations by a pure function, so its numbers are tested
- * without a database. Parity = matched / (matched + mismatched): ignored and errored are
+ * fast each side was. Built by a pure function from the window's tallies (proxy/observe/
+ * observation-tallies.ts: SQL on PostgreSQL, or tallied directly from observations), so its
+ * numbers are tested without a database. Parity = matched / (matched + mismatched): ignored and errored are
  * counted apart and never as matched.
  */
 import type { FlagMode, FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import type { Observation } from '../../proxy/observe/observation.js';
+import { talliesOf, type AcceptedTally, type LatencyStats, type MismatchPathTally, type ObservationTallies, type RouteTally } from '../../proxy/observe/observation-tallies.js';
 import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
 import type { ReadinessSummary } from '../../gate/gate.js';
-import { percentile } from '../../gate/statistics/percentile.js';
+import { percentile, ratioOf } from '../../gate/statistics/percentile.js';
 import type { UnknownTrafficSummary } from './unknown-traffic.js';
 import { reportFigures, type ReportFigures } from './charts.js';
 
-export interface LatencySummary {
-  count: number;
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
+export type LatencySummary = LatencyStats;
 
-export interface MismatchPath {
-  /** The diff path, array indices folded to `[*]` so one field is one line. */
-  path: string;
-  /** Mismatched observations that differed at this path. */
-  count: number;
-  example: { observedAt: string; requestPath: string; path: string; serving: string | null; shadow: string | null };
-}
+export type MismatchPath = MismatchPathTally;
 
 export interface RouteReport {
   routeId: string;
@@ -62,12 +53,7 @@ export interface RouteReport {
   latencyRatio: { p50: number | null; p95: number | null; p99: number | null };
 }
 
-export interface AcceptedAbsorbed {
-  id: string;
-  observations: number;
-  /** Paths (indexes folded to [*]) it absorbed, with how many observations each. */
-  paths: Record<string, number>;
-}
+export type AcceptedAbsorbed = AcceptedTally;
 
 export interface Report {
   /** The readiness gate's verdict per route (what the report opens with); null when the gate was not run. */
@@ -95,7 +81,9 @@ export interface Report {
 }
 
 export interface ReportInput {
-  observations: readonly Observation[];
+  /** The window's tallies (ObservationStore.tallies); without them, `observations` are tallied here. */
+  tallies?: ObservationTallies;
+  observations?: readonly Observation[];
   routes: readonly Route[];
   flags?: FlagSnapshot;
   unknownTraffic?: readonly UnknownTrafficSummary[];
@@ -110,71 +98,19 @@ export interface ReportInput {
 
 export { percentile };
 
-function latency(values: number[]): LatencySummary {
-  const sorted = values.sort((a, b) => a - b);
-  return { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
-}
-
-const ratio = (reimpl: number | null, legacy: number | null) => (reimpl === null || legacy === null || legacy === 0 ? null : reimpl / legacy);
 const parity = (matched: number, mismatched: number) => (matched + mismatched === 0 ? null : matched / (matched + mismatched));
-const foldIndices = (path: string) => path.replace(/\[\d+\]/g, '[*]');
+const noLatency: LatencySummary = Object.freeze({ count: 0, p50: null, p95: null, p99: null });
 
-function routeReport(route: { id: string; service: string; method: string; path: string; owner: string }, observations: readonly Observation[], mode: FlagMode | null): RouteReport {
-  const counts = { matched: 0, mismatched: 0, ignored: 0, errored: 0 };
-  const ignoredBy: Record<string, number> = {};
-  const erroredBySide = { serving: 0, shadow: 0, both: 0 };
+function routeReport(route: { id: string; service: string; method: string; path: string; owner: string }, tally: RouteTally | undefined, mode: FlagMode | null): RouteReport {
   const failures: RouteReport['failures'] = { legacy: {}, reimpl: {} };
-  const samples: { legacy: number[]; reimpl: number[] } = { legacy: [], reimpl: [] };
-  const mismatches = new Map<string, MismatchPath>();
-  const modes = new Set<FlagMode>();
-  const accepted = new Map<string, AcceptedAbsorbed>();
-  for (const observation of observations) {
-    const acceptedHere = new Map<string, Set<string>>();
-    for (const difference of observation.differences) {
-      if (difference.disposition?.as !== 'accepted') continue;
-      const paths = acceptedHere.get(difference.disposition.id) ?? new Set<string>();
-      paths.add(foldIndices(difference.path));
-      acceptedHere.set(difference.disposition.id, paths);
-    }
-    for (const [id, paths] of acceptedHere) {
-      const entry = accepted.get(id) ?? { id, observations: 0, paths: {} };
-      entry.observations += 1;
-      for (const path of paths) entry.paths[path] = (entry.paths[path] ?? 0) + 1;
-      accepted.set(id, entry);
-    }
-    counts[observation.verdict] += 1;
-    modes.add(observation.mode);
-    for (const side of [observation.serving, observation.shadow]) {
-      // A side that failed has no answer time worth comparing; its failure is counted as errored.
-      if (side.error === null && side.status !== null) samples[side.side].push(side.latencyMs);
-      if (sideFailed(side)) {
-        const failure = failureClasses[classifyFailure(side)].code;
-        failures[side.side][failure] = (failures[side.side][failure] ?? 0) + 1;
-      }
-    }
-    if (observation.verdict === 'ignored') for (const rule of observation.ignoredBy) ignoredBy[rule] = (ignoredBy[rule] ?? 0) + 1;
-    if (observation.verdict === 'errored' && observation.erroredSide) erroredBySide[observation.erroredSide] += 1;
-    if (observation.verdict !== 'mismatched') continue;
-    const seen = new Set<string>();
-    for (const difference of observation.differences) {
-      // Only mismatches: a correlated, noisy or accepted difference in a mismatched observation is not why it mismatched.
-      if (difference.ignoredBy || (difference.disposition && difference.disposition.as !== 'mismatch')) continue;
-      const path = foldIndices(difference.path);
-      if (seen.has(path)) continue;
-      seen.add(path);
-      const entry = mismatches.get(path);
-      if (entry) entry.count += 1;
-      else {
-        mismatches.set(path, {
-          path,
-          count: 1,
-          example: { observedAt: observation.observedAt.toISOString(), requestPath: observation.path, path: difference.path, serving: difference.serving ?? null, shadow: difference.shadow ?? null },
-        });
-      }
-    }
+  for (const answer of tally?.sides ?? []) {
+    if (!sideFailed(answer)) continue;
+    const failure = failureClasses[classifyFailure(answer)].code;
+    failures[answer.side][failure] = (failures[answer.side][failure] ?? 0) + answer.count;
   }
-  const legacy = latency(samples.legacy);
-  const reimpl = latency(samples.reimpl);
+  const counts = { matched: tally?.matched ?? 0, mismatched: tally?.mismatched ?? 0, ignored: tally?.ignored ?? 0, errored: tally?.errored ?? 0 };
+  const legacy = tally?.latency.all.legacy ?? noLatency;
+  const reimpl = tally?.latency.all.reimpl ?? noLatency;
   return {
     routeId: route.id,
     service: route.service,
@@ -182,39 +118,34 @@ function routeReport(route: { id: string; service: string; method: string; path:
     path: route.path,
     owner: route.owner,
     mode,
-    observedModes: [...modes].sort(),
-    observations: observations.length,
+    observedModes: tally?.modes ?? [],
+    observations: tally?.observations ?? 0,
     ...counts,
-    ignoredBy,
-    erroredBySide,
+    ignoredBy: tally?.ignoredBy ?? {},
+    erroredBySide: tally?.erroredBySide ?? { serving: 0, shadow: 0, both: 0 },
     failures,
     parityRate: parity(counts.matched, counts.mismatched),
-    mismatchPaths: [...mismatches.values()].sort((a, b) => b.count - a.count || a.path.localeCompare(b.path)),
-    acceptedAbsorbed: [...accepted.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    mismatchPaths: tally?.mismatchPaths ?? [],
+    acceptedAbsorbed: tally?.accepted ?? [],
     latencyMs: { legacy, reimpl },
-    latencyRatio: { p50: ratio(reimpl.p50, legacy.p50), p95: ratio(reimpl.p95, legacy.p95), p99: ratio(reimpl.p99, legacy.p99) },
+    latencyRatio: { p50: ratioOf(reimpl.p50, legacy.p50), p95: ratioOf(reimpl.p95, legacy.p95), p99: ratioOf(reimpl.p99, legacy.p99) },
   };
 }
 
-/** Builds the report from observations (and, when given, the current flags and the unknown traffic). */
+/** Builds the report from the window's tallies, or from observations (tallied directly), and, when given, the current flags and the unknown traffic. */
 export function buildReport(input: ReportInput): Report {
-  const byRoute = new Map<string, Observation[]>();
-  for (const observation of input.observations) {
-    const list = byRoute.get(observation.routeId);
-    if (list) list.push(observation);
-    else byRoute.set(observation.routeId, [observation]);
-  }
+  const tallies = input.tallies ?? talliesOf(input.observations ?? []);
+  const byRoute = new Map(tallies.routes.map((tally) => [tally.routeId, tally]));
   const modeOf = (routeId: string): FlagMode | null => (input.flags ? (input.flags.flags.get(routeId)?.mode ?? 'legacy') : null);
   const catalogued = new Set(input.routes.map((route) => route.id));
   const include = input.include ?? 'observed';
   const routes = input.routes
     .filter((route) => include === 'all' || byRoute.has(route.id) || (modeOf(route.id) ?? 'legacy') !== 'legacy')
-    .map((route) => routeReport(route, byRoute.get(route.id) ?? [], modeOf(route.id)));
+    .map((route) => routeReport(route, byRoute.get(route.id), modeOf(route.id)));
   // Observations of a route since removed from the catalogue are still reported, not dropped.
-  for (const [routeId, observations] of byRoute) {
-    if (catalogued.has(routeId)) continue;
-    const first = observations[0]!;
-    routes.push(routeReport({ id: routeId, service: first.service, method: first.method, path: '(not in the catalogue)', owner: '-' }, observations, modeOf(routeId)));
+  for (const tally of tallies.routes) {
+    if (catalogued.has(tally.routeId)) continue;
+    routes.push(routeReport({ id: tally.routeId, service: tally.service, method: tally.method, path: '(not in the catalogue)', owner: '-' }, tally, modeOf(tally.routeId)));
   }
   const sum = (key: 'observations' | 'matched' | 'mismatched' | 'ignored' | 'errored') => routes.reduce((total, route) => total + route[key], 0);
   const unknownTraffic = (input.unknownTraffic ?? []).map((entry) => ({ ...entry, lastSeen: entry.lastSeen.toISOString() }));
@@ -236,7 +167,7 @@ export function buildReport(input: ReportInput): Report {
     truncated: input.truncated ?? false,
     routes,
     unknownTraffic,
-    figures: reportFigures(routes.map((route) => route.routeId), input.observations),
+    figures: reportFigures(routes.map((route) => route.routeId), tallies),
   };
 }
 

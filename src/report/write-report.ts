@@ -1,7 +1,9 @@
 /**
  * Gathers what a report needs from the stores and writes report.json, report.md and report.html.
- * What is read is redacted again before it is reported (the proxy stores it redacted; rows
- * from before that, or from a store written by other means, are not trusted to be).
+ * The numbers are the store's tallies of the window (computed in SQL on PostgreSQL); the only
+ * stored text shown, the mismatch examples, is redacted again before it is reported (the proxy
+ * stores it redacted; rows from before that, or from a store written by other means, are not
+ * trusted to be).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,7 +11,8 @@ import type { FlagSnapshot } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
 import type { ReadinessSummary } from '../../gate/gate.js';
 import type { ObservationStore } from '../../proxy/observe/observation.js';
-import { redactObservation } from '../../proxy/observe/redact-observation.js';
+import type { ObservationTallies } from '../../proxy/observe/observation-tallies.js';
+import { redactDifference } from '../../proxy/observe/redact-observation.js';
 import { createStorageRedactor, type Redactor } from '../../parity/compare/redact.js';
 import { defaultPiiFields } from '../config/schema.js';
 import type { LearnedRoute } from '../../parity/runner/calibrate-learn.js';
@@ -20,7 +23,7 @@ import { buildReport, type Report } from './report.js';
 import type { UnknownTrafficStore } from './unknown-traffic.js';
 
 export interface ReportSources {
-  observations: Pick<ObservationStore, 'list'>;
+  observations: Pick<ObservationStore, 'tallies'>;
   catalogue: RouteCatalogue;
   /** The current flags, for each route's mode; without it the observed modes are shown. */
   flags?: () => Promise<FlagSnapshot>;
@@ -31,25 +34,36 @@ export interface ReportSources {
   readiness?: (since: Date | undefined) => Promise<ReadinessSummary>;
 }
 
-/** Most observations read into one report; beyond it the report covers the newest and says so. */
-export const maxObservationsPerReport = 500_000;
+/** The tallies with each mismatch example's request path and values through the redactor. */
+function redactTallies(tallies: ObservationTallies, redactor: Redactor): ObservationTallies {
+  return {
+    ...tallies,
+    routes: tallies.routes.map((route) => ({
+      ...route,
+      mismatchPaths: route.mismatchPaths.map((entry) => {
+        const { example } = entry;
+        const difference = redactDifference({ path: example.path, ...(example.serving === null ? {} : { serving: example.serving }), ...(example.shadow === null ? {} : { shadow: example.shadow }) }, redactor);
+        return { ...entry, example: { ...example, requestPath: redactor.path(example.requestPath), serving: difference.serving ?? null, shadow: difference.shadow ?? null } };
+      }),
+    })),
+  };
+}
 
 export async function collectReport(sources: ReportSources, options: { since?: Date; now?: Date; include?: 'all' | 'observed' } = {}): Promise<Report> {
-  const [observations, flags, unknownTraffic, readiness] = await Promise.all([
-    sources.observations.list({ since: options.since, limit: maxObservationsPerReport }),
+  const [tallies, flags, unknownTraffic, readiness] = await Promise.all([
+    sources.observations.tallies(options.since === undefined ? {} : { since: options.since }),
     sources.flags?.(),
     sources.unknownTraffic?.list({ since: options.since }),
     sources.readiness?.(options.since),
   ]);
   const redactor = sources.redactor ?? createStorageRedactor(defaultPiiFields);
   return buildReport({
-    observations: observations.map((observation) => redactObservation(observation, redactor, { bodies: false })),
+    tallies: redactTallies(tallies, redactor),
     routes: sources.catalogue.routes,
     flags,
     unknownTraffic: unknownTraffic?.map((entry) => ({ ...entry, path: redactor.path(entry.path) })),
     since: options.since,
     generatedAt: options.now,
-    truncated: observations.length >= maxObservationsPerReport,
     include: options.include,
     readiness,
   });

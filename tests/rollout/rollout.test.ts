@@ -10,6 +10,7 @@ import { flagFor } from '../../flags/flag.js';
 import type { PromotionGuard } from '../../flags/promotion-guard.js';
 import { routeEvidence } from '../../gate/route-evidence.js';
 import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
+import { talliesOf } from '../../proxy/observe/observation-tallies.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { createRolloutController, controllerActor } from '../../rollout/controller.js';
 import { FakeRolloutStore } from '../../rollout/fake-rollout-store.js';
@@ -26,15 +27,14 @@ const options = { budgets, minSamples: 20, confidence: 0.95, elapsed: true, perc
 const evidenceOf = (count: number, shape: (index: number) => Parameters<typeof observation>[0] = () => ({})) =>
   routeEvidence(
     'sync.health',
-    Array.from({ length: count }, (_, index) => ({
-      ...observation({
+    talliesOf(Array.from({ length: count }, (_, index) =>
+      observation({
         observedAt: now,
         serving: { side: 'legacy', status: 200, latencyMs: 2, error: null, body: null },
         shadow: { side: 'reimpl', status: 200, latencyMs: 2, error: null, body: null },
         ...shape(index),
       }),
-      accepted: [],
-    })),
+    )).routes,
     { since: null, now },
     20,
   );

@@ -1,0 +1,255 @@
+/**
+ * ObservationTallies in SQL (observation-tallies.ts says what they are; `talliesOf` is the direct
+ * computation these must equal). Four passes over the window's day partitions: the counts (one
+ * hash aggregate over every combination of verdict, mode, statuses, errors, rules and hour, which
+ * stays small), the latency samples (nearest-rank percentiles with percentile_disc, the fixed
+ * buckets, the ranks of the pooled samples for Mann-Whitney), the accepted differences and the
+ * mismatch paths (only mismatched rows read whole; one example per path). Nothing per observation
+ * crosses the wire.
+ */
+import type pg from 'pg';
+import type { FlagMode } from '../../flags/flag.js';
+import type { Side } from '../serving/decide.js';
+import type { Verdict } from '../shadow/compare.js';
+import {
+  compareMismatchPaths,
+  compareSides,
+  latencyBucketsMs,
+  type LatencyComparison,
+  type LatencyStats,
+  type MismatchPathTally,
+  type ObservationTallies,
+  type ParityHour,
+  type RouteTally,
+  type SideOutcomeCount,
+  type TallyQuery,
+} from './observation-tallies.js';
+
+interface CountRow {
+  route_id: string;
+  verdict: Verdict;
+  mode: FlagMode;
+  errored_side: 'serving' | 'shadow' | 'both' | null;
+  serving_side: Side;
+  serving_status: number | null;
+  serving_error: string | null;
+  shadow_side: Side;
+  shadow_status: number | null;
+  shadow_error: string | null;
+  ignored_by: string[];
+  hour: string;
+  n: number;
+  first: Date;
+}
+
+interface LatencyRow {
+  route_id: string;
+  basis: 'all' | 'copies' | 'split';
+  side: Side;
+  n: number;
+  percentiles: number[];
+}
+
+type Basis = 'copies' | 'split';
+
+const bucketCase = `CASE ${latencyBucketsMs.map((bound, index) => `WHEN v <= ${bound} THEN ${index}`).join(' ')} ELSE ${latencyBucketsMs.length} END`;
+const fold = (json: string) => `regexp_replace(${json}->>'path', '\\[\\d+\\]', '[*]', 'g')`;
+
+function windowOf(query: TallyQuery, alias = ''): { where: string; values: unknown[] } {
+  const where: string[] = ['true'];
+  const values: unknown[] = [];
+  if (query.since !== undefined) where.push(`${alias}observed_at >= $${values.push(query.since)}`);
+  if (query.routeIds !== undefined) where.push(`${alias}route_id = ANY($${values.push([...query.routeIds])}::text[])`);
+  return { where: where.join(' AND '), values };
+}
+
+const emptyStats = (): LatencyStats => ({ count: 0, p50: null, p95: null, p99: null });
+const emptyComparison = (): LatencyComparison => ({ legacy: emptyStats(), reimpl: emptyStats(), reimplRankSum: 0, tieTerm: 0 });
+
+async function counts(pool: pg.Pool, query: TallyQuery): Promise<CountRow[]> {
+  const { where, values } = windowOf(query);
+  const result = await pool.query<CountRow>(
+    `SELECT route_id, verdict, mode, errored_side, serving_side, serving_status, serving_error, shadow_side, shadow_status, shadow_error, ignored_by,
+            to_char(date_trunc('hour', observed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00.000Z"') AS hour,
+            count(*)::int AS n, min(observed_at) AS first
+     FROM cutover.observations WHERE ${where}
+     GROUP BY route_id, verdict, mode, errored_side, serving_side, serving_status, serving_error, shadow_side, shadow_status, shadow_error, ignored_by, 12`,
+    values,
+  );
+  return result.rows;
+}
+
+async function latencies(pool: pg.Pool, query: TallyQuery): Promise<{ stats: LatencyRow[]; buckets: Array<{ route_id: string; side: Side; bucket: number; n: number }>; ranks: Array<{ route_id: string; basis: Basis; rank_sum2: string; tie_term: string }> }> {
+  const { where, values } = windowOf(query);
+  // Every answered side once: its basis for the gate (copies: both answered outside a canary; split: a canary's serving answer).
+  const samples = `WITH s AS MATERIALIZED (
+      SELECT route_id, serving_side AS side, serving_latency_ms AS v,
+             CASE WHEN mode = 'canary' THEN 'split' WHEN shadow_error IS NULL AND shadow_status IS NOT NULL THEN 'copies' END AS basis
+      FROM cutover.observations WHERE ${where} AND serving_error IS NULL AND serving_status IS NOT NULL
+      UNION ALL
+      SELECT route_id, shadow_side, shadow_latency_ms,
+             CASE WHEN mode <> 'canary' AND serving_error IS NULL AND serving_status IS NOT NULL THEN 'copies' END
+      FROM cutover.observations WHERE ${where} AND shadow_error IS NULL AND shadow_status IS NOT NULL)`;
+  const percentiles = 'count(*)::int AS n, percentile_disc(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY v) AS percentiles';
+  const [stats, buckets, ranks] = await Promise.all([
+    pool.query<LatencyRow>(
+      `${samples}
+       SELECT route_id, 'all' AS basis, side, ${percentiles} FROM s GROUP BY route_id, side
+       UNION ALL
+       SELECT route_id, basis, side, ${percentiles} FROM s WHERE basis IS NOT NULL GROUP BY route_id, basis, side`,
+      values,
+    ),
+    pool.query<{ route_id: string; side: Side; bucket: number; n: number }>(`${samples} SELECT route_id, side, ${bucketCase} AS bucket, count(*)::int AS n FROM s GROUP BY 1, 2, 3`, values),
+    // Ranks of the pooled samples, ties their mean rank: twice the rank sum stays a whole number.
+    pool.query<{ route_id: string; basis: Basis; rank_sum2: string; tie_term: string }>(
+      `${samples},
+       g AS (SELECT route_id, basis, v, count(*) FILTER (WHERE side = 'reimpl') AS x, count(*) AS t FROM s WHERE basis IS NOT NULL GROUP BY route_id, basis, v),
+       r AS (SELECT route_id, basis, x, t, sum(t) OVER (PARTITION BY route_id, basis ORDER BY v) - t AS below FROM g)
+       SELECT route_id, basis, sum(x * (2 * below + t + 1))::text AS rank_sum2, sum(t * t * t - t)::text AS tie_term FROM r GROUP BY route_id, basis`,
+      values,
+    ),
+  ]);
+  return { stats: stats.rows, buckets: buckets.rows, ranks: ranks.rows };
+}
+
+async function acceptedDifferences(pool: pg.Pool, query: TallyQuery): Promise<Array<{ route_id: string; id: string; path: string | null; n: number }>> {
+  const { where, values } = windowOf(query, 'o.');
+  const result = await pool.query<{ route_id: string; id: string; path: string | null; n: number }>(
+    `SELECT route_id, id, path, count(DISTINCT oid)::int AS n FROM (
+       SELECT o.route_id, o.id AS oid, d->'disposition'->>'id' AS id, ${fold('d')} AS path
+       FROM cutover.observations o CROSS JOIN LATERAL jsonb_array_elements(o.differences) d
+       WHERE ${where} AND o.differences @> '[{"disposition": {"as": "accepted"}}]' AND d->'disposition'->>'as' = 'accepted') a
+     GROUP BY GROUPING SETS ((route_id, id), (route_id, id, path))`,
+    values,
+  );
+  return result.rows;
+}
+
+async function mismatchPaths(pool: pg.Pool, query: TallyQuery): Promise<Array<{ route_id: string; folded: string; n: number; observed_at: Date; request_path: string; path: string; serving: string | null; shadow: string | null }>> {
+  const { where, values } = windowOf(query, 'o.');
+  // As talliesOf: a difference ignored by a rule, or disposed of other than as a mismatch, is not why it mismatched.
+  const result = await pool.query(
+    `WITH m AS (
+       SELECT o.route_id, o.id AS oid, o.observed_at, o.path AS request_path, d.ord, d.value AS d, ${fold('d.value')} AS folded
+       FROM cutover.observations o CROSS JOIN LATERAL jsonb_array_elements(o.differences) WITH ORDINALITY AS d(value, ord)
+       WHERE ${where} AND o.verdict = 'mismatched'
+         AND coalesce(d.value->>'ignoredBy', '') = ''
+         AND (jsonb_typeof(d.value->'disposition') IS DISTINCT FROM 'object' OR d.value->'disposition'->>'as' = 'mismatch'))
+     SELECT c.route_id, c.folded, c.n, e.observed_at, e.request_path, e.path, e.serving, e.shadow
+     FROM (SELECT route_id, folded, count(DISTINCT oid)::int AS n FROM m GROUP BY route_id, folded) c
+     JOIN (SELECT DISTINCT ON (route_id, folded) route_id, folded, observed_at, request_path, d->>'path' AS path, d->>'serving' AS serving, d->>'shadow' AS shadow
+           FROM m ORDER BY route_id, folded, observed_at DESC, oid DESC, ord) e USING (route_id, folded)`,
+    values,
+  );
+  return result.rows;
+}
+
+async function newest(pool: pg.Pool, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, { service: string; method: string }>> {
+  if (routeIds.length === 0) return new Map();
+  const values: unknown[] = [[...routeIds]];
+  const since = query.since === undefined ? '' : `AND o.observed_at >= $${values.push(query.since)}`;
+  const result = await pool.query<{ route_id: string; service: string; method: string }>(
+    `SELECT r.route_id, n.service, n.method FROM unnest($1::text[]) AS r(route_id)
+     CROSS JOIN LATERAL (SELECT o.service, o.method FROM cutover.observations o WHERE o.route_id = r.route_id ${since} ORDER BY o.observed_at DESC, o.id DESC LIMIT 1) n`,
+    values,
+  );
+  return new Map(result.rows.map((row) => [row.route_id, { service: row.service, method: row.method }]));
+}
+
+function emptyRoute(routeId: string, first: Date): RouteTally {
+  const buckets = () => new Array<number>(latencyBucketsMs.length + 1).fill(0);
+  return {
+    routeId,
+    service: '',
+    method: '',
+    observations: 0,
+    matched: 0,
+    mismatched: 0,
+    ignored: 0,
+    errored: 0,
+    firstObservedAt: first,
+    modes: [],
+    ignoredBy: {},
+    erroredBySide: { serving: 0, shadow: 0, both: 0 },
+    sides: [],
+    accepted: [],
+    mismatchPaths: [],
+    latency: { all: { legacy: emptyStats(), reimpl: emptyStats() }, buckets: { legacy: buckets(), reimpl: buckets() }, copies: emptyComparison(), split: emptyComparison() },
+  };
+}
+
+const sortedRecord = (map: Map<string, number>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** The tallies of the window, computed in PostgreSQL. */
+export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): Promise<ObservationTallies> {
+  const [countRows, latency, accepted, mismatches] = await Promise.all([counts(pool, query), latencies(pool, query), acceptedDifferences(pool, query), mismatchPaths(pool, query)]);
+  const routes = new Map<string, RouteTally>();
+  const modes = new Map<string, Set<FlagMode>>();
+  const ignoredBy = new Map<string, Map<string, number>>();
+  const sides = new Map<string, Map<string, SideOutcomeCount>>();
+  const hours = new Map<string, ParityHour>();
+  for (const row of countRows) {
+    const route = routes.get(row.route_id) ?? emptyRoute(row.route_id, row.first);
+    routes.set(row.route_id, route);
+    if (row.first < route.firstObservedAt) route.firstObservedAt = row.first;
+    route.observations += row.n;
+    route[row.verdict] += row.n;
+    (modes.get(row.route_id) ?? modes.set(row.route_id, new Set()).get(row.route_id)!).add(row.mode);
+    if (row.verdict === 'ignored') {
+      const rules = ignoredBy.get(row.route_id) ?? ignoredBy.set(row.route_id, new Map()).get(row.route_id)!;
+      for (const rule of row.ignored_by) rules.set(rule, (rules.get(rule) ?? 0) + row.n);
+    }
+    if (row.verdict === 'errored' && row.errored_side) route.erroredBySide[row.errored_side] += row.n;
+    const answers = sides.get(row.route_id) ?? sides.set(row.route_id, new Map()).get(row.route_id)!;
+    for (const [side, status, error] of [[row.serving_side, row.serving_status, row.serving_error], [row.shadow_side, row.shadow_status, row.shadow_error]] as const) {
+      const key = `${side}\u0000${status}\u0000${error}`;
+      const entry = answers.get(key) ?? { side, status, error, count: 0 };
+      entry.count += row.n;
+      answers.set(key, entry);
+    }
+    if (row.verdict === 'matched' || row.verdict === 'mismatched') {
+      const point = hours.get(row.hour) ?? { hour: row.hour, matched: 0, mismatched: 0 };
+      point[row.verdict] += row.n;
+      hours.set(row.hour, point);
+    }
+  }
+  for (const [routeId, route] of routes) {
+    route.modes = [...modes.get(routeId)!].sort();
+    route.ignoredBy = sortedRecord(ignoredBy.get(routeId) ?? new Map());
+    route.sides = [...sides.get(routeId)!.values()].sort(compareSides);
+  }
+  const stats = (row: LatencyRow): LatencyStats => ({ count: row.n, p50: row.percentiles[0]!, p95: row.percentiles[1]!, p99: row.percentiles[2]! });
+  for (const row of latency.stats) {
+    const target = routes.get(row.route_id)!.latency;
+    if (row.basis === 'all') target.all[row.side] = stats(row);
+    else target[row.basis][row.side] = stats(row);
+  }
+  for (const row of latency.buckets) routes.get(row.route_id)!.latency.buckets[row.side][row.bucket] = row.n;
+  for (const row of latency.ranks) {
+    const comparison = routes.get(row.route_id)!.latency[row.basis];
+    comparison.reimplRankSum = Number(row.rank_sum2) / 2;
+    comparison.tieTerm = Number(row.tie_term);
+  }
+  const acceptedByRoute = new Map<string, Map<string, { observations: number; paths: Map<string, number> }>>();
+  for (const row of accepted) {
+    const ids = acceptedByRoute.get(row.route_id) ?? acceptedByRoute.set(row.route_id, new Map()).get(row.route_id)!;
+    const entry = ids.get(row.id) ?? ids.set(row.id, { observations: 0, paths: new Map() }).get(row.id)!;
+    if (row.path === null) entry.observations = row.n;
+    else entry.paths.set(row.path, row.n);
+  }
+  for (const [routeId, ids] of acceptedByRoute) {
+    routes.get(routeId)!.accepted = [...ids].sort(([a], [b]) => a.localeCompare(b)).map(([id, entry]) => ({ id, observations: entry.observations, paths: sortedRecord(entry.paths) }));
+  }
+  const paths = new Map<string, MismatchPathTally[]>();
+  for (const row of mismatches) {
+    const list = paths.get(row.route_id) ?? paths.set(row.route_id, []).get(row.route_id)!;
+    list.push({ path: row.folded, count: row.n, example: { observedAt: row.observed_at.toISOString(), requestPath: row.request_path, path: row.path, serving: row.serving, shadow: row.shadow } });
+  }
+  for (const [routeId, list] of paths) routes.get(routeId)!.mismatchPaths = list.sort(compareMismatchPaths);
+  const names = await newest(pool, [...routes.keys()], query);
+  for (const [routeId, route] of routes) Object.assign(route, names.get(routeId));
+  return {
+    routes: [...routes.values()].sort((a, b) => (a.routeId < b.routeId ? -1 : 1)),
+    parityByHour: [...hours.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1)),
+  };
+}
