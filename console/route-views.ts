@@ -20,6 +20,7 @@ import type { LearnedRoute } from '../parity/runner/calibrate-learn.js';
 import type { NoiseStore } from '../parity/runner/noise-store.js';
 import type { Observation, ObservationStore } from '../proxy/observe/observation.js';
 import { redactObservation } from '../proxy/observe/redact-observation.js';
+import { talliesOf } from '../proxy/observe/observation-tallies.js';
 import type { Rollout } from '../rollout/rollout.js';
 import type { RolloutStore } from '../rollout/rollout-store.js';
 import type { GateThresholds } from '../src/config/schema.js';
@@ -30,7 +31,7 @@ import { buildReport, type LatencySummary, type RouteReport } from '../src/repor
 export interface ConsoleSources {
   catalogue: RouteCatalogue;
   flagStore: FlagStore;
-  observations: Pick<ObservationStore, 'list' | 'outcomes'>;
+  observations: Pick<ObservationStore, 'list' | 'outcomes' | 'tallies'>;
   rollouts: RolloutStore;
   /** Calibrated noise (`cutover calibrate`); only the routes' pinned noise is shown without it. */
   noise?: Pick<NoiseStore, 'load'>;
@@ -290,7 +291,7 @@ export async function routeDetail(sources: ConsoleSources, routeId: string): Pro
   ]);
   const report = gathered.reports.get(route.id)!;
   const verdict = gathered.gate.routes.find((entry) => entry.routeId === route.id)!;
-  const figures = reportFigures([route.id], gathered.observations);
+  const figures = reportFigures([route.id], talliesOf(gathered.observations));
   const latency = figures.routes[0]!.latency;
   const labels = bucketLabels(figures.latencyBucketsMs);
   const perHour = latencySeries(gathered.observations);
