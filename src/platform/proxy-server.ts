@@ -159,7 +159,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
     retention.start();
     undo.push(() => retention.stop());
     if (admin.generatedToken) log('admin.token', `admin API token (generated for this run; set CUTOVER_ADMIN_TOKEN to fix it): ${admin.adminToken}`);
-    log('proxy.listening', `proxy doors ${Object.entries(proxy.urls).map(([name, url]) => `${name} ${url}`).join(', ')}; admin ${adminAddress.url}`, { doors: proxy.urls, admin: adminAddress.url });
+    log('proxy.listening', `proxy doors ${Object.entries(proxy.urls).map(([name, url]) => `${name} ${url}`).join(', ')}; admin ${adminAddress.url} (web console at ${adminAddress.url}/)`, { doors: proxy.urls, admin: adminAddress.url, console: `${adminAddress.url}/` });
 
     const shutdown = async () => {
       log('proxy.draining', `draining (up to ${config.proxy.drainTimeoutMs} ms)`, { deadlineMs: config.proxy.drainTimeoutMs });

@@ -78,6 +78,27 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     await shot('02-routes');
   });
 
+  it('moves the focus through the header, the filters and the table in reading order, each with a visible ring', async () => {
+    const focused = () =>
+      page.evaluate(() => {
+        const element = document.activeElement as HTMLElement | null;
+        const style = element ? getComputedStyle(element) : null;
+        const label = element?.id ? document.querySelector(`label[for="${element.id}"]`)?.textContent : null;
+        return { text: (label ?? element?.textContent ?? '').trim(), ring: style ? style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2 : false };
+      });
+    await page.locator('#main').focus();
+    await page.keyboard.press('Tab');
+    const order: string[] = [];
+    for (let step = 0; step < 4; step++) {
+      const now = await focused();
+      expect(now.ring, `a visible focus ring on ${now.text}`).toBe(true);
+      order.push(now.text);
+      await page.keyboard.press('Tab');
+    }
+    // After the view's own content starts: the three filters, then the first route's link.
+    expect(order.slice(0, 4)).toEqual(['Service', 'Owner', 'Mode', 'sync.health']);
+  });
+
   it('filters the routes by service, owner and mode', async () => {
     await page.getByLabel('Mode').selectOption('shadow');
     await page.getByText(/^0 of \d+ routes/).waitFor();
