@@ -103,8 +103,14 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    // Kept up to the bound, read to the end regardless: an unread body would pin the connection.
     this.capture.add(chunk);
+    // Past the bound nothing more is compared: the copy ends here (truncated) and its connection
+    // is destroyed rather than read to the end, which for a huge body (64 MiB at a few copies a
+    // second in the reliability run) cost the serving answers on this event loop 40x their p50.
+    if (this.capture.truncated && this.abort) {
+      this.finish(undefined);
+      this.abort();
+    }
     return true;
   }
 
