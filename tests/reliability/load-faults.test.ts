@@ -37,7 +37,12 @@ describe('the serving path under faults, with a fixed load', () => {
     expect(byFault.hung!.verdicts.matched).toBe(0);
     expect(byFault.killed!.verdicts.errored).toBeGreaterThan(0);
     expect(byFault.garbage!.failures).toBeGreaterThan(0);
-    for (const phase of phases) expect(phase.shadow.internalErrors, phase.fault).toBe(0);
+    for (const phase of phases) {
+      expect(phase.shadow.internalErrors, phase.fault).toBe(0);
+      // Every copy is accounted for: judged, or dropped or failed and counted.
+      const { verdicts, dropped, comparisonFailed } = phase.shadow;
+      expect(verdicts.matched + verdicts.mismatched + verdicts.ignored + verdicts.errored + dropped + comparisonFailed, phase.fault).toBe(phase.serving.requests);
+    }
   }, 300_000);
 
   it('keeps serving while its PostgreSQL is stopped and started: flags stale then live, every observation stored or counted as dropped', async () => {

@@ -8,7 +8,7 @@
  */
 import { freePort } from '../../src/platform/ports.js';
 import type { ProxyProcess } from '../platform/proxy-process.js';
-import { describeServing, loadRoute, metricSum, proxyHealth, servingAgainstReference, shadowLoadRoute, startLoadProxy, startStandIn, stopProxy, until, warmUp, type LoadEvent, type LoadShape, type ServingFigures, type StandInProcess } from './load-scenario.js';
+import { describeServing, loadRoute, metricSum, servingAgainstReference, settled, shadowLoadRoute, startLoadProxy, startStandIn, stopProxy, warmUp, type LoadEvent, type LoadShape, type ServingFigures, type StandInProcess } from './load-scenario.js';
 import type { PrivatePostgres } from './private-postgres.js';
 import type { StandInMode } from './stand-in-upstream.js';
 
@@ -24,6 +24,8 @@ export interface ShadowSideFigures {
   dropped: number;
   /** Copies aborted at proxy.shadow.timeoutMs. */
   timeouts: number;
+  /** Exchanges not recorded because their comparison failed (threw, timed out, worker died). */
+  comparisonFailed: number;
   /** Throws caught in a step (each cost at most its own request). */
   internalErrors: number;
 }
@@ -46,6 +48,7 @@ async function shadowCounters(adminUrl: string): Promise<ShadowSideFigures> {
     failures: await metricSum(adminUrl, 'cutover_proxy_failures_total', [route, 'side="reimpl"']),
     dropped: await metricSum(adminUrl, 'cutover_proxy_shadow_dropped_total', [route]),
     timeouts: await metricSum(adminUrl, 'cutover_proxy_shadow_timeouts_total'),
+    comparisonFailed: await metricSum(adminUrl, 'cutover_proxy_comparison_failures_total', [route]),
     internalErrors: await metricSum(adminUrl, 'cutover_proxy_internal_errors_total'),
   };
 }
@@ -56,6 +59,7 @@ function difference(after: ShadowSideFigures, before: ShadowSideFigures): Shadow
     failures: after.failures - before.failures,
     dropped: after.dropped - before.dropped,
     timeouts: after.timeouts - before.timeouts,
+    comparisonFailed: after.comparisonFailed - before.comparisonFailed,
     internalErrors: after.internalErrors - before.internalErrors,
   };
 }
@@ -87,8 +91,8 @@ export async function runShadowFaults(database: PrivatePostgres, shape: LoadShap
       const events: LoadEvent[] = fault === 'killed' ? [{ atMs: shape.durationMs / 2, run: () => victim.kill('SIGKILL') }] : [];
       const before = await shadowCounters(running.adminUrl);
       const serving = await servingAgainstReference(running.doors.sync, legacy.url, shape, events);
-      // Copies still waiting on a hung or slow shadow count in this phase, not the next.
-      await until(async () => (await proxyHealth(running.adminUrl)).shadowInFlight === 0, 120_000, 'shadow copies left in flight');
+      // Copies still waiting on a hung or slow shadow, and their comparisons, count in this phase, not the next.
+      await settled(running.adminUrl);
       const phase: ShadowFaultFigures = { fault, serving, shadow: difference(await shadowCounters(running.adminUrl), before), servingHarmed: serving.lost + serving.changed };
       figures.push(phase);
       log(describeShadowFault(phase));
@@ -106,6 +110,6 @@ export function describeShadowFault(figures: ShadowFaultFigures): string {
   const { shadow } = figures;
   return (
     `shadow ${figures.fault === 'none' ? 'healthy (no fault)' : figures.fault}: ${describeServing(figures.serving)}; shadow side: ${verdictNames.map((verdict) => `${shadow.verdicts[verdict]} ${verdict}`).join(', ')}, ` +
-    `${shadow.failures} failed, ${shadow.dropped} dropped, ${shadow.timeouts} timed out, ${shadow.internalErrors} internal errors`
+    `${shadow.failures} failed, ${shadow.dropped} dropped, ${shadow.timeouts} timed out, ${shadow.comparisonFailed} comparisons failed, ${shadow.internalErrors} internal errors`
   );
 }
