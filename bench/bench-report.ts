@@ -11,6 +11,15 @@ export interface BenchRow {
   higherIsBetter: boolean;
   /** The target ratio candidate/baseline, when the issue sets one (e.g. 3 for ≥3× rps, 0.5 for ≤½ time). */
   target?: number;
+  /** Each run's value when baseline and candidate are medians of several runs: printed as the spread (min–max). */
+  runs?: { baseline: number[]; candidate: number[] };
+}
+
+/** The median of some measurements (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 export interface BenchResult {
@@ -36,10 +45,11 @@ export function formatBench(result: BenchResult): string {
   const header = ['metric', 'baseline', 'candidate', 'ratio', 'target'];
   const rows = result.rows.map((row) => {
     const met = meetsTarget(row);
+    const spread = (values: number[] | undefined) => (values && values.length > 1 ? ` (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})` : '');
     return [
       row.metric,
-      `${row.baselineLabel} ${fmt(row.baseline)}`,
-      `${row.candidateLabel} ${fmt(row.candidate)}`,
+      `${row.baselineLabel} ${fmt(row.baseline)}${spread(row.runs?.baseline)}`,
+      `${row.candidateLabel} ${fmt(row.candidate)}${spread(row.runs?.candidate)}`,
       `${ratio(row).toFixed(2)}x`,
       row.target === undefined ? '' : `${row.higherIsBetter ? '>=' : '<='}${row.target}x ${met ? 'met' : 'NOT met'}`,
     ];

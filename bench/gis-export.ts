@@ -1,26 +1,42 @@
 /**
  * GIS export benchmark: legacy sync and the reimplementation side by side on one database,
  * the same export job (all parcels of a county, whole-county area of interest) in each format
- * at 20,000 and 200,000 parcels. Measures job wall time (created_at -> completed_at, as both
- * record it) and the peak RSS of the service's process group while the job runs.
- * Run alone: `node --import tsx bench/gis-export.ts` (BENCH_GIS_SIZES=20000,200000, BENCH_GIS_FORMATS=GeoJSON,...).
+ * at 20,000 and 200,000 parcels, each job run BENCH_GIS_RUNS times (default 3) alternating
+ * legacy and reimpl, printed as medians with their spread. Measures job wall time
+ * (created_at -> completed_at, as both record it) and the peak RSS of the service's process
+ * group while the job runs. Then the scaling of the reimplementation: GeoJSON and CSV at 20k and
+ * 200k (the side-by-side runs) and 1,000,000 parcels (reimpl alone, a database of its own,
+ * seeded once), as time per 1,000 features and peak RSS, each size against 20k (linear time and
+ * flat memory read as ~1.0x).
+ * Run alone: `node --import tsx bench/gis-export.ts`, or `cutover bench --only gis-export`
+ * (BENCH_GIS_SIZES=20000,200000, BENCH_GIS_FORMATS=GeoJSON,..., BENCH_GIS_RUNS=3,
+ * BENCH_GIS_SCALE_SIZES=1000000 — empty to skip the scaling part, BENCH_GIS_SCALE_FORMATS=GeoJSON,CSV).
  */
 import pg from 'pg';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { formatBench, type BenchResult, type BenchRow } from './bench-report.js';
+import { formatBench, median, type BenchResult, type BenchRow } from './bench-report.js';
 import { ensureParcels, samplePeakRss, startSyncPair, type SyncPair } from './sync-services.js';
 
 const PREFIX = '/plugins/v1/gis-export';
 // Counties whose configs list every format; sizes map to counties so both stay seeded between runs.
 const COUNTY_FOR_SIZE: Record<number, string> = { 20000: 'test_county', 200000: 'benton_wa' };
+// Sizes past 200k live in a database of their own (seeded once, kept), so the side-by-side one keeps its 200k.
+const SCALE_DATABASE = 'cutover_bench_gis_1m';
+const SCALE_COUNTY = 'benton_wa';
 
 export interface GisExportBenchOptions {
   sizes?: number[];
   formats?: string[];
+  runs?: number;
+  scaleSizes?: number[];
+  scaleFormats?: string[];
   log?: (line: string) => void;
 }
 
 const seconds = (iso: string) => Date.parse(`${iso}Z`) / 1000;
+const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
+const load = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
 
 async function countyAoi(databaseUrl: string, countyId: string): Promise<unknown> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -61,15 +77,30 @@ async function runJob(baseUrl: string, pid: number, body: unknown): Promise<JobM
 
 /** Longer than the reimplementation's idle export worker lives (WORKER_IDLE_MS in reimpl/gis-export/runner.ts, 1.5 s). */
 const workerRetiredMs = 2_000;
+const idle = () => new Promise((resolve) => setTimeout(resolve, workerRetiredMs));
 
-/** Runs the GIS export benchmark; starts and stops its own services. */
-export async function runGisExportBench(options: GisExportBenchOptions = {}): Promise<BenchResult> {
-  const log = options.log ?? ((line: string) => console.error(line));
-  const sizes = options.sizes ?? (process.env.BENCH_GIS_SIZES ?? '20000,200000').split(',').map(Number);
-  const formats = options.formats ?? (process.env.BENCH_GIS_FORMATS ?? 'GeoJSON,Shapefile,KML,GeoPackage,CSV').split(',');
-  const pair: SyncPair = await startSyncPair(log);
-  const rows: BenchRow[] = [];
-  const notes: string[] = [];
+/** A row of medians, carrying every run for the spread. */
+function medianRow(metric: string, baselineLabel: string, baseline: number[], candidateLabel: string, candidate: number[], target?: number): BenchRow {
+  return { metric, baselineLabel, baseline: median(baseline), candidateLabel, candidate: median(candidate), higherIsBetter: false, target, runs: { baseline, candidate } };
+}
+
+/** Warm-up: the first job of a service pays its lazy imports. */
+async function warmUp(pair: SyncPair, body: (format: string) => Record<string, unknown>, sides: ('legacy' | 'reimpl')[]): Promise<void> {
+  for (const side of sides) await runJob(pair[side].url, pair[side].pid, { ...body('GeoJSON'), layers: ['roads'] });
+}
+
+/** Per format and size, the reimplementation's runs: time per 1,000 features and peak RSS. */
+type ScaleMeasures = Map<string, { size: number; perThousandMs: number[]; peakRssMb: number[] }[]>;
+
+function record(scale: ScaleMeasures, format: string, size: number, jobs: JobMeasure[]): void {
+  const entries = scale.get(format) ?? [];
+  entries.push({ size, perThousandMs: jobs.map((job) => job.wallMs / (job.records / 1000)), peakRssMb: jobs.map((job) => job.peakRssMb) });
+  scale.set(format, entries);
+}
+
+/** Side by side, legacy and reimpl, every format at every size. */
+async function sideBySide(sizes: number[], formats: string[], runs: number, log: (line: string) => void, rows: BenchRow[], notes: string[], scale: ScaleMeasures): Promise<void> {
+  const pair = await startSyncPair(log);
   try {
     for (const size of sizes) {
       const countyId = COUNTY_FOR_SIZE[size];
@@ -77,27 +108,87 @@ export async function runGisExportBench(options: GisExportBenchOptions = {}): Pr
       await ensureParcels(pair.databaseUrl, countyId, size, log);
       const aoi = await countyAoi(pair.databaseUrl, countyId);
       const body = (format: string) => ({ county_id: countyId, format, username: 'bench', area_of_interest: aoi, layers: ['parcels'] });
-      // Warm-up: the reimplementation forks its export worker on first use.
-      await runJob(pair.legacy.url, pair.legacy.pid, { ...body('GeoJSON'), layers: ['roads'] });
-      await runJob(pair.reimpl.url, pair.reimpl.pid, { ...body('GeoJSON'), layers: ['roads'] });
+      await warmUp(pair, body, ['legacy', 'reimpl']);
+      notes.push(`${size / 1000}k: load average (1/5/15 min) ${load()} at the start`);
       for (const format of formats) {
-        const legacy = await runJob(pair.legacy.url, pair.legacy.pid, body(format));
-        // Each reimpl job finds the service idle, its export worker retired, as a job after a quiet
-        // spell does: a worker left by the previous job (the warm-up, KML, GeoPackage) would
-        // otherwise be charged to this job's process-group RSS.
-        await new Promise((resolve) => setTimeout(resolve, workerRetiredMs));
-        const reimpl = await runJob(pair.reimpl.url, pair.reimpl.pid, body(format));
-        log(`${format} ${size}: legacy ${legacy.wallMs.toFixed(0)} ms ${legacy.peakRssMb.toFixed(0)} MiB, reimpl ${reimpl.wallMs.toFixed(0)} ms ${reimpl.peakRssMb.toFixed(0)} MiB`);
-        if (legacy.records !== reimpl.records) notes.push(`${format} ${size}: record counts differ (legacy ${legacy.records}, reimpl ${reimpl.records})`);
+        const legacy: JobMeasure[] = [];
+        const reimpl: JobMeasure[] = [];
+        for (let run = 0; run < runs; run++) {
+          legacy.push(await runJob(pair.legacy.url, pair.legacy.pid, body(format)));
+          // Each reimpl job finds the service idle, its export worker (if any) retired, as a job after a quiet spell does.
+          await idle();
+          reimpl.push(await runJob(pair.reimpl.url, pair.reimpl.pid, body(format)));
+          log(`${format} ${size} run ${run + 1}: legacy ${legacy[run]!.wallMs.toFixed(0)} ms ${legacy[run]!.peakRssMb.toFixed(0)} MiB, reimpl ${reimpl[run]!.wallMs.toFixed(0)} ms ${reimpl[run]!.peakRssMb.toFixed(0)} MiB (load ${load()})`);
+        }
+        if (legacy.some((m, i) => m.records !== reimpl[i]!.records)) notes.push(`${format} ${size}: record counts differ (legacy ${legacy[0]!.records}, reimpl ${reimpl[0]!.records})`);
+        record(scale, format, size, reimpl);
         const label = `${format} ${size / 1000}k`;
-        rows.push({ metric: `${label} wall ms`, baselineLabel: 'legacy', baseline: legacy.wallMs, candidateLabel: 'reimpl', candidate: reimpl.wallMs, higherIsBetter: false, target: 0.5 });
-        rows.push({ metric: `${label} peak RSS MiB`, baselineLabel: 'legacy', baseline: legacy.peakRssMb, candidateLabel: 'reimpl', candidate: reimpl.peakRssMb, higherIsBetter: false, target: 1 });
+        rows.push(medianRow(`${label} wall ms`, 'legacy', legacy.map((m) => m.wallMs), 'reimpl', reimpl.map((m) => m.wallMs), 0.5));
+        rows.push(medianRow(`${label} peak RSS MiB`, 'legacy', legacy.map((m) => m.peakRssMb), 'reimpl', reimpl.map((m) => m.peakRssMb), 1));
       }
+      notes.push(`${size / 1000}k: load average ${load()} at the end`);
     }
-    notes.push('peak RSS is the whole process group of each service during the job (reimpl: sync + its export worker); each reimpl job starts with the service idle (its export worker retired).');
   } finally {
     await pair.stop();
   }
+}
+
+/** The reimplementation alone at sizes past 200k, in the scale database. */
+async function scaleRuns(sizes: number[], formats: string[], runs: number, log: (line: string) => void, scale: ScaleMeasures): Promise<void> {
+  const pair = await startSyncPair(log, SCALE_DATABASE);
+  try {
+    for (const size of sizes) {
+      await ensureParcels(pair.databaseUrl, SCALE_COUNTY, size, log);
+      const aoi = await countyAoi(pair.databaseUrl, SCALE_COUNTY);
+      const body = (format: string) => ({ county_id: SCALE_COUNTY, format, username: 'bench', area_of_interest: aoi, layers: ['parcels'] });
+      await warmUp(pair, body, ['reimpl']);
+      for (const format of formats) {
+        const jobs: JobMeasure[] = [];
+        for (let run = 0; run < runs; run++) {
+          await idle();
+          jobs.push(await runJob(pair.reimpl.url, pair.reimpl.pid, body(format)));
+          log(`scaling ${format} ${size} run ${run + 1}: ${jobs[run]!.wallMs.toFixed(0)} ms for ${jobs[run]!.records} features, ${jobs[run]!.peakRssMb.toFixed(0)} MiB (load ${load()})`);
+        }
+        record(scale, format, size, jobs);
+      }
+    }
+  } finally {
+    await pair.stop();
+  }
+}
+
+/** Rows of each larger size against the smallest: time per 1,000 features, peak RSS. */
+function scaleRows(scale: ScaleMeasures, formats: string[], rows: BenchRow[]): void {
+  const label = (n: number) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
+  for (const format of formats) {
+    const [base, ...larger] = [...(scale.get(format) ?? [])].sort((a, b) => a.size - b.size);
+    if (!base) continue;
+    for (const at of larger) {
+      rows.push(medianRow(`reimpl ${format} ms per 1k features, ${label(at.size)} vs ${label(base.size)}`, label(base.size), base.perThousandMs, label(at.size), at.perThousandMs));
+      rows.push(medianRow(`reimpl ${format} peak RSS MiB, ${label(at.size)} vs ${label(base.size)}`, label(base.size), base.peakRssMb, label(at.size), at.peakRssMb));
+    }
+  }
+}
+
+/** Runs the GIS export benchmark; starts and stops its own services. */
+export async function runGisExportBench(options: GisExportBenchOptions = {}): Promise<BenchResult> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const sizes = options.sizes ?? list(process.env.BENCH_GIS_SIZES ?? '20000,200000').map(Number);
+  const formats = options.formats ?? list(process.env.BENCH_GIS_FORMATS ?? 'GeoJSON,Shapefile,KML,GeoPackage,CSV');
+  const runs = options.runs ?? Number(process.env.BENCH_GIS_RUNS ?? 3);
+  const scaleSizes = options.scaleSizes ?? list(process.env.BENCH_GIS_SCALE_SIZES ?? '1000000').map(Number);
+  const scaleFormats = options.scaleFormats ?? list(process.env.BENCH_GIS_SCALE_FORMATS ?? 'GeoJSON,CSV');
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  const scale: ScaleMeasures = new Map();
+  if (sizes.length > 0 && formats.length > 0) await sideBySide(sizes, formats, runs, log, rows, notes, scale);
+  if (scaleSizes.length > 0 && scaleFormats.length > 0) {
+    await scaleRuns(scaleSizes, scaleFormats, runs, log, scale);
+    notes.push(`scaling: ${scaleSizes.join(', ')} parcels by the reimplementation alone (${SCALE_DATABASE}, ${SCALE_COUNTY}); smaller sizes from the side-by-side runs; linear time and flat memory read as ratios near 1.0x`);
+  }
+  scaleRows(scale, scaleFormats, rows);
+  notes.push(`medians of ${runs} runs, (min–max) beside each; wall-time ratios on a shared machine swing with its load (load averages above)`);
+  notes.push('peak RSS is the whole process group of each service during the job (reimpl: sync + its export worker, when a job needs it); each reimpl job starts with the service idle (its export worker retired).');
   return { name: 'GIS export: legacy vs reimpl (same database, same job)', rows, notes };
 }
 

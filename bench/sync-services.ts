@@ -39,11 +39,11 @@ export async function ensureParcels(databaseUrl: string, countyId: string, parce
   log(`seeded ${countyId}: ${parcels} parcels in ${summary.elapsedMs} ms`);
 }
 
-/** Starts both sync implementations against the bench database (created and migrated if needed). */
-export async function startSyncPair(log: (line: string) => void): Promise<SyncPair> {
+/** Starts both sync implementations against a bench database (created and migrated if needed; `cutover_bench_sync` unless named). */
+export async function startSyncPair(log: (line: string) => void, databaseName = 'cutover_bench_sync'): Promise<SyncPair> {
   const config = loadConfig();
   const server = await openDatabaseServer(config, log);
-  const databaseUrl = await ensureDatabase(server, 'cutover_bench_sync');
+  const databaseUrl = await ensureDatabase(server, databaseName);
   await migrate(databaseUrl);
   const scratch = mkdtempSync(join(tmpdir(), 'cutover-bench-sync-'));
   const exportDir = join(scratch, 'exports');

@@ -104,6 +104,20 @@ export const configSchema = z.object({
       sync: endpoint(8180),
       gisExport: endpoint(8190),
       narrator: endpoint(7200),
+      /**
+       * V8 heap ceiling of the processes that write GIS exports (reimpl sync with the export
+       * mounted, reimpl gis-export): V8 lets its young generation (16 MiB semi-spaces) and old
+       * generation grow with an export's batches well past what they hold, which put the
+       * export's peak RSS above legacy's (decision 0024). 0 leaves V8's default.
+       */
+      exportHeap: z
+        .object({
+          /** --max-semi-space-size, MiB. */
+          maxSemiSpaceMb: z.number().int().min(0).default(1),
+          /** --max-old-space-size, MiB. */
+          maxOldSpaceMb: z.number().int().min(0).default(96),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /**
@@ -406,6 +420,8 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; k
   { name: 'REIMPL_SYNC_PORT', path: 'reimpl.sync.port', kind: 'number' },
   { name: 'REIMPL_GIS_EXPORT_PORT', path: 'reimpl.gisExport.port', kind: 'number' },
   { name: 'REIMPL_NARRATOR_PORT', path: 'reimpl.narrator.port', kind: 'number' },
+  { name: 'REIMPL_EXPORT_MAX_SEMI_SPACE_MB', path: 'reimpl.exportHeap.maxSemiSpaceMb', kind: 'number' },
+  { name: 'REIMPL_EXPORT_MAX_OLD_SPACE_MB', path: 'reimpl.exportHeap.maxOldSpaceMb', kind: 'number' },
   { name: 'PROXY_GATEWAY_PORT', path: 'proxy.gateway.port', kind: 'number' },
   { name: 'PROXY_SYNC_PORT', path: 'proxy.sync.port', kind: 'number' },
   { name: 'PROXY_NARRATOR_PORT', path: 'proxy.narrator.port', kind: 'number' },

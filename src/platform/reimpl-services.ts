@@ -39,12 +39,18 @@ function env(config: CutoverConfig, e: ReimplEnvironment): Record<string, string
   };
 }
 
-function nodeService(id: string, entry: ReimplEntry, endpoint: Endpoint, serviceEnv: Record<string, string>, healthPath: string): ServiceSpec {
+/** Node's heap flags of a process that writes GIS exports (config reimpl.exportHeap). */
+export function exportHeapArgs(config: CutoverConfig): string[] {
+  const { maxSemiSpaceMb, maxOldSpaceMb } = config.reimpl.exportHeap;
+  return [...(maxSemiSpaceMb > 0 ? [`--max-semi-space-size=${maxSemiSpaceMb}`] : []), ...(maxOldSpaceMb > 0 ? [`--max-old-space-size=${maxOldSpaceMb}`] : [])];
+}
+
+function nodeService(id: string, entry: ReimplEntry, endpoint: Endpoint, serviceEnv: Record<string, string>, healthPath: string, nodeArgs: string[] = []): ServiceSpec {
   const built = ensureReimplBuild((line) => console.error(line));
   return {
     id,
     command: process.execPath,
-    args: built ? [`${built}/${entry}.mjs`] : ['--import', 'tsx', REIMPL_ENTRIES[entry]],
+    args: [...nodeArgs, ...(built ? [`${built}/${entry}.mjs`] : ['--import', 'tsx', REIMPL_ENTRIES[entry]])],
     cwd: repoRoot,
     env: serviceEnv,
     host: endpoint.host,
@@ -64,9 +70,10 @@ export function reimplServiceSpecs(
   const only = options.only ?? ['sync', 'gis-export'];
   const shared = env(config, e);
   const specs: ServiceSpec[] = [];
-  if (only.includes('sync')) specs.push(nodeService(`${prefix}.sync`, 'sync', ports.sync, shared, '/health'));
+  const heap = exportHeapArgs(config);
+  if (only.includes('sync')) specs.push(nodeService(`${prefix}.sync`, 'sync', ports.sync, shared, '/health', e.mountGisExport === false ? [] : heap));
   if (only.includes('gis-export')) {
-    specs.push(nodeService(`${prefix}.gis-export`, 'gis-export', ports.gisExport, shared, '/plugins/v1/gis-export/health'));
+    specs.push(nodeService(`${prefix}.gis-export`, 'gis-export', ports.gisExport, shared, '/plugins/v1/gis-export/health', heap));
   }
   return specs;
 }
