@@ -9,7 +9,7 @@ import { createSessionKeys } from '../../flags/admin-session.js';
 import { runGate } from '../../gate/gate.js';
 import { percentile } from '../../gate/statistics/percentile.js';
 import { loadConfig } from '../../src/config/load.js';
-import { adminToken, anaToken, eventually, shadowObservation, startConsoleServer, type ConsoleServer } from './console-server.js';
+import { adminToken, anaToken, openEventStream, shadowObservation, startConsoleServer, type ConsoleServer } from './console-server.js';
 
 let server: ConsoleServer;
 let origin: string;
@@ -230,25 +230,14 @@ describe('console views', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('stream a flag change made in the store to an open event stream', async () => {
+  it('stream a flag change made in the store to an open event stream', { timeout: 60_000 }, async () => {
     const signed = await signIn(anaToken);
-    const abort = new AbortController();
-    const response = await fetch(`${origin}/events`, { headers: { cookie: signed.cookie }, signal: abort.signal });
-    expect(response.headers.get('content-type')).toContain('text/event-stream');
-    const reader = response.body!.getReader();
-    let text = '';
-    const decoder = new TextDecoder();
-    const seen = (needle: string) =>
-      eventually(`an event with ${needle}`, async () => {
-        const { value } = await reader.read();
-        text += decoder.decode(value ?? new Uint8Array(), { stream: true });
-        return text.includes(needle) ? text : undefined;
-      });
-    await seen('event: flags');
+    const stream = await openEventStream(origin, signed.cookie);
+    expect(stream.contentType).toContain('text/event-stream');
+    await stream.seen('event: flags');
     await server.flagStore.set({ pattern: 'narrator.summarize', mode: 'shadow', actor: 'cli-user', reason: 'changed elsewhere' });
-    await seen('"routeId":"narrator.summarize","mode":"shadow"');
-    abort.abort();
-    await reader.cancel().catch(() => undefined);
+    await stream.seen('"routeId":"narrator.summarize","mode":"shadow"');
+    await stream.close();
     const refused = await fetch(`${origin}/events`);
     expect(refused.status).toBe(401);
   });

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxyProcess, type ProxyProcess } from '../platform/proxy-process.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
-import { eventually } from './console-server.js';
+import { openEventStream } from './console-server.js';
 
 let database: IsolatedDatabase;
 let first: ProxyProcess;
@@ -26,7 +26,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the console of cutover proxy instances', () => {
-  it('serves its page at / on the admin port, and a session from one instance works on the other', async () => {
+  it('serves its page at / on the admin port, and a session from one instance works on the other', { timeout: 90_000 }, async () => {
     const page = await fetch(`${first.adminUrl}/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('/console/assets/app.js');
@@ -39,26 +39,15 @@ describe('the console of cutover proxy instances', () => {
     expect(((await routes.json()) as { routes: unknown[] }).routes.length).toBeGreaterThan(10);
 
     // A change through the second instance's console, with the first's session, reaches the first's event stream.
-    const abort = new AbortController();
-    const stream = await fetch(`${first.adminUrl}/events`, { headers: { cookie }, signal: abort.signal });
-    const reader = stream.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = '';
-    const seen = (needle: string) =>
-      eventually(`an event with ${needle}`, async () => {
-        const { value } = await reader.read();
-        text += decoder.decode(value ?? new Uint8Array(), { stream: true });
-        return text.includes(needle) ? text : undefined;
-      });
-    await seen('event: flags');
+    const stream = await openEventStream(first.adminUrl, cookie);
+    await stream.seen('event: flags');
     const change = await fetch(`${second.adminUrl}/flags/sync.health`, {
       method: 'PUT',
       headers: { cookie, origin: second.adminUrl, 'x-cutover-csrf': csrf, 'content-type': 'application/json' },
       body: JSON.stringify({ mode: 'shadow', reason: 'from the other instance' }),
     });
     expect(change.status).toBe(200);
-    await seen('"routeId":"sync.health","mode":"shadow"');
-    abort.abort();
-    await reader.cancel().catch(() => undefined);
+    await stream.seen('"routeId":"sync.health","mode":"shadow"');
+    await stream.close();
   });
 });

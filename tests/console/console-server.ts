@@ -110,13 +110,37 @@ export function shadowObservation(routeId: string, options: { mismatch?: boolean
   };
 }
 
-/** Polls `read` until it gives something other than undefined, or fails after `deadlineMs` (generous: the machine may be loaded). */
-export async function eventually<T>(what: string, read: () => Promise<T | undefined>, deadlineMs = 30_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`${what}: not within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+export interface EventStream {
+  contentType: string | null;
+  /** Resolves once the stream has carried `needle`; fails after `deadlineMs` (a pending read never hangs the test). */
+  seen(needle: string, deadlineMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the console's server-sent event stream with a session cookie. */
+export async function openEventStream(adminUrl: string, cookie: string): Promise<EventStream> {
+  const abort = new AbortController();
+  const response = await fetch(`${adminUrl}/events`, { headers: { cookie }, signal: abort.signal });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    contentType: response.headers.get('content-type'),
+    async seen(needle, deadlineMs = 20_000) {
+      const until = Date.now() + deadlineMs;
+      while (!text.includes(needle)) {
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), Math.max(0, until - Date.now()))));
+        const chunk = await Promise.race([reader.read(), expired]);
+        clearTimeout(timer);
+        if (chunk === null) throw new Error(`no event with ${needle} within ${deadlineMs} ms; the stream carried: ${text}`);
+        if (chunk.done) throw new Error(`the event stream ended before ${needle}; it carried: ${text}`);
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    },
+    async close() {
+      abort.abort();
+      await reader.cancel().catch(() => undefined);
+    },
+  };
 }
