@@ -29,6 +29,16 @@ const socketCodes: ReadonlyArray<[RegExp, FailureClass]> = [
   [/^UND_ERR_RES_EXCEEDED_MAX_SIZE$/, 'body-over-bound'],
 ];
 
+/**
+ * An answer longer than the capture bound was answered, but not compared whole: its observation
+ * carries this code (proxy/observe/observation-recorder.ts) so the class is counted; it is not
+ * the side's error.
+ */
+export const bodyOverBoundCode = failureClasses['body-over-bound'].code;
+
+/** Whether a failure class says the side erred: a client that went away or the harness's own bound do not. */
+export const sideErred = (failure: FailureClass) => failure !== 'client-abort' && failure !== 'body-over-bound';
+
 /** Whether a side's answer counts as failed: a failure (timeouts included) or a 5xx. */
 export const sideFailed = (side: { status: number | null; error: string | null }) => side.error !== null || side.status === null || side.status >= 500;
 

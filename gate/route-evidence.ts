@@ -7,7 +7,7 @@
 import type { FlagMode } from '../flags/flag.js';
 import type { LatencyComparison, RouteTally } from '../proxy/observe/observation-tallies.js';
 import type { Side } from '../proxy/serving/decide.js';
-import { classifyFailure, sideFailed, type FailureClass } from './failure-taxonomy.js';
+import { classifyFailure, sideErred, sideFailed, type FailureClass } from './failure-taxonomy.js';
 
 export interface SideTally {
   /** Requests this side was asked, less those whose client went away. */
@@ -83,7 +83,7 @@ export function routeEvidence(routeId: string, tallies: readonly RouteTally[], w
     // A client that went away says nothing about the side: neither a trial nor an error.
     if (failure === 'client-abort') continue;
     tally.trials += answer.count;
-    if (failure !== null) tally.errors += answer.count;
+    if (failure !== null && sideErred(failure)) tally.errors += answer.count;
   }
   evidence.compared = evidence.matched + evidence.mismatched;
   if (first && (window.since === null || first > window.since)) evidence.window.from = first;

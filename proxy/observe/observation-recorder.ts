@@ -8,7 +8,7 @@
  * What is kept is redacted once compared (proxy/observe/redact-observation.ts): the store never sees a
  * credential or a configured PII field.
  */
-import { classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
+import { bodyOverBoundCode, classifyFailure, failureClasses, sideFailed } from '../../gate/failure-taxonomy.js';
 import type { FlagMode } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import type { SideResult } from '../serving/capture.js';
@@ -91,6 +91,16 @@ export function windowOf(exchange: Exchange, now = Date.now()): TimeWindow {
   const createsJob = exchange.method !== 'STATE' && (exchange.route.correlation ?? []).some((entry) => entry.in === 'response.body');
   const jobAskedAt = created.length > 0 ? Math.min(...created) : createsJob ? askedAt : undefined;
   return { askedAt, answeredAt: now, ...(jobAskedAt === undefined ? {} : { jobAskedAt }) };
+}
+
+/**
+ * A side's status and failure code as observed: a failure after the headers keeps the answer's
+ * status (a timeout there is in the body), and an answer cut at the capture bound is marked
+ * CUTOVER_FAIL_BODY_OVER_BOUND, so every class of the taxonomy is told apart in the store.
+ */
+export function observedOutcome(result: SideResult): { status: number | null; error: string | null } {
+  if (result.failure) return { status: result.status ?? result.failure.afterStatus ?? null, error: result.failure.code };
+  return { status: result.status ?? null, error: result.truncated ? bodyOverBoundCode : null };
 }
 
 export class ObservationRecorder {
@@ -233,7 +243,7 @@ export class ObservationRecorder {
   private observe(exchange: Exchange, comparison: Comparison): Observation {
     this.metrics.verdict(exchange.route.id, comparison.verdict);
     for (const result of [exchange.serving, exchange.shadow]) {
-      const side = { status: result.status ?? null, error: result.failure?.code ?? null };
+      const side = observedOutcome(result);
       // The failure's message starts with the socket's own code (ECONNRESET, HPE_*) when it had one: a finer class.
       const cause = /^([A-Z][A-Z0-9_]+):/.exec(result.failure?.message ?? '')?.[1];
       if (sideFailed(side)) this.metrics.failure(exchange.route.id, result.side, failureClasses[classifyFailure(side, cause)].code);
@@ -241,9 +251,8 @@ export class ObservationRecorder {
     const keepBodies = comparison.verdict === 'mismatched' && (this.options.random ?? Math.random)() < this.options.mismatchBodySampleRate;
     const side = (result: SideResult): ObservedSide => ({
       side: result.side,
-      status: result.status ?? null,
+      ...observedOutcome(result),
       latencyMs: Math.round(result.latencyMs * 1000) / 1000,
-      error: result.failure?.code ?? null,
       body: keepBodies ? result.body.subarray(0, this.options.mismatchBodyMaxBytes).toString('utf8') : null,
     });
     // Redacted after the verdict, never before: a difference in a hidden field is still a mismatch.

@@ -75,6 +75,8 @@ export interface RouteTally {
   erroredBySide: { serving: number; shadow: number; both: number };
   /** Every answer (serving and shadow) by side, status and error, ordered by side, status, error. */
   sides: SideOutcomeCount[];
+  /** The reimplementation's serving answers under canary or reimpl by mode, status and error: what the report reads fallbacks from (proxy/serving/fallback.ts observedFallback). */
+  reimplServing: Array<SideOutcomeCount & { mode: FlagMode }>;
   accepted: AcceptedTally[];
   /** Most frequent first, then by path. */
   mismatchPaths: MismatchPathTally[];
@@ -150,6 +152,7 @@ function routeTally(routeId: string, observations: readonly Observation[]): Rout
   const ignoredBy = new Map<string, number>();
   const erroredBySide = { serving: 0, shadow: 0, both: 0 };
   const sides = new Map<string, SideOutcomeCount>();
+  const reimplServing = new Map<string, SideOutcomeCount & { mode: FlagMode }>();
   const all: Record<Side, number[]> = { legacy: [], reimpl: [] };
   const buckets: Record<Side, number[]> = { legacy: new Array<number>(latencyBucketsMs.length + 1).fill(0), reimpl: new Array<number>(latencyBucketsMs.length + 1).fill(0) };
   const copies: Record<Side, number[]> = { legacy: [], reimpl: [] };
@@ -164,6 +167,7 @@ function routeTally(routeId: string, observations: readonly Observation[]): Rout
     modes.add(observation.mode);
     if (observation.verdict === 'ignored') for (const rule of observation.ignoredBy) ignoredBy.set(rule, (ignoredBy.get(rule) ?? 0) + 1);
     if (observation.verdict === 'errored' && observation.erroredSide) erroredBySide[observation.erroredSide] += 1;
+    if (servedByReimpl(observation.mode, observation.serving.side)) countReimplServing(reimplServing, observation.mode, observation.serving, 1);
     for (const side of [observation.serving, observation.shadow]) {
       const key = `${side.side}\u0000${side.status}\u0000${side.error}`;
       const entry = sides.get(key) ?? { side: side.side, status: side.status, error: side.error, count: 0 };
@@ -217,6 +221,7 @@ function routeTally(routeId: string, observations: readonly Observation[]): Rout
     ignoredBy: byKey(ignoredBy),
     erroredBySide,
     sides: [...sides.values()].sort(compareSides),
+    reimplServing: [...reimplServing.values()].sort(compareReimplServing),
     accepted: [...accepted].sort(([a], [b]) => a.localeCompare(b)).map(([id, entry]) => ({ id, observations: entry.observations, paths: byKey(entry.paths) })),
     mismatchPaths: [...mismatches.values()].sort(compareMismatchPaths),
     latency: {
@@ -227,6 +232,20 @@ function routeTally(routeId: string, observations: readonly Observation[]): Rout
     },
   };
 }
+
+/** Whether an observation's serving answer was the reimplementation's under canary or reimpl (where a fallback may happen). */
+export const servedByReimpl = (mode: FlagMode, servingSide: Side) => servingSide === 'reimpl' && (mode === 'canary' || mode === 'reimpl');
+
+/** Adds `count` answers of the reimplementation serving under `mode` with this status and error. */
+export function countReimplServing(into: Map<string, SideOutcomeCount & { mode: FlagMode }>, mode: FlagMode, side: { status: number | null; error: string | null }, count: number): void {
+  const key = `${mode}\u0000${side.status}\u0000${side.error}`;
+  const entry = into.get(key) ?? { mode, side: 'reimpl', status: side.status, error: side.error, count: 0 };
+  entry.count += count;
+  into.set(key, entry);
+}
+
+/** Mode, then status and error as compareSides orders them. */
+export const compareReimplServing = (a: SideOutcomeCount & { mode: FlagMode }, b: SideOutcomeCount & { mode: FlagMode }) => (a.mode < b.mode ? -1 : a.mode > b.mode ? 1 : compareSides(a, b));
 
 /** Side, then status (null first), then error (null first): one order for both computations. */
 export function compareSides(a: SideOutcomeCount, b: SideOutcomeCount): number {

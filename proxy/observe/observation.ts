@@ -13,7 +13,11 @@ export interface ObservedSide {
   /** HTTP status, or null when the side failed before answering. */
   status: number | null;
   latencyMs: number;
-  /** Stable failure code (CUTOVER_ERR_UPSTREAM_*), when the side failed. */
+  /**
+   * Stable failure code (CUTOVER_ERR_UPSTREAM_*), when the side failed (then a status is the one
+   * its answer had when it failed in the body); CUTOVER_FAIL_BODY_OVER_BOUND when it answered
+   * past the capture bound (gate/failure-taxonomy.ts).
+   */
   error: string | null;
   /** The full body, kept for a sample of mismatches only (bounded, may be cut). */
   body: string | null;

@@ -13,7 +13,10 @@ import type { Side } from '../serving/decide.js';
 import type { Verdict } from '../shadow/compare.js';
 import {
   compareMismatchPaths,
+  compareReimplServing,
   compareSides,
+  countReimplServing,
+  servedByReimpl,
   latencyBucketsMs,
   type LatencyComparison,
   type LatencyStats,
@@ -171,6 +174,7 @@ function emptyRoute(routeId: string, first: Date): RouteTally {
     modes: [],
     ignoredBy: {},
     erroredBySide: { serving: 0, shadow: 0, both: 0 },
+    reimplServing: [],
     sides: [],
     accepted: [],
     mismatchPaths: [],
@@ -187,6 +191,7 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
   const modes = new Map<string, Set<FlagMode>>();
   const ignoredBy = new Map<string, Map<string, number>>();
   const sides = new Map<string, Map<string, SideOutcomeCount>>();
+  const reimplServing = new Map<string, Map<string, SideOutcomeCount & { mode: FlagMode }>>();
   const hours = new Map<string, ParityHour>();
   for (const row of countRows) {
     const route = routes.get(row.route_id) ?? emptyRoute(row.route_id, row.first);
@@ -200,6 +205,9 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
       for (const rule of row.ignored_by) rules.set(rule, (rules.get(rule) ?? 0) + row.n);
     }
     if (row.verdict === 'errored' && row.errored_side) route.erroredBySide[row.errored_side] += row.n;
+    if (servedByReimpl(row.mode, row.serving_side)) {
+      countReimplServing(reimplServing.get(row.route_id) ?? reimplServing.set(row.route_id, new Map()).get(row.route_id)!, row.mode, { status: row.serving_status, error: row.serving_error }, row.n);
+    }
     const answers = sides.get(row.route_id) ?? sides.set(row.route_id, new Map()).get(row.route_id)!;
     for (const [side, status, error] of [[row.serving_side, row.serving_status, row.serving_error], [row.shadow_side, row.shadow_status, row.shadow_error]] as const) {
       const key = `${side}\u0000${status}\u0000${error}`;
@@ -217,6 +225,7 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
     route.modes = [...modes.get(routeId)!].sort();
     route.ignoredBy = sortedRecord(ignoredBy.get(routeId) ?? new Map());
     route.sides = [...sides.get(routeId)!.values()].sort(compareSides);
+    route.reimplServing = [...(reimplServing.get(routeId)?.values() ?? [])].sort(compareReimplServing);
   }
   const stats = (row: LatencyRow): LatencyStats => ({ count: row.n, p50: row.percentiles[0]!, p95: row.percentiles[1]!, p99: row.percentiles[2]! });
   for (const row of latency.stats) {

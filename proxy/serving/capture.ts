@@ -9,7 +9,13 @@ export interface UpstreamFailure {
   /** Stable code: CUTOVER_ERR_UPSTREAM_UNREACHABLE | _TIMEOUT | _FAILED | _MALFORMED, or CUTOVER_ERR_SHADOW_TIMEOUT when the proxy aborted a shadow copy. */
   code: string;
   message: string;
+  /** The answer's status when it failed after its headers (in the body): a timeout there is the taxonomy's timeout-body. */
+  afterStatus?: number;
 }
+
+/** A failure with the status of the answer it cut short, when the headers had arrived. */
+export const failedAfter = (failure: UpstreamFailure | undefined, status: number | undefined): UpstreamFailure | undefined =>
+  failure && status !== undefined ? { ...failure, afterStatus: status } : failure;
 
 /** One side's answer as seen by the proxy. */
 export interface SideResult {

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { errorCodes, type ErrorCode } from '../../src/errors.js';
-import { BodyCapture, classifyFailure, headerMap, type SideResult } from './capture.js';
+import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult } from './capture.js';
 import type { Side } from './decide.js';
 import { checkFraming, isRefusal } from '../transport/framing.js';
 import { endToEndHeaders } from '../transport/hop-by-hop.js';
@@ -169,11 +169,11 @@ class ServingHandler implements Dispatcher.DispatchHandler {
     this.options.onDone({
       side: this.options.side,
       status: failure ? undefined : this.status,
+      failure: failedAfter(failure, this.status),
       headers: this.headers,
       body: this.capture ? this.capture.bytes() : Buffer.alloc(0),
       truncated: this.capture?.truncated ?? false,
       latencyMs: performance.now() - this.started,
-      failure,
     });
   }
 }

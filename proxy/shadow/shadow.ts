@@ -5,7 +5,7 @@
  * connection is left holding an unread body, and nothing it does reaches the client.
  */
 import type { Dispatcher } from 'undici';
-import { BodyCapture, classifyFailure, headerMap, type SideResult } from '../serving/capture.js';
+import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult } from '../serving/capture.js';
 import type { Side } from '../serving/decide.js';
 import type { OutgoingRequest } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
@@ -129,11 +129,11 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
     this.resolve({
       side: this.side,
       status: failure ? undefined : this.status,
+      failure: failedAfter(failure, this.status),
       headers: this.headers,
       body: this.capture.bytes(),
       truncated: this.capture.truncated,
       latencyMs: performance.now() - this.started,
-      failure,
     });
   }
 }

@@ -24,7 +24,7 @@ import { flagFor, type FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import { errorCodes, type ErrorCode } from '../../src/errors.js';
 import { stickyKey } from '../serving/canary.js';
-import { BodyCapture, classifyFailure, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
+import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
 import { decide, needsBody, type Decision } from '../serving/decide.js';
 import { modeMayFallBack, routeFallsBack } from '../serving/fallback.js';
 import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from '../serving/forward.js';
@@ -864,12 +864,12 @@ class Exchange {
     const result: SideResult = {
       side: this.decision.serving,
       status: failure ? undefined : this.response?.status,
+      failure: failedAfter(failure, this.response?.status),
       headers: this.capturedHeaders,
       // The comparison reads payloads: a chunked answer was captured as relayed, framing included.
       body: this.response?.framing.kind === 'chunked' && captured.length > 0 ? decodeChunked(captured) : captured,
       truncated: this.bodyCapture?.truncated ?? false,
       latencyMs: performance.now() - this.started,
-      failure,
     };
     try {
       if (this.capture) this.capture.onDone(result);

@@ -171,6 +171,7 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
       catalogue: stack.catalogue,
       flags: () => stack.flagStore.snapshot(),
       redactor: createStorageRedactor(stack.config.redaction.piiFields),
+      timeouts: { upstreamTimeoutMs: stack.config.proxy.upstreamTimeoutMs, shadowTimeoutMs: stack.config.proxy.shadow.timeoutMs },
       readiness: async () => readinessSummary(gate),
     },
     { since: started, now },

@@ -1,5 +1,5 @@
 /** report.html: one self-contained page (inline styles, no script, no external asset) to open or attach anywhere. */
-import { clip, formatAdvisory, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatAdvisory, formatCriterion, formatFailures, formatFallbacks, formatTimeout, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report, RouteReport } from './report.js';
 import { renderFiguresHtml } from './charts.js';
 
@@ -74,6 +74,14 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
         const paths = Object.entries(entry.paths).map(([path, count]) => `<code>${escape(path)}</code> ${count}`).join(', ');
         parts.push(`<tr><td><code>${escape(route.routeId)}</code></td><td><code>${escape(entry.id)}</code></td><td class="n">${entry.observations}</td><td>${paths}</td></tr>`);
       }
+    }
+    parts.push('</tbody></table>');
+  }
+  const withTransport = report.routes.filter((route) => route.transport !== null);
+  if (withTransport.length) {
+    parts.push('<h2>Fallbacks, timeouts and retries</h2><p>Fell back: requests legacy answered because the reimplementation failed them serving (canary, reimpl), by reason; also <code>cutover_proxy_fallbacks_total</code>.</p><table><thead><tr><th>Route</th><th>Fell back</th><th>Serving timeout</th><th>Shadow timeout</th><th>Retries</th></tr></thead><tbody>');
+    for (const route of withTransport) {
+      parts.push(`<tr><td><code>${escape(route.routeId)}</code></td><td>${escape(formatFallbacks(route.fallbacks))}</td><td>${escape(formatTimeout(route.transport!.servingTimeoutMs))}</td><td>${escape(formatTimeout(route.transport!.shadowTimeoutMs))}</td><td>${escape(route.transport!.retry)}</td></tr>`);
     }
     parts.push('</tbody></table>');
   }

@@ -1,5 +1,5 @@
 /** report.md: the report as markdown tables, for a pull request or a chat message. */
-import { clip, formatAdvisory, formatCriterion, formatFailures, formatMode, formatMs, formatRate, formatRatio } from './format.js';
+import { clip, formatAdvisory, formatCriterion, formatFailures, formatFallbacks, formatTimeout, formatMode, formatMs, formatRate, formatRatio } from './format.js';
 import type { Report } from './report.js';
 import { renderFiguresMarkdown } from './charts.js';
 
@@ -55,6 +55,13 @@ export function renderMarkdown(report: Report): string {
         const paths = Object.entries(entry.paths).map(([path, count]) => `${code(path)} ${count}`).join(', ');
         lines.push(`| ${code(route.routeId)} | ${code(entry.id)} | ${entry.observations} | ${paths} |`);
       }
+    }
+  }
+  const withTransport = report.routes.filter((route) => route.transport !== null);
+  if (withTransport.length) {
+    lines.push('', '## Fallbacks, timeouts and retries', '', 'Fell back: requests legacy answered because the reimplementation failed them serving (canary, reimpl), by reason; also `cutover_proxy_fallbacks_total`.', '', '| Route | Fell back | Serving timeout | Shadow timeout | Retries |', '|---|---|---|---|---|');
+    for (const route of withTransport) {
+      lines.push(`| ${code(route.routeId)} | ${formatFallbacks(route.fallbacks)} | ${formatTimeout(route.transport!.servingTimeoutMs)} | ${formatTimeout(route.transport!.shadowTimeoutMs)} | ${cell(route.transport!.retry)} |`);
     }
   }
   const withIgnored = report.routes.filter((route) => route.ignored > 0 || route.errored > 0);

@@ -15,6 +15,8 @@ import type { ReadinessSummary } from '../../gate/gate.js';
 import { percentile, ratioOf } from '../../gate/statistics/percentile.js';
 import type { UnknownTrafficSummary } from './unknown-traffic.js';
 import { reportFigures, type ReportFigures } from './charts.js';
+import { observedFallback, retryPolicy, routeFallsBack } from '../../proxy/serving/fallback.js';
+import type { FallbackReason } from '../../proxy/serving/forward.js';
 
 export type LatencySummary = LatencyStats;
 
@@ -51,6 +53,10 @@ export interface RouteReport {
   latencyMs: { legacy: LatencySummary; reimpl: LatencySummary };
   /** reimpl / legacy per percentile; null when a side has no sample. */
   latencyRatio: { p50: number | null; p95: number | null; p99: number | null };
+  /** Requests legacy answered because the reimplementation failed them serving (proxy/serving/fallback.ts), by reason; whether the route falls back at all. */
+  fallbacks: { enabled: boolean; count: number; byReason: Partial<Record<FallbackReason, number>> };
+  /** The timeouts that apply to the route's requests (null where none does: no shadow copy in its mode) and its retry policy; null when not known. */
+  transport: { servingTimeoutMs: number | null; shadowTimeoutMs: number | null; retry: string } | null;
 }
 
 export type AcceptedAbsorbed = AcceptedTally;
@@ -94,6 +100,8 @@ export interface ReportInput {
   readiness?: ReadinessSummary;
   /** Routes listed even without observations: `all` (every catalogued route) or `observed`. */
   include?: 'all' | 'observed';
+  /** The proxy's timeouts (config proxy.upstreamTimeoutMs, proxy.shadow.timeoutMs), shown per route where they apply. */
+  timeouts?: { upstreamTimeoutMs: number; shadowTimeoutMs: number };
 }
 
 export { percentile };
@@ -101,7 +109,35 @@ export { percentile };
 const parity = (matched: number, mismatched: number) => (matched + mismatched === 0 ? null : matched / (matched + mismatched));
 const noLatency: LatencySummary = Object.freeze({ count: 0, p50: null, p95: null, p99: null });
 
-function routeReport(route: { id: string; service: string; method: string; path: string; owner: string }, tally: RouteTally | undefined, mode: FlagMode | null): RouteReport {
+type ReportedRoute = Pick<Route, 'id' | 'service' | 'method' | 'path' | 'owner'> & Partial<Pick<Route, 'writes' | 'fallback' | 'idempotent'>>;
+
+/** Modes in which a shadow copy is sent, so proxy.shadow.timeoutMs applies. */
+const shadowedModes: ReadonlySet<FlagMode> = new Set(['shadow', 'canary', 'reimpl']);
+
+/** A route's fallbacks, from its tally's serving answers of the reimplementation, by forward's own rule. */
+function fallbacksOf(route: ReportedRoute, tally: RouteTally | undefined): RouteReport['fallbacks'] {
+  const catalogued = route.writes === undefined ? undefined : { writes: route.writes, fallback: route.fallback, idempotent: route.idempotent };
+  const fallbacks: RouteReport['fallbacks'] = { enabled: catalogued ? routeFallsBack(catalogued) : false, count: 0, byReason: {} };
+  if (!catalogued) return fallbacks;
+  for (const answer of tally?.reimplServing ?? []) {
+    const reason = observedFallback(catalogued, { mode: answer.mode, serving: answer });
+    if (!reason) continue;
+    fallbacks.count += answer.count;
+    fallbacks.byReason[reason] = (fallbacks.byReason[reason] ?? 0) + answer.count;
+  }
+  return fallbacks;
+}
+
+function transportOf(route: ReportedRoute, modes: readonly FlagMode[], timeouts: ReportInput['timeouts']): RouteReport['transport'] {
+  if (!timeouts || route.writes === undefined) return null;
+  return {
+    servingTimeoutMs: timeouts.upstreamTimeoutMs,
+    shadowTimeoutMs: modes.some((mode) => shadowedModes.has(mode)) ? timeouts.shadowTimeoutMs : null,
+    retry: retryPolicy({ method: route.method, writes: route.writes, fallback: route.fallback, idempotent: route.idempotent }),
+  };
+}
+
+function routeReport(route: ReportedRoute, tally: RouteTally | undefined, mode: FlagMode | null, timeouts?: ReportInput['timeouts']): RouteReport {
   const failures: RouteReport['failures'] = { legacy: {}, reimpl: {} };
   for (const answer of tally?.sides ?? []) {
     if (!sideFailed(answer)) continue;
@@ -129,6 +165,8 @@ function routeReport(route: { id: string; service: string; method: string; path:
     acceptedAbsorbed: tally?.accepted ?? [],
     latencyMs: { legacy, reimpl },
     latencyRatio: { p50: ratioOf(reimpl.p50, legacy.p50), p95: ratioOf(reimpl.p95, legacy.p95), p99: ratioOf(reimpl.p99, legacy.p99) },
+    fallbacks: fallbacksOf(route, tally),
+    transport: transportOf(route, [...(tally?.modes ?? []), ...(mode ? [mode] : [])], timeouts),
   };
 }
 
@@ -141,7 +179,7 @@ export function buildReport(input: ReportInput): Report {
   const include = input.include ?? 'observed';
   const routes = input.routes
     .filter((route) => include === 'all' || byRoute.has(route.id) || (modeOf(route.id) ?? 'legacy') !== 'legacy')
-    .map((route) => routeReport(route, byRoute.get(route.id), modeOf(route.id)));
+    .map((route) => routeReport(route, byRoute.get(route.id), modeOf(route.id), input.timeouts));
   // Observations of a route since removed from the catalogue are still reported, not dropped.
   for (const tally of tallies.routes) {
     if (catalogued.has(tally.routeId)) continue;

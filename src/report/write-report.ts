@@ -32,6 +32,8 @@ export interface ReportSources {
   redactor?: Redactor;
   /** The readiness gate over the report's window, so the report opens with each route's verdict. */
   readiness?: (since: Date | undefined) => Promise<ReadinessSummary>;
+  /** The proxy's timeouts, shown per route where they apply (config proxy.upstreamTimeoutMs, proxy.shadow.timeoutMs). */
+  timeouts?: { upstreamTimeoutMs: number; shadowTimeoutMs: number };
 }
 
 /** The tallies with each mismatch example's request path and values through the redactor. */
@@ -66,6 +68,7 @@ export async function collectReport(sources: ReportSources, options: { since?: D
     generatedAt: options.now,
     include: options.include,
     readiness,
+    ...(sources.timeouts ? { timeouts: sources.timeouts } : {}),
   });
 }
 

@@ -5,13 +5,25 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseRouteCatalogue } from '../../flags/route-catalogue.js';
-import { routeFallsBack } from '../../proxy/serving/fallback.js';
+import { observedFallback, retryPolicy, routeFallsBack } from '../../proxy/serving/fallback.js';
+import { buildReport } from '../../src/report/report.js';
+import { renderHtml } from '../../src/report/render-html.js';
+import { renderMarkdown } from '../../src/report/render-markdown.js';
 import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
 import { answerJson, call, closedPort, configFor, eventually, ManualFlags, startUpstreams, stopTestProxy, testCatalogue, type Upstreams } from './harness.js';
 
 
 describe('fallback to legacy', () => {
+  /** cutover_proxy_fallbacks_total per route, summed over reasons. */
+  async function fallbackMetric(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const match of (await proxy.metrics.registry.metrics()).matchAll(/cutover_proxy_fallbacks_total\{route="([^"]+)",reason="[^"]+"\} (\d+)/g)) {
+      counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + Number(match[2]));
+    }
+    return counts;
+  }
+
   let upstreams: Upstreams;
   let proxy: RunningProxy;
   let deadReimplProxy: RunningProxy;
@@ -73,6 +85,44 @@ describe('fallback to legacy', () => {
     const got = await call(`${proxy.urls.sync!}/health`);
     expect(JSON.parse(got.body.toString())).toEqual({ from: 'reimpl' });
     expect(got.headers['x-cutover-fallback']).toBeUndefined();
+  });
+
+  it('counts each route\'s fallbacks in the report as the metric counts them, with the route\'s timeouts and retry policy', async () => {
+    flags.set('sync.health', 'reimpl');
+    flags.set('sync.items', 'canary', 100);
+    const before = await fallbackMetric();
+    // Reads of two routes: every third answer of the reimplementation a 503.
+    upstreams.reimpl.behave((req, res) => (Number(new URL(req.url!, 'http://x').searchParams.get('i')) % 3 === 0 ? answerJson(res, 503, { error: 'busy' }) : answerJson(res, 200, { from: 'legacy' })));
+    for (let i = 0; i < 9; i++) await call(`${proxy.urls.sync!}/health?count=1&i=${i}`);
+    for (let i = 0; i < 6; i++) await call(`${proxy.urls.sync!}/items/7?count=1&i=${i}`);
+    const counted = await eventually(async () => {
+      const list = (await observations.list()).filter((entry) => entry.path.includes('count=1'));
+      return list.length === 15 ? list : undefined;
+    });
+    const report = buildReport({ observations: counted, routes: testCatalogue.routes, timeouts: { upstreamTimeoutMs: 30_000, shadowTimeoutMs: 1000 } });
+    const health = report.routes.find((route) => route.routeId === 'sync.health')!;
+    const items = report.routes.find((route) => route.routeId === 'sync.items')!;
+    expect(health.fallbacks).toEqual({ enabled: true, count: 3, byReason: { '5xx': 3 } });
+    expect(items.fallbacks).toEqual({ enabled: true, count: 2, byReason: { '5xx': 2 } });
+    const after = await fallbackMetric();
+    expect((after.get('sync.health') ?? 0) - (before.get('sync.health') ?? 0)).toBe(health.fallbacks.count);
+    expect((after.get('sync.items') ?? 0) - (before.get('sync.items') ?? 0)).toBe(items.fallbacks.count);
+    expect(health.transport).toEqual({ servingTimeoutMs: 30_000, shadowTimeoutMs: 1000, retry: expect.stringMatching(/^a request without a body is sent once more on a new connection .*; shadow copies never resent; falls back to legacy/) });
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('## Fallbacks, timeouts and retries');
+    expect(markdown).toMatch(/\| `sync\.health` \| 3 \(5xx 3\) \| 30 s \| 1 s \| a request without a body/);
+    expect(renderHtml(report)).toContain('<td>3 (5xx 3)</td>');
+  });
+
+  it('shows a write\'s policy as no fallback and no resend, and counts none for it', () => {
+    const write = testCatalogue.byId('sync.gis-export.run')!;
+    expect(retryPolicy(write)).toBe('never resent; shadow copies never resent; no fallback (writes, not idempotent)');
+    expect(observedFallback(write, { mode: 'reimpl', serving: { side: 'reimpl', status: 500, error: null } })).toBeUndefined();
+    const read = testCatalogue.byId('sync.health')!;
+    expect(observedFallback(read, { mode: 'reimpl', serving: { side: 'reimpl', status: null, error: 'CUTOVER_ERR_UPSTREAM_TIMEOUT' } })).toBe('timeout');
+    // Past its headers the client had the start of the answer: no fallback, the connection is cut.
+    expect(observedFallback(read, { mode: 'reimpl', serving: { side: 'reimpl', status: 200, error: 'CUTOVER_ERR_UPSTREAM_TIMEOUT' } })).toBeUndefined();
+    expect(observedFallback(read, { mode: 'shadow', serving: { side: 'legacy', status: 500, error: null } })).toBeUndefined();
   });
 
   it('is on for reads by default, off for writes, and a writing route may only ask for it when idempotent', () => {

@@ -1,6 +1,8 @@
 /** `cutover report`: writes the parity report of the observations (src/report/, issue 6). */
 import { openFlagStore } from '../../../flags/open-flag-store.js';
 import { readinessSummary, runGate } from '../../../gate/gate.js';
+import { PgResourceSampleStore } from '../../../gate/pg-resource-sample-store.js';
+import { resourcesOver } from '../../../gate/resource-samples.js';
 import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { loadConfig } from '../../config/load.js';
@@ -43,10 +45,13 @@ export const reportCommand: Command = {
           catalogue: opened.catalogue,
           flags: () => opened.store.snapshot(),
           redactor: createStorageRedactor(config.redaction.piiFields),
+          timeouts: { upstreamTimeoutMs: config.proxy.upstreamTimeoutMs, shadowTimeoutMs: config.proxy.shadow.timeoutMs },
           // The report opens with the gate's verdicts over its window (the gate's default window when the report has none).
           readiness: async (from) => {
             const gateSince = from ?? new Date(now.getTime() - config.gate.windowHours * 3_600_000);
-            const gate = await runGate({ observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot() }, { since: gateSince, now });
+            const samples = new PgResourceSampleStore(opened.url);
+            const resources = await resourcesOver(samples, opened.catalogue, { since: gateSince, until: now }).finally(() => samples.close());
+            const gate = await runGate({ observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot(), resources }, { since: gateSince, now });
             return readinessSummary(gate);
           },
         },
