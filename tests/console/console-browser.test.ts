@@ -37,6 +37,16 @@ beforeAll(async () => {
     ...Array.from({ length: 6 }, (_, index) => shadowObservation(route, { legacyMs: 20 + index, reimplMs: 9 + index, at: new Date(Date.now() - (index + 1) * 60_000) })),
     shadowObservation(route, { mismatch: true }),
   ]);
+  await server.noise.save({
+    routeId: route,
+    samples: 40,
+    learnedAt: new Date().toISOString(),
+    paths: [
+      { path: '$[*].updated_at', samples: 40, differed: 40, rate: 1, varies: 'always', kind: 'timestamp', format: 'iso' },
+      { path: '$[*].county_id', samples: 40, differed: 0, rate: 0, varies: 'never', kind: 'string' },
+    ],
+  });
+  await server.noise.pin(route, '$[*].updated_at', true);
   profile = mkdtempSync(join(tmpdir(), 'cutover-console-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -153,6 +163,13 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     await shot('03-route-with-mismatch');
   });
 
+  it('shows the noise calibrate learned for the route, pinned paths marked', async () => {
+    const row = page.locator('table.noise tbody tr').filter({ hasText: '$[*].updated_at' });
+    await expect.poll(async () => (await row.locator('td').allTextContents()).map((text) => text.trim()), { timeout: deadlineMs }).toEqual(['$[*].updated_at', 'always', '100.0%', 'timestamp', 'pinned']);
+    // A path that never varied is not noise, and is not listed as such.
+    expect(await page.locator('table.noise tbody tr').filter({ hasText: '$[*].county_id' }).count()).toBe(0);
+  });
+
   it('shows a change made in the store (as the CLI or another instance would) without a reload', async () => {
     const marker = await page.evaluate(() => ((window as unknown as { consoleTestMarker: number }).consoleTestMarker = Math.random()));
     await server.flagStore.set({ pattern: route, mode: 'legacy', actor: 'cli-user@ops', reason: 'rolled back from the CLI' });
@@ -161,6 +178,29 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     // The same document, so the page was updated by its event stream, not reloaded.
     expect(await page.evaluate(() => (window as unknown as { consoleTestMarker: number }).consoleTestMarker)).toBe(marker);
     await shot('04-live-change');
+  });
+
+  it('pauses, resumes and aborts a rollout, the abort behind a confirmation with a reason', async () => {
+    const rolled = 'sync.counties.get';
+    await server.flagStore.set({ pattern: rolled, mode: 'canary', percent: 5, actor: 'cli-user@ops', reason: 'rollout start' });
+    await server.rollouts.create({ routeId: rolled, steps: [5, 25, 100], stepDurationMs: 600_000, checks: 3, reason: 'roll the county read out', actor: 'cli-user@ops', startedAt: new Date() });
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    const row = page.locator('table.rollouts tbody tr').filter({ hasText: rolled });
+    await row.filter({ hasText: 'running' }).waitFor();
+    await row.getByRole('button', { name: 'Pause' }).click();
+    await row.filter({ hasText: 'paused' }).waitFor();
+    await row.getByRole('button', { name: 'Resume' }).click();
+    await row.filter({ hasText: 'running' }).waitFor();
+    await row.getByRole('button', { name: 'Abort…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    await dialog.getByLabel('Reason (recorded in the audit log)').fill('mismatch rate looks wrong');
+    await dialog.getByRole('button', { name: 'Abort rollout' }).click();
+    await row.filter({ hasText: 'aborted' }).waitFor();
+    await shot('05-rollouts');
+    expect((await server.flagStore.snapshot()).flags.get(rolled)?.mode).toBe('shadow');
+    const [entry] = await server.flagStore.history({ routeId: rolled, limit: 1 });
+    expect(entry).toMatchObject({ actor: 'ana', to: 'shadow', reason: 'rollout aborted: mismatch rate looks wrong' });
   });
 
   it('engages the kill switch only after its confirmation, by keyboard', async () => {
@@ -178,7 +218,7 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
     await dialog.getByRole('alert').filter({ hasText: 'A reason is required' }).waitFor();
     await page.keyboard.type('upstream incident drill');
-    await shot('05-kill-switch-confirmation');
+    await shot('06-kill-switch-confirmation');
     await dialog.getByRole('button', { name: 'Engage kill switch' }).click();
     await page.locator('#kill-state').filter({ hasText: 'KILL SWITCH ENGAGED' }).waitFor();
     expect((await server.flagStore.snapshot()).killSwitch).toBe(true);
@@ -186,7 +226,7 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     expect(entry).toMatchObject({ actor: 'ana', to: 'on', reason: 'upstream incident drill' });
     await page.getByRole('link', { name: 'History' }).click();
     await page.locator('table.history tbody tr').filter({ hasText: 'upstream incident drill' }).waitFor();
-    await shot('06-history');
+    await shot('07-history');
   });
 
   it('signs out, after which the API refuses the page', async () => {
