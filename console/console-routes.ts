@@ -3,7 +3,8 @@
  * routes its views read that the flags API lacked — the routes overview and a route's page
  * (console/route-views.ts), the rollouts with pause, resume and abort (rollout/rollout-service.ts,
  * as `cutover rollout` runs them), and a server-sent event stream of flag changes fed by the
- * proxy's LISTEN/NOTIFY flag source. Flag changes, the kill switch and the history are the
+ * proxy's LISTEN/NOTIFY flag source (and the rollouts, read every second while a console is
+ * open, since a rollout paused elsewhere raises no NOTIFY). Flag changes, the kill switch and the history are the
  * admin API's own routes (flags/admin-server.ts); the console's script calls those.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -25,6 +26,8 @@ export interface ConsoleOptions extends ConsoleSources {
   guard: PromotionGuard;
   /** How often an event stream sends a comment so proxies in between keep it open. */
   heartbeatMs?: number;
+  /** How often the rollouts are read while a console is open: their changes (a pause from the CLI) raise no NOTIFY. */
+  rolloutPollMs?: number;
 }
 
 const rolloutAction = z.object({ reason: z.string().optional() }).strict();
@@ -49,6 +52,29 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
   const assets = consoleAssets();
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const streams = new Set<ServerResponse>();
+  // One reader of the rollouts for all open streams, running only while one is open.
+  let rolloutsSeen = '';
+  let rolloutTimer: NodeJS.Timeout | undefined;
+  const readRollouts = async () => {
+    try {
+      const list = await options.rollouts.list();
+      const seen = JSON.stringify(list.map(({ id, routeId, state, stepIndex, breaches, updatedAt }) => ({ id, routeId, state, stepIndex, breaches, updatedAt })));
+      if (seen === rolloutsSeen) return;
+      rolloutsSeen = seen;
+      for (const stream of streams) stream.write(`event: rollouts\ndata: ${seen}\n\n`);
+    } catch {
+      // The next read tries again; the flags stream does not depend on it.
+    }
+  };
+  const watchRollouts = () => {
+    if (streams.size === 0) {
+      clearInterval(rolloutTimer);
+      rolloutTimer = undefined;
+    } else if (!rolloutTimer) {
+      rolloutTimer = setInterval(() => void readRollouts(), options.rolloutPollMs ?? 1000);
+      rolloutTimer.unref();
+    }
+  };
   const parts = () => ({ rollouts: options.rollouts, flags: options.flagStore, catalogue: options.catalogue, guard: options.guard });
   const clock = () => options.clock?.() ?? new Date();
 
@@ -85,6 +111,7 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
         const response = reply.raw;
         response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', connection: 'keep-alive' });
         streams.add(response);
+        watchRollouts();
         let last = '';
         const send = (snapshot: FlagSnapshot) => {
           const data = JSON.stringify(flagEvent(snapshot));
@@ -100,6 +127,7 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
         timer.unref();
         request.raw.once('close', () => {
           streams.delete(response);
+          watchRollouts();
           clearInterval(timer);
           unsubscribe?.();
         });
@@ -107,6 +135,8 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
       // Streams never go idle, so they are ended before the server waits for its connections.
       app.addHook('preClose', async () => {
         for (const stream of streams) stream.end();
+        streams.clear();
+        watchRollouts();
       });
     },
   };

@@ -244,6 +244,10 @@ function listen(): void {
   source.addEventListener('open', () => (live.textContent = 'live'));
   source.addEventListener('error', () => (live.textContent = 'reconnecting…'));
   let pending: number | undefined;
+  source.addEventListener('rollouts', () => {
+    window.clearTimeout(pending);
+    pending = window.setTimeout(() => void refreshView?.().catch(() => undefined), 200);
+  });
   source.addEventListener('flags', (event) => {
     const data = JSON.parse((event as MessageEvent<string>).data) as { killSwitch: boolean; loadedAt: string };
     showKillSwitch(data.killSwitch);

@@ -230,13 +230,18 @@ describe('console views', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('stream a flag change made in the store to an open event stream', { timeout: 60_000 }, async () => {
+  it('stream a flag change made in the store, and a rollout changed elsewhere, to an open event stream', { timeout: 60_000 }, async () => {
     const signed = await signIn(anaToken);
     const stream = await openEventStream(origin, signed.cookie);
     expect(stream.contentType).toContain('text/event-stream');
     await stream.seen('event: flags');
     await server.flagStore.set({ pattern: 'narrator.summarize', mode: 'shadow', actor: 'cli-user', reason: 'changed elsewhere' });
     await stream.seen('"routeId":"narrator.summarize","mode":"shadow"');
+    // A rollout paused elsewhere (the CLI, another instance) raises no NOTIFY: the console reads the rollouts itself.
+    const rollout = await server.rollouts.create({ routeId: 'narrator.summarize', steps: [10, 100], stepDurationMs: 600_000, checks: 2, reason: 'stream test', actor: 'cli-user', startedAt: new Date() });
+    await stream.seen('"routeId":"narrator.summarize","state":"running"');
+    await server.rollouts.update(rollout.id, { state: 'paused' }, new Date());
+    await stream.seen('"routeId":"narrator.summarize","state":"paused"');
     await stream.close();
     const refused = await fetch(`${origin}/events`);
     expect(refused.status).toBe(401);
