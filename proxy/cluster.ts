@@ -15,6 +15,9 @@ import type { CutoverConfig } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// From source the workers run through tsx like their primary; a built tree (cutover bundle) has the .js beside.
+const fromSource = import.meta.url.endsWith('.ts');
+const moduleExtension = fromSource ? '.ts' : '.js';
 
 export interface ProxyClusterOptions {
   config: CutoverConfig;
@@ -58,9 +61,9 @@ export async function startProxyCluster(options: ProxyClusterOptions): Promise<R
   const brief: WorkerBrief = {
     config: options.config,
     services: options.services ?? ['gateway', 'sync', 'narrator'],
-    setupModule: options.setupModule ?? join(here, 'worker-setup.ts'),
+    setupModule: options.setupModule ?? join(here, `worker-setup${moduleExtension}`),
   };
-  cluster.setupPrimary({ exec: join(here, 'cluster-worker.ts'), execArgv: ['--import', 'tsx'] });
+  cluster.setupPrimary({ exec: join(here, `cluster-worker${moduleExtension}`), execArgv: fromSource ? ['--import', 'tsx'] : [] });
   // The kernel spreads new connections over the workers; round-robin in the primary would put it on every accept.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   const workers: Worker[] = [];

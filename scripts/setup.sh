@@ -4,15 +4,28 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES="python3-fastapi python3-uvicorn python3-flask python3-sqlalchemy python3-psycopg2 python3-gdal python3-jwt python3-prometheus-client python3-requests python3-httpx python3-multipart gdal-bin libgdal-dev build-essential nginx-light wrk prometheus docker-compose haproxy chromium postgresql-15"
+# What the platform runs on (the legacy services' Python, GDAL): `cutover bundle` ships these with
+# their dependencies, and a built tree (the bundle) checks only these (--runtime-only).
+DEBIAN_RUNTIME_PACKAGES="python3-fastapi python3-uvicorn python3-flask python3-sqlalchemy python3-psycopg2 python3-gdal python3-jwt python3-prometheus-client python3-requests python3-httpx python3-multipart gdal-bin"
+# ...and what building gdal-async, the benchmarks and the tests need besides.
+DEBIAN_PACKAGES="$DEBIAN_RUNTIME_PACKAGES libgdal-dev build-essential nginx-light wrk prometheus docker-compose haproxy chromium postgresql-15"
+
+mode="${1:-}"
+wanted="$DEBIAN_PACKAGES"
+[ "$mode" = "--runtime-only" ] && wanted="$DEBIAN_RUNTIME_PACKAGES"
 
 missing=""
-for pkg in $DEBIAN_PACKAGES; do
+for pkg in $wanted; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   case "$status" in *"install ok installed"*) ;; *) missing="$missing $pkg" ;; esac
 done
 if [ -n "$missing" ]; then
-  if [ "$(id -u)" = "0" ]; then
+  if [ "$mode" = "--runtime-only" ]; then
+    # A built tree is where there may be no network: its bundle carries the packages.
+    echo "setup: CUTOVER_ERR_MISSING_PACKAGES: these Debian packages are missing:$missing" >&2
+    echo "  from the unpacked bundle, as root: ./install.sh (no network needed); or apt-get install -y$missing" >&2
+    exit 3
+  elif [ "$(id -u)" = "0" ]; then
     echo "setup: installing Debian packages:$missing" >&2
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
@@ -24,7 +37,7 @@ if [ -n "$missing" ]; then
 fi
 
 # `cutover up` calls this with --system-only: it needs the Debian packages, npm is already done.
-[ "${1:-}" = "--system-only" ] && exit 0
+[ "$mode" = "--system-only" ] || [ "$mode" = "--runtime-only" ] && exit 0
 
 if [ -L node_modules ]; then
   # A link to an install shared by several checkouts (git worktrees): npm ci would empty the

@@ -21,11 +21,13 @@ import type { BoundaryShaping } from './export/boundary-shaping.js';
 
 const SIMULATED_FAILURE_FORMAT = 'FAIL_FORMAT_SIM';
 // A bundle (src/platform/reimpl-build.ts) defines the worker's bundle, a sibling run on bare
-// node; from source the worker runs through tsx like its parent.
+// node; from source the worker runs through tsx like its parent; a tree built file by file
+// (cutover bundle) has worker-main.js beside, run on bare node too.
 declare const __GIS_EXPORT_WORKER__: string | undefined;
 const builtWorker = typeof __GIS_EXPORT_WORKER__ === 'string' ? __GIS_EXPORT_WORKER__ : undefined;
-const workerScript = fileURLToPath(new URL(builtWorker ? `./${builtWorker}` : './export/worker-main.ts', import.meta.url));
-const workerExecArgv = builtWorker ? [] : ['--import', 'tsx'];
+const fromSource = !builtWorker && import.meta.url.endsWith('.ts');
+const workerScript = fileURLToPath(new URL(builtWorker ? `./${builtWorker}` : fromSource ? './export/worker-main.ts' : './export/worker-main.js', import.meta.url));
+const workerExecArgv = fromSource ? ['--import', 'tsx'] : [];
 const WORKER_IDLE_MS = 1500;
 
 /** The TypeScript writers of the formats that are not GeoJSON or CSV (runTextExport). */

@@ -20,5 +20,6 @@ import { initCountyCommand } from './commands/init-county.js';
 import { pullModelCommand } from './commands/pull-model.js';
 import { trafficCommand } from './commands/traffic.js';
 import { scaffoldCommand } from './commands/scaffold.js';
+import { bundleCommand } from './commands/bundle.js';
 
-export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, observationsCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand, scaffoldCommand];
+export const commands: Command[] = [upCommand, proxyCommand, demoCommand, seedCommand, migrateCommand, flagsCommand, reportCommand, observationsCommand, gateCommand, rolloutCommand, benchCommand, ollamaStandinCommand, recordCommand, replayCommand, fuzzCommand, calibrateCommand, initCountyCommand, pullModelCommand, trafficCommand, scaffoldCommand, bundleCommand];

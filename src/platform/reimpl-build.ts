@@ -11,7 +11,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from './paths.js';
+import { CutoverError } from '../errors.js';
+import { repoRoot, runsFromSource } from './paths.js';
 
 /** Bundle name (dist/reimpl/<build>/<name>.mjs) -> its TypeScript entry point. */
 export const REIMPL_ENTRIES = {
@@ -121,6 +122,7 @@ function build(): Current {
  * missing or stale), or undefined when they cannot be built: callers fall back to tsx.
  */
 export function ensureReimplBuild(log: (line: string) => void = () => {}): string | undefined {
+  if (!runsFromSource) return shippedReimplBuild();
   if (process.env.CUTOVER_REIMPL_TSX === '1') return undefined;
   try {
     mkdirSync(distRoot, { recursive: true });
@@ -131,6 +133,19 @@ export function ensureReimplBuild(log: (line: string) => void = () => {}): strin
     log(`reimpl build failed, running the services through tsx: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
     return undefined;
   }
+}
+
+/**
+ * A built tree (cutover bundle) has no sources to bundle or to check the build against: the
+ * build it was shipped with is the one, and its absence is an error, not a reason to fall back.
+ */
+function shippedReimplBuild(): string {
+  const current = readCurrent();
+  const directory = current && join(distRoot, PREFIX + current.build);
+  if (!directory || !existsSync(directory)) {
+    throw new CutoverError('CUTOVER_ERR_BUNDLE_BUILD_MISSING', `this built tree has no bundle of the reimplemented services (${relative(repoRoot, currentFile)} and the build it names)`);
+  }
+  return directory;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -5,10 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CutoverError } from '../errors.js';
-import { repoRoot } from './paths.js';
+import { repoRoot, runsFromSource } from './paths.js';
 
 export function ensureSystemPackages(): void {
-  const result = spawnSync('sh', [join(repoRoot, 'scripts/setup.sh'), '--system-only'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  // A built tree (cutover bundle) only runs: the packages to build and test with are not its business.
+  const result = spawnSync('sh', [join(repoRoot, 'scripts/setup.sh'), runsFromSource ? '--system-only' : '--runtime-only'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (result.status === 0) return;
   throw new CutoverError('CUTOVER_ERR_MISSING_PACKAGES', (result.stderr || `scripts/setup.sh exited with ${result.status}`).trim());
 }
