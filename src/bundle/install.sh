@@ -4,6 +4,7 @@
 #                          packages of debs/ that are missing or older (as root), offline
 #   ./install.sh --check   only verify every file against manifest.json (sha256, link targets,
 #                          nothing missing, nothing added)
+#   ./install.sh --dry-run verify, then show what apt would install (apt-get -s), changing nothing
 # Only coreutils, sed, dpkg and apt are used: nothing of the bundle runs before it is verified.
 # Exit codes: 0 done, 2 usage, 5 CUTOVER_ERR_BUNDLE_CHECKSUM_MISMATCH, 6 CUTOVER_ERR_BUNDLE_INSTALL_FAILED.
 set -eu
@@ -53,8 +54,9 @@ verify() {
 }
 
 install_packages() {
+  simulate="${1:-}"
   [ -f debs/install-order.txt ] || install_failed "debs/install-order.txt is missing"
-  [ "$(id -u)" = "0" ] || install_failed "installing Debian packages needs root (./install.sh --check needs none)"
+  [ -n "$simulate" ] || [ "$(id -u)" = "0" ] || install_failed "installing Debian packages needs root (./install.sh --check and --dry-run need none)"
   : > "$work/wanted"
   total=0
   while read -r deb; do
@@ -77,23 +79,26 @@ install_packages() {
     echo "install.sh: all $total Debian packages of the bundle are installed already"
     return
   fi
-  echo "install.sh: installing $(wc -l < "$work/wanted") of $total Debian packages from debs/ (no network)"
+  if [ -n "$simulate" ]; then verb="simulating the install of"; else verb="installing"; fi
+  echo "install.sh: $verb $(wc -l < "$work/wanted") of $total Debian packages from debs/ (no network)"
   # apt sees only the installed packages and these files: no mirror, no lists, nothing to fetch.
-  mkdir -p "$work/lists/partial" "$work/sources.d"
+  mkdir -p "$work/lists/partial" "$work/sources.d" "$work/cache/archives/partial"
   set --
   while read -r file; do set -- "$@" "$file"; done < "$work/wanted"
+  [ -z "$simulate" ] || set -- -s -o Debug::NoLocking=1 "$@"
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends --no-download \
     -o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts="$work/sources.d" \
-    -o Dir::State::Lists="$work/lists" -o APT::Sandbox::User=root \
+    -o Dir::State::Lists="$work/lists" -o Dir::Cache="$work/cache" -o APT::Sandbox::User=root \
     "$@" || install_failed "apt-get install of the bundle's packages failed"
 }
 
 case "${1:-}" in
   --check) verify ;;
+  --dry-run) verify; install_packages simulate ;;
   "")
     verify
     install_packages
     echo "install.sh: done; run the harness with $here/bin/cutover (for example: $here/bin/cutover up)"
     ;;
-  *) echo "usage: ./install.sh [--check]" >&2; exit 2 ;;
+  *) echo "usage: ./install.sh [--check | --dry-run]" >&2; exit 2 ;;
 esac

@@ -19,7 +19,22 @@ import { repoRoot } from '../../src/platform/paths.js';
 let workDir: string;
 let root: string;
 
-function synthesiseBundle(): BundleManifest {
+/** A .deb of nothing but its control file, built with dpkg-deb into the bundle's debs/. */
+function fakeDeb(name: string, depends?: string): string {
+  const tree = join(workDir, `deb-${name}`);
+  mkdirSync(join(tree, 'DEBIAN'), { recursive: true });
+  writeFileSync(
+    join(tree, 'DEBIAN', 'control'),
+    `Package: ${name}\nVersion: 1.0\nArchitecture: all\nMaintainer: cutover tests <tests@example.invalid>\nDescription: bundle test package\n${depends ? `Depends: ${depends}\n` : ''}`,
+  );
+  mkdirSync(join(root, 'debs'), { recursive: true });
+  const file = `${name}_1.0_all.deb`;
+  const built = spawnSync('dpkg-deb', ['--build', '--root-owner-group', tree, join(root, 'debs', file)], { encoding: 'utf8' });
+  expect(built.status, built.stderr).toBe(0);
+  return `debs/${file}`;
+}
+
+function synthesiseBundle(debs?: () => string[]): BundleManifest {
   root = join(workDir, 'terrafusion-cutover-0.0.0');
   mkdirSync(join(root, 'app', 'legacy', 'county configs'), { recursive: true });
   writeFileSync(join(root, 'app', 'main.js'), 'console.log("harness");\n');
@@ -28,7 +43,7 @@ function synthesiseBundle(): BundleManifest {
   return finishBundleTree(root, {
     versions: { harness: '0.0.0', node: process.version, nodeModuleAbi: process.versions.modules, debian: '12', npm: { pg: '8.0.0' }, debianPackages: {} },
     debianRequested: [],
-    debianInstallOrder: [],
+    debianInstallOrder: debs ? debs() : [],
     debianBase: { rule: 'none (synthetic)', packages: [] },
   });
 }
@@ -123,6 +138,26 @@ describe('a bundle tree', () => {
     }
     expect(check(unpacked).status).toBe(0);
     expect(verifyError(unpacked)).toBe('no error');
+  });
+
+  it('install.sh --dry-run has apt accept its packages from debs/ alone, with no mirror, changing nothing', () => {
+    synthesiseBundle(() => [fakeDeb('cutover-bundle-test-leaf'), fakeDeb('cutover-bundle-test-top', 'cutover-bundle-test-leaf')]);
+    const unpacked = packAndUnpack();
+    const result = spawnSync('sh', [join(unpacked, 'install.sh'), '--dry-run'], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('simulating the install of 2 of 2 Debian packages');
+    expect(result.stdout).toMatch(/^Inst cutover-bundle-test-leaf /m);
+    expect(result.stdout).toMatch(/^Inst cutover-bundle-test-top /m);
+    expect(spawnSync('dpkg-query', ['-W', 'cutover-bundle-test-top']).status).not.toBe(0);
+  });
+
+  it('install.sh --dry-run fails with CUTOVER_ERR_BUNDLE_INSTALL_FAILED when a dependency is in neither the bundle nor the machine', () => {
+    synthesiseBundle(() => [fakeDeb('cutover-bundle-test-orphan', 'cutover-bundle-test-absent')]);
+    const unpacked = packAndUnpack();
+    const result = spawnSync('sh', [join(unpacked, 'install.sh'), '--dry-run'], { encoding: 'utf8' });
+    expect(result.status).toBe(6);
+    expect(result.stderr).toContain('CUTOVER_ERR_BUNDLE_INSTALL_FAILED');
+    expect(`${result.stdout}${result.stderr}`).toContain('cutover-bundle-test-absent');
   });
 
   it('carries the README’s offline section as README-offline.md', () => {

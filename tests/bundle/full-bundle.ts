@@ -3,11 +3,13 @@
  * --omit=dev, gdal-async's build against Debian's GDAL, apt-get download), then, from the
  * unpacked archive:
  * - `install.sh --check` verifies every file, and fails (exit 5) once a file is tampered with;
+ * - `install.sh --dry-run` (apt-get -s with no mirror) accepts it on this machine;
  * - its Debian packages install on a minbase with no mirror (apt-get -s against the minbase's
  *   dpkg status, no package lists, no sources: only the archive's .deb files);
  * - inside a network namespace with no network (`unshare -n`, where a connection out fails):
  *   `bin/cutover help` runs, and the native modules load on the bundled node (gdal-async on
- *   Debian's GDAL, better-sqlite3).
+ *   Debian's GDAL, better-sqlite3), and `bin/cutover up` starts the whole platform (embedded
+ *   PostgreSQL, legacy Python services, reimplementations, proxy) and stops it on Ctrl-C.
  * Not part of `npm test` for its time. Prints the archive's size and the time taken; exit 1 when
  * any check fails. Options: --keep (leave the archive and the unpacked tree in place).
  */
@@ -84,6 +86,10 @@ try {
   const installs = (simulated.stdout.match(/^Inst /gm) ?? []).length;
   expectThat(`the ${debs.length} Debian packages install on a minbase of ${base.packages.length} with no mirror`, simulated.status === 0 && installs === debs.length, `${installs} Inst lines; ${tail(simulated)}`);
 
+  // On this machine (which has most of them, some older): what install.sh would do, changing nothing.
+  const dryRun = run('sh', [join(root, 'install.sh'), '--dry-run']);
+  expectThat('install.sh --dry-run: apt, with no mirror, accepts what the bundle would install here', dryRun.status === 0 && /Debian packages/.test(dryRun.stdout), tail(dryRun));
+
   // One network namespace for all: the proof that it has no network, then the harness in it.
   const offline = run('unshare', [
     '-n', 'sh', '-c',
@@ -97,6 +103,29 @@ try {
   expectThat('a connection out fails inside unshare -n (no network)', offline.status !== 9, tail(offline));
   expectThat('bin/cutover help runs from the unpacked tree inside unshare -n', offline.status === 0 && offline.stdout.includes('usage: cutover <command>') && offline.stdout.includes('bundle'), tail(offline));
   expectThat('gdal-async (Debian GDAL, shared) and better-sqlite3 load there on the bundled node', /native: gdal \S+ shared, sqlite \S+/.test(offline.stdout), tail(offline));
+
+  // The whole platform from the bundle, offline: `bin/cutover up` in a namespace of its own,
+  // whose loopback (brought up) no other process shares, so the default ports collide with
+  // nothing; the gateway answers through the proxy door, and Ctrl-C stops everything.
+  const upScript = [
+    'ip link set lo up',
+    `cd "${root}/app"`,
+    `"${root}/bin/cutover" up > up.log 2>&1 &`,
+    'pid=$!',
+    'deadline=$(( $(date +%s) + 600 ))',
+    'while [ "$(date +%s)" -lt "$deadline" ] && kill -0 $pid 2>/dev/null && ! grep -q "TerraFusion is up" up.log; do sleep 2; done',
+    `"${root}/node/bin/node" -e "fetch('http://127.0.0.1:8000/health').then(async (r) => console.log('gateway door', r.status, (await r.text()).slice(0, 120)), (e) => console.log('gateway door error', e.message))"`,
+    'kill -INT $pid 2>/dev/null; wait $pid; echo "up exit $?"',
+    // A start that failed half-way may leave its embedded PostgreSQL behind: stop it by its pid.
+    '[ -f .cutover/pg/postmaster.pid ] && kill "$(head -n 1 .cutover/pg/postmaster.pid)" 2>/dev/null; tail -n 5 up.log',
+  ].join('\n');
+  const upStarted = Date.now();
+  const up = run('unshare', ['-n', 'sh', '-c', upScript]);
+  expectThat(
+    `bin/cutover up runs the whole platform from the unpacked tree inside unshare -n (${((Date.now() - upStarted) / 1000).toFixed(0)} s), the gateway healthy through the proxy door, Ctrl-C exits 0`,
+    /gateway door 200 .*healthy/.test(up.stdout) && up.stdout.includes('up exit 0'),
+    tail(up),
+  );
 
   console.log(`\narchive ${(summary.bytes / 1024 / 1024).toFixed(1)} MiB (${summary.bytes} bytes), built in ${summary.seconds.toFixed(1)} s${keep ? `; kept in ${work}` : ''}`);
 } catch (error) {
