@@ -11,8 +11,23 @@ import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSyn
 import { join } from 'node:path';
 import { CutoverError } from '../errors.js';
 
-/** Directories of packages only their build needed (node-gyp output, vendored C sources). */
-const BUILD_LEFTOVERS = ['gdal-async/build', 'gdal-async/deps', 'gdal-async/src', 'better-sqlite3/deps', 'better-sqlite3/src', 'better-sqlite3/build/Release/obj', 'better-sqlite3/build/Release/obj.target', 'better-sqlite3/build/Release/.deps', 'better-sqlite3/build/deps'];
+/** What of packages only their build needed (node-gyp output, vendored C sources, static libraries). */
+const BUILD_LEFTOVERS = ['gdal-async/build', 'gdal-async/src', 'better-sqlite3/deps', 'better-sqlite3/src', 'better-sqlite3/build/Release/obj', 'better-sqlite3/build/Release/obj.target', 'better-sqlite3/build/Release/.deps', 'better-sqlite3/build/Release/sqlite3.a', 'better-sqlite3/build/Release/test_extension.node', 'better-sqlite3/build/deps'];
+/**
+ * gdal-async's vendored GDAL and PROJ (200 MiB of sources) go, but not these data folders: its
+ * lib/gdal.js refuses to load without them even when it links Debian's GDAL.
+ */
+export const GDAL_DEPS_KEPT = ['libgdal/gdal/data', 'libproj/proj/data', 'libgdal/gdal/frmts/grib/data'];
+
+/** Removes everything under `directory` except the `kept` relative paths (and the folders leading to them). */
+export function removeAllBut(directory: string, kept: readonly string[], prefix = ''): void {
+  for (const entry of readdirSync(directory)) {
+    const path = `${prefix}${entry}`;
+    if (kept.includes(path)) continue;
+    if (kept.some((keep) => keep.startsWith(`${path}/`))) removeAllBut(join(directory, entry), kept, `${path}/`);
+    else rmSync(join(directory, entry), { recursive: true, force: true });
+  }
+}
 
 function run(command: string, args: string[], cwd: string, what: string): void {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' }, maxBuffer: 256 * 1024 * 1024 });
@@ -38,6 +53,7 @@ export function stageProductionModules(sourceRoot: string, stagingDir: string, l
     throw new CutoverError('CUTOVER_ERR_BUNDLE_STAGING_FAILED', 'npm ci --omit=dev left better-sqlite3 without its native build (build/Release/better_sqlite3.node)');
   }
   for (const leftover of BUILD_LEFTOVERS) rmSync(join(modules, leftover), { recursive: true, force: true });
+  if (existsSync(join(modules, 'gdal-async', 'deps'))) removeAllBut(join(modules, 'gdal-async', 'deps'), GDAL_DEPS_KEPT);
   return modules;
 }
 

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { finishBundleTree, offlineSection, packTree } from '../../src/bundle/bundle.js';
 import { minbaseStatus, parseSimulatedInstalls, runtimePackagesOf } from '../../src/bundle/debian-packages.js';
-import { compareTree, verifyTree, type BundleManifest } from '../../src/bundle/manifest.js';
+import { compareTree, listTree, verifyTree, type BundleManifest } from '../../src/bundle/manifest.js';
+import { GDAL_DEPS_KEPT, removeAllBut } from '../../src/bundle/production-modules.js';
 import { isCutoverError } from '../../src/errors.js';
 import { repoRoot } from '../../src/platform/paths.js';
 
@@ -165,6 +166,18 @@ describe('a bundle tree', () => {
     const section = offlineSection(readme);
     expect(section).toContain('install.sh --check');
     expect(section).not.toMatch(/\n## (?!Offline install)/);
+  });
+});
+
+describe('the production node_modules', () => {
+  it('keep the data folders gdal-async checks for and lose its vendored GDAL and PROJ sources', () => {
+    const deps = join(workDir, 'deps');
+    for (const path of [...GDAL_DEPS_KEPT.map((kept) => `${kept}/file`), 'libgdal/gdal/gcore/gdal.cpp', 'libgdal/gdal/frmts/gtiff/x.c', 'libproj/proj/src/proj.c', 'libcurl/cacert.pem']) {
+      mkdirSync(join(deps, path, '..'), { recursive: true });
+      writeFileSync(join(deps, path), 'x');
+    }
+    removeAllBut(deps, GDAL_DEPS_KEPT);
+    expect(listTree(deps).map((entry) => entry.path)).toEqual(['libgdal/gdal/data/file', 'libgdal/gdal/frmts/grib/data/file', 'libproj/proj/data/file']);
   });
 });
 

@@ -14,15 +14,18 @@
  * any check fails. Options: --keep (leave the archive and the unpacked tree in place).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundle } from '../../src/bundle/bundle.js';
 import { minbaseStatus } from '../../src/bundle/debian-packages.js';
 import type { BundleManifest } from '../../src/bundle/manifest.js';
+import { repoRoot } from '../../src/platform/paths.js';
 
 const keep = process.argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'bundle-test-'));
+// As root, embedded PostgreSQL runs as the postgres user, who must reach the unpacked tree.
+chmodSync(work, 0o755);
 const failures: string[] = [];
 
 function expectThat(what: string, ok: boolean, detail: string): void {
@@ -53,7 +56,10 @@ try {
     manifest.versions.node === process.version && Boolean(manifest.versions.npm['gdal-async']) && Object.keys(manifest.versions.debianPackages).length === manifest.debianInstallOrder.length,
     JSON.stringify({ node: manifest.versions.node, npm: Object.keys(manifest.versions.npm).length }),
   );
-  expectThat('the county configs are in the bundle', manifest.files.some((entry) => entry.path.startsWith('app/legacy/county_configs/benton_wa/')), 'no app/legacy/county_configs/benton_wa/');
+  const countyFiles = run('git', ['ls-files', 'legacy/county_configs'], repoRoot).stdout.split('\n').filter(Boolean);
+  const shipped = new Set(manifest.files.map((entry) => entry.path));
+  const unshipped = countyFiles.filter((path) => !shipped.has(`app/${path}`));
+  expectThat(`the county configs are in the bundle (${countyFiles.length} files)`, countyFiles.length > 0 && unshipped.length === 0, `not shipped: ${unshipped.join(', ')}`);
   expectThat('no county .env secret is in the bundle', !manifest.files.some((entry) => /county_configs\/[^/]+\/\.env$/.test(entry.path)), 'a .env was shipped');
 
   const checked = run('sh', [join(root, 'install.sh'), '--check']);
@@ -90,19 +96,14 @@ try {
   const dryRun = run('sh', [join(root, 'install.sh'), '--dry-run']);
   expectThat('install.sh --dry-run: apt, with no mirror, accepts what the bundle would install here', dryRun.status === 0 && /Debian packages/.test(dryRun.stdout), tail(dryRun));
 
-  // One network namespace for all: the proof that it has no network, then the harness in it.
-  const offline = run('unshare', [
-    '-n', 'sh', '-c',
-    [
-      'set -e',
-      `"${root}/node/bin/node" -e "require('net').connect(80, '151.101.2.132').on('connect', () => process.exit(9)).on('error', () => process.exit(0))"`,
-      `"${root}/bin/cutover" help`,
-      `cd "${root}/app" && "${root}/node/bin/node" -e "const gdal = require('gdal-async'); const Database = require('better-sqlite3'); const db = new Database(':memory:'); console.log('native: gdal ' + gdal.version + (gdal.bundled ? ' bundled' : ' shared') + ', sqlite ' + db.prepare('select sqlite_version() v').get().v)"`,
-    ].join('\n'),
-  ]);
-  expectThat('a connection out fails inside unshare -n (no network)', offline.status !== 9, tail(offline));
-  expectThat('bin/cutover help runs from the unpacked tree inside unshare -n', offline.status === 0 && offline.stdout.includes('usage: cutover <command>') && offline.stdout.includes('bundle'), tail(offline));
-  expectThat('gdal-async (Debian GDAL, shared) and better-sqlite3 load there on the bundled node', /native: gdal \S+ shared, sqlite \S+/.test(offline.stdout), tail(offline));
+  // Each in a network namespace of its own, which has no network: first the proof of that.
+  const node = join(root, 'node', 'bin', 'node');
+  const connect = run('unshare', ['-n', node, '-e', "require('net').connect(80, '151.101.2.132').on('connect', () => process.exit(9)).on('error', (e) => { console.log(e.code); process.exit(0); })"]);
+  expectThat('a connection out fails inside unshare -n (no network)', connect.status === 0, tail(connect));
+  const help = run('unshare', ['-n', join(root, 'bin', 'cutover'), 'help']);
+  expectThat('bin/cutover help runs from the unpacked tree inside unshare -n', help.status === 0 && help.stdout.includes('usage: cutover <command>') && help.stdout.includes('bundle'), tail(help));
+  const native = run('unshare', ['-n', node, '-e', "const gdal = require('gdal-async'); const Database = require('better-sqlite3'); const db = new Database(':memory:'); console.log('native: gdal ' + gdal.version + (gdal.bundled ? ' bundled' : ' shared') + ', sqlite ' + db.prepare('select sqlite_version() v').get().v)"], join(root, 'app'));
+  expectThat(`gdal-async (Debian's GDAL, shared) and better-sqlite3 load there on the bundled node (${native.stdout.trim()})`, /native: gdal \S+ shared, sqlite \S+/.test(native.stdout), tail(native));
 
   // The whole platform from the bundle, offline: `bin/cutover up` in a namespace of its own,
   // whose loopback (brought up) no other process shares, so the default ports collide with
