@@ -5,7 +5,7 @@
  *
  * File by file, not one bundle: modules find their data relative to their own location at
  * different depths (flags/routes.yaml, parity/fixtures, legacy/county_configs), and the proxy's
- * comparison and cluster workers are sibling modules started by path (docs/decisions).
+ * comparison and cluster workers are sibling modules started by path (docs/decisions/0026-offline-bundle.md).
  */
 import { buildSync } from 'esbuild';
 import { spawnSync } from 'node:child_process';
@@ -14,8 +14,11 @@ import { basename, dirname, join } from 'node:path';
 import { CutoverError } from '../errors.js';
 import { ensureReimplBuild } from '../platform/reimpl-build.js';
 
-/** Top-level parts of the repository the harness runs from; tests, docs and deploy are not among them. */
-export const RUNTIME_PARTS = ['src', 'reimpl', 'proxy', 'flags', 'parity', 'gate', 'rollout', 'openfeature', 'bench', 'legacy', 'scripts', 'package.json', 'README.md'] as const;
+/**
+ * Top-level parts of the repository the harness does not run from. Everything else is shipped,
+ * so a new top-level part (console/ was one) is in the bundle without a change here.
+ */
+export const NOT_RUNTIME_PARTS: ReadonlySet<string> = new Set(['tests', 'docs', 'deploy', '.ci', 'bin', 'reports', 'tsconfig.json', 'vitest.config.ts', 'package-lock.json', '.gitignore', '.npmrc']);
 
 const BUILT_CLI = `#!/usr/bin/env node
 // The \`cutover\` command of a built tree (cutover bundle): plain JavaScript, no TypeScript loader.
@@ -25,9 +28,9 @@ process.exitCode = await main(process.argv.slice(2));
 
 /** The files of the runtime parts that git tracks or would track (not ignored: no .env secrets, no state). */
 export function runtimeFiles(sourceRoot: string): string[] {
-  const listing = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...RUNTIME_PARTS], { cwd: sourceRoot, encoding: 'utf8' });
+  const listing = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: sourceRoot, encoding: 'utf8' });
   if (listing.status !== 0) throw new CutoverError('CUTOVER_ERR_BUNDLE_BUILD_MISSING', `git ls-files in ${sourceRoot} failed (the bundle is built from a git checkout): ${listing.stderr.trim()}`);
-  return [...new Set(listing.stdout.split('\0').filter((path) => path && existsSync(join(sourceRoot, path))))].sort();
+  return [...new Set(listing.stdout.split('\0').filter((path) => path && !NOT_RUNTIME_PARTS.has(path.split('/')[0]!) && existsSync(join(sourceRoot, path))))].sort();
 }
 
 /** Writes the built tree of `sourceRoot` into `appDir`; returns how many modules were compiled and files copied. */
