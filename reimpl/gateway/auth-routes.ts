@@ -146,7 +146,8 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
   app.post('/auth/refresh', { config: { rule: '/auth/refresh' } }, async (request, reply) => {
     const body = jsonBodyOf(request);
     let token = isRecord(body) ? body.refresh_token : undefined;
-    if (!token) {
+    // Python's `if not token`: an empty list, object or zero is no token either, so the Bearer header is read.
+    if (!pythonTruthy(token)) {
       const header = request.headers.authorization ?? '';
       const space = header.indexOf(' ');
       const scheme = space < 0 ? header : header.slice(0, space);
@@ -166,4 +167,11 @@ export function registerAuthRoutes(app: FastifyInstance, context: GatewayContext
     if (!user) return sendJsonError(reply, 401, 'Invalid token', "The token's user no longer exists.");
     return sendJsonify(reply, 200, { access_token: await mintToken(user, 'access', secret), token_type: 'Bearer', expires_in: ACCESS_TOKEN_SECONDS });
   });
+}
+
+/** Python's truth of a JSON value: None, False, 0, '', [] and {} are false. */
+function pythonTruthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
+  return Boolean(value);
 }

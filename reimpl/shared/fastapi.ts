@@ -19,8 +19,11 @@ export const MAX_PATH_PARAM = 16 * 1024;
  */
 export function starletteRoutedUrl(url: string): string {
   const query = url.indexOf('?');
-  const path = query === -1 ? url : url.slice(0, query);
-  return /%2f/i.test(path) ? path.replace(/%2f/gi, '/') + (query === -1 ? '' : url.slice(query)) : url;
+  let path = query === -1 ? url : url.slice(0, query);
+  // urllib's unquote keeps a '%' that starts no escape ('%ZZ' stays '%ZZ'), where fastify refuses the URL (FST_ERR_BAD_URL).
+  if (/%(?![0-9a-f]{2})/i.test(path)) path = path.replace(/%(?![0-9a-f]{2})/gi, '%25');
+  if (/%2f/i.test(path)) path = path.replace(/%2f/gi, '/');
+  return path === (query === -1 ? url : url.slice(0, query)) ? url : path + (query === -1 ? '' : url.slice(query));
 }
 
 /** An `HTTPException(status_code, detail)`. */
@@ -65,7 +68,47 @@ export function installFastApiSurface(app: FastifyInstance): void {
     reply.log.error({ err: error as Error }, "unhandled error");
     return reply.code(500).header('content-type', 'text/plain; charset=utf-8').send('Internal Server Error');
   });
-  app.setNotFoundHandler((_request, reply) => sendPy(reply, 404, { detail: 'Not Found' }));
+  const routed = routePatterns(app);
+  const notFound = (request: FastifyRequest, reply: FastifyReply) => {
+    // A path a route matches under another method: Starlette's 405, naming the first such route's methods.
+    const path = request.url.split('?')[0]!;
+    const other = routed.find((route) => route.method !== 'HEAD' && route.pattern.test(path));
+    if (other) return sendPy(reply.header('allow', other.method), 405, { detail: 'Method Not Allowed' });
+    const redirect = slashRedirect(request.url, routed.map((route) => route.pattern));
+    // Starlette's redirect_slashes: an empty 307 to the path that a route matches (any method).
+    if (redirect !== undefined) return reply.code(307).header('location', `http://${request.headers.host ?? ''}${redirect}`).send();
+    return sendPy(reply, 404, { detail: 'Not Found' });
+  };
+  app.setNotFoundHandler(notFound);
+  // Starlette's parameters match one or more characters: `/properties/` is no property route, where fastify hands it an empty id.
+  app.addHook('onRequest', async (request, reply) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    if (params && Object.values(params).some((value) => value === '')) return notFound(request, reply);
+    return undefined;
+  });
+}
+
+/** The routes registered on the app from now on: their method and a regex of the concrete paths their path matches. */
+function routePatterns(app: FastifyInstance): Array<{ method: string; pattern: RegExp }> {
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (route) => {
+    const source = route.url.split('/').map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    for (const method of [route.method].flat()) routes.push({ method, pattern: new RegExp(`^${source}$`) });
+  });
+  return routes;
+}
+
+/**
+ * Where Starlette redirects a path no route matches: the path with its trailing slashes
+ * stripped (or one added) when a route matches that, the query kept; undefined otherwise.
+ */
+export function slashRedirect(url: string, patterns: readonly RegExp[]): string | undefined {
+  const at = url.indexOf('?');
+  const path = at === -1 ? url : url.slice(0, at);
+  if (path === '/') return undefined;
+  const other = path.endsWith('/') ? path.replace(/\/+$/, '') : `${path}/`;
+  if (!patterns.some((pattern) => pattern.test(other))) return undefined;
+  return other + (at === -1 ? '' : url.slice(at));
 }
 
 /** The body of a FastAPI route with one pydantic model parameter, validated or a 422. */

@@ -200,11 +200,28 @@ function bounded(n: number, bounds: { ge?: number; le?: number }): void {
   }
 }
 
-/** Python's int() of a str, as pydantic v1 applies it (whitespace, sign and underscores allowed). */
+// What Python's str.strip() strips (str.isspace): not JavaScript's trim(), which also strips U+FEFF and keeps U+001C-U+001F and U+0085.
+const pythonSpace = '[ \\t\\n\\r\\x0b\\x0c\\x1c-\\x1f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const pythonStrip = new RegExp(`^${pythonSpace}+|${pythonSpace}+$`, 'gu');
+
+/** The value of a Unicode decimal digit (category Nd): Unicode keeps each script's digits as one run of ten, zero first. */
+function digitValue(digit: string): number {
+  let codePoint = digit.codePointAt(0)!;
+  let offset = 0;
+  while (offset < 10 && /^\p{Nd}$/u.test(String.fromCodePoint(codePoint - 1))) {
+    codePoint -= 1;
+    offset += 1;
+  }
+  return offset % 10;
+}
+
+/** Python's int() of a str, as pydantic v1 applies it: whitespace, a sign, underscores between digits, and any script's decimal digits ('１' is 1). */
 export function parsePythonInt(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!/^[+-]?\d+(_\d+)*$/.test(trimmed)) return undefined;
-  return Number(trimmed.replace(/_/g, ''));
+  const trimmed = text.replace(pythonStrip, '');
+  if (!/^[+-]?\p{Nd}+(_\p{Nd}+)*$/u.test(trimmed)) return undefined;
+  const ascii = [...trimmed].map((char) => (/^\p{Nd}$/u.test(char) ? String(digitValue(char)) : char)).join('');
+  // -0 is 0 to Python.
+  return Number(ascii.replace(/_/g, '')) + 0;
 }
 
 /** `int` / `conint(ge, le)`. */
