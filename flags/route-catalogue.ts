@@ -80,6 +80,11 @@ export interface Route {
   idempotent?: boolean;
   /** This route's readiness gate thresholds where they differ from config.gate.thresholds (`cutover gate`, gate/). */
   gate?: GateOverrides;
+  /**
+   * The query parameters the route reads, by name (what legacy's handler declares): fuzz and
+   * calibrate generate values inside and outside these bounds (parity/runner/fuzz-catalogue.ts).
+   */
+  query?: Readonly<Record<string, QueryParameter>>;
   compare: {
     /**
      * JSON paths left out of the body comparison: `$` root, `.key`, `[*]` every array item,
@@ -92,6 +97,13 @@ export interface Route {
     paths?: Readonly<Record<string, PathRule>>;
   };
 }
+
+/**
+ * One query parameter: `county` (a county id of the platform), `text`, `bool`, `timestamp`
+ * (naive ISO), `{ int: { min, max } }` (bounds as legacy validates them; absent = unbounded) or
+ * `{ enum: [...] }` (the values legacy filters or accepts by; case-sensitive).
+ */
+export type QueryParameter = 'county' | 'text' | 'bool' | 'timestamp' | { int: { min?: number; max?: number } } | { enum: readonly string[] };
 
 export interface RouteCatalogue {
   /** The declared services, in file order; inferred from the routes when the file declares none. */
@@ -116,6 +128,12 @@ const serviceSchema = z.strictObject({
   upstreams: z.array(upstreamName).min(1),
 });
 
+const queryParameterSchema = z.union([
+  z.enum(['county', 'text', 'bool', 'timestamp']),
+  z.strictObject({ int: z.strictObject({ min: z.number().int().optional(), max: z.number().int().optional() }) }),
+  z.strictObject({ enum: z.array(z.string()).min(1) }),
+]);
+
 const routeSchema = z
   .object({
     id: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$/, 'an id like sync.gis-export.run'),
@@ -135,6 +153,7 @@ const routeSchema = z
     fallback: z.boolean().optional(),
     idempotent: z.boolean().optional(),
     gate: gateOverridesSchema.optional(),
+    query: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/), queryParameterSchema).optional(),
     compare: compareRulesSchema,
   })
   .strict()

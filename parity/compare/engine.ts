@@ -67,7 +67,9 @@ export type Disposition =
   | { as: 'noise'; profile: string }
   | { as: 'accepted'; id: string }
   | { as: 'correlated'; pair: string }
-  | { as: 'within-window' };
+  | { as: 'within-window' }
+  /** Two sides caught at different points of one job's life, each answering what its own state prescribes (parity/runner/fuzz-races.ts). */
+  | { as: 'raced'; rule: string; detail: string };
 
 export type DisposedDifference = Difference & { disposition: Disposition };
 
@@ -101,7 +103,9 @@ export const bodyTooLargeRule = 'compare.max-body';
 /** Compares two answers under the context's rules; exported files (a `$: { as: file }` rule) are opened with GDAL. */
 export async function compareExchanges(legacy: Exchange, reimpl: Exchange, context: CompareContext): Promise<Comparison> {
   const fileRule = context.rules.paths?.['$'];
-  if (fileRule?.as !== 'file' || legacy.failure || reimpl.failure || legacy.truncated || reimpl.truncated || legacy.body.equals(reimpl.body)) {
+  // Only two files are opened as files: a refusal (`{"detail": "... not found"}`, ids correlated) is compared as what it is.
+  const files = legacy.status >= 200 && legacy.status < 300 && reimpl.status >= 200 && reimpl.status < 300;
+  if (fileRule?.as !== 'file' || !files || legacy.failure || reimpl.failure || legacy.truncated || reimpl.truncated || legacy.body.equals(reimpl.body)) {
     return compareExchangesSync(legacy, reimpl, context);
   }
   const { compareExportFiles } = await import('./file.js');
@@ -164,6 +168,8 @@ function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareConte
   if (equal && !rules.relational) return;
   const left = tryJson(a);
   const right = left && tryJson(b);
+  // Equal bodies that are not JSON have no timestamps to hold to a window: nothing differs.
+  if (equal && !(left && right)) return;
   if (left && right) {
     const diff = new JsonDiff(rules, context.maxDifferences ?? 100, { legacy: legacy.window, reimpl: reimpl.window });
     diff.walk(left.value, right.value, []);

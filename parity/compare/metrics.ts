@@ -30,7 +30,8 @@ export interface MetricsDifference {
 const suffixes = ['_bucket', '_sum', '_count', '_total', '_created', '_info', '_gcount', '_gsum'];
 const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\S+)?$/;
 const labelPair = /\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?/gy;
-const sampleValue = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)$/;
+// Prometheus reads a value with Go's ParseFloat: NaN and Inf in any case (prom-client writes `Nan`).
+const sampleValue = /^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[+-]?inf(?:inity)?|nan)$/i;
 
 /** Thrown when a body is not a Prometheus text exposition. */
 export class NotMetricsText extends Error {}

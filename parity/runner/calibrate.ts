@@ -8,19 +8,20 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
+import { loadRouteCatalogue, type Route, type RouteCatalogue } from '../../flags/route-catalogue.js';
 import { parseJsonText, type JsonValue } from '../compare/json-text.js';
 import { NoiseLearner, type LearnedRoute } from './calibrate-learn.js';
-import { fuzzCases, toRequest, type FuzzableRoute, type InputSpace } from './fuzz-arbitraries.js';
-import { exchangeOnSide, type Exchange, type RunRequest } from './fuzz-exchange.js';
+import type { InputSpace } from './fuzz-arbitraries.js';
+import { planRoute } from './fuzz-catalogue.js';
+import { exchangeOnSide, type Exchange, type RunRequest, type SideTarget } from './fuzz-exchange.js';
 import type { NoiseStore } from './noise-store.js';
 import type { RunProgress } from './progress.js';
 
 export interface CalibrateOptions {
   route: Route;
   catalogue: RouteCatalogue;
-  /** Two legacy base URLs (or the same one twice: legacy asked twice). */
-  legacy: readonly [string, string];
+  /** Two legacy sides (base URLs, or targets with a gateway each), or the same one twice: legacy asked twice. */
+  legacy: readonly [string | SideTarget, string | SideTarget];
   /** Requests to send; when absent, `samples` valid requests are generated from `space`. */
   requests?: readonly RunRequest[];
   space?: InputSpace;
@@ -40,9 +41,10 @@ function json(exchange: Exchange | undefined): JsonValue | undefined {
   }
 }
 
-/** The requests a calibration sends: given ones, else generated valid ones (deterministic for a seed). */
-export function calibrationRequests(routeId: FuzzableRoute, space: InputSpace, samples: number, seed = 1): RunRequest[] {
-  return fc.sample(fuzzCases(routeId, space, { invalid: false }), { numRuns: samples, seed }).map((fuzzCase) => toRequest(routeId, fuzzCase));
+/** The requests a calibration sends: valid ones from the route's catalogue plan (deterministic for a seed). */
+export function calibrationRequests(routeId: string, space: InputSpace, samples: number, seed = 1, catalogue: RouteCatalogue = loadRouteCatalogue()): RunRequest[] {
+  const plan = planRoute(catalogue.byId(routeId)!, catalogue, space, { invalid: false });
+  return fc.sample(plan.cases, { numRuns: samples, seed }).map((fuzzCase) => plan.request(fuzzCase));
 }
 
 /**
@@ -70,8 +72,8 @@ export function fixtureRequests(dir: string, routeId: string): RunRequest[] {
 /** Calibrates one route (and its status/results siblings for a job route); stores and returns what was learned. */
 export async function calibrateRoute(options: CalibrateOptions): Promise<LearnedRoute[]> {
   const { route, catalogue } = options;
-  const requests = options.requests ?? calibrationRequests(route.id as FuzzableRoute, options.space!, options.samples, options.seed);
-  const sibling = (suffix: string) => catalogue.byId(route.id.replace(/\.run$/, `.${suffix}`));
+  const requests = options.requests ?? calibrationRequests(route.id, options.space!, options.samples, options.seed, catalogue);
+  const sibling = (suffix: string) => (/\.(run|cancel)$/.test(route.id) ? catalogue.byId(route.id.replace(/\.(run|cancel)$/, `.${suffix}`)) : undefined);
   const learners = {
     answer: new NoiseLearner(route.id),
     terminal: sibling('status') ? new NoiseLearner(sibling('status')!.id) : undefined,

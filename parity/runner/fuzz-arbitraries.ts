@@ -44,6 +44,21 @@ export interface FuzzCase {
   raw?: string;
   /** The id in the path of a route acting on a record; unset: the record each side's setup created. */
   pathId?: string;
+  /** Catalogue fuzz (fuzz-catalogue.ts): values of the path's other parameters, sent percent-encoded unless `rawPath`. */
+  path?: Record<string, string>;
+  /** Path values sent as written (encoded characters, dot segments). */
+  rawPath?: boolean;
+  /** Query parameters in order (a name may repeat), each `[name, value]`; values percent-encoded unless `rawQuery`. */
+  query?: Array<[string, string]>;
+  rawQuery?: boolean;
+  /** The user whose login the request carries (gateway routes), `forged`, or unset for none. */
+  as?: string;
+  /** The method, for a route that takes any (`*`). */
+  method?: string;
+  /** The body of the setup that creates the record the request acts on (its creator route's valid case). */
+  setupBody?: unknown;
+  /** Whether the setup's job is followed to its end before the request (false: the request races it). */
+  settled?: boolean;
 }
 
 export const fuzzableRoutes = [

@@ -8,6 +8,7 @@ import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
 import { compareExchanges, type Comparison, type NoiseProfile, type Verdict } from '../compare/engine.js';
 import type { AcceptedDifference } from '../compare/accepted.js';
 import type { SideExchanges } from './fuzz-exchange.js';
+import { settleRaces } from './fuzz-races.js';
 
 export interface PartComparison {
   /** `answer`, `terminal` (the job's final status), `results`, or `row` (the job's row in its table). */
@@ -36,16 +37,21 @@ export async function compareSides(
   reimpl: SideExchanges,
   sources: CompareSources = {},
 ): Promise<RequestComparison> {
+  // The ids each side's setup and request created, in order, name the same records: paired as
+  // the proxy's correlation pairs them, so a create is compared (its id correlated), not ignored.
   const correlations = new Map<string, string>();
-  if (legacy.jobId && reimpl.jobId) correlations.set(legacy.jobId, reimpl.jobId);
-  const sibling = (suffix: string) => catalogue.byId(route.id.replace(/\.run$/, `.${suffix}`)) ?? route;
+  legacy.createdIds.forEach((id, index) => {
+    const other = reimpl.createdIds[index];
+    if (other !== undefined && other !== id) correlations.set(id, other);
+  });
+  const sibling = (suffix: string) => catalogue.byId(route.id.replace(/\.(run|cancel)$/, `.${suffix}`)) ?? route;
   const pairs: Array<[PartComparison['part'], Route, SideExchanges['answer'] | undefined, SideExchanges['answer'] | undefined]> = [
     ['answer', route, legacy.answer, reimpl.answer],
   ];
   if (legacy.terminal || reimpl.terminal) pairs.push(['terminal', sibling('status'), legacy.terminal, reimpl.terminal]);
   if (legacy.results || reimpl.results) pairs.push(['results', sibling('results'), legacy.results, reimpl.results]);
   if (legacy.row || reimpl.row) pairs.push(['row', sibling('status'), legacy.row, reimpl.row]);
-  const parts: PartComparison[] = [];
+  let parts: PartComparison[] = [];
   for (const [part, partRoute, a, b] of pairs) {
     // One side made a job and the other did not: the answers already differ, nothing more to compare.
     if (!a || !b) continue;
@@ -60,13 +66,17 @@ export async function compareSides(
     });
     parts.push({ part, routeId: partRoute.id, comparison });
   }
+  parts = settleRaces(route, parts, legacy, reimpl);
   const verdict = parts.reduce<Verdict>((worst, part) => (severity[part.comparison.verdict] > severity[worst] ? part.comparison.verdict : worst), 'matched');
   return { verdict, parts };
 }
 
-/** The differences that make a request mismatched, as `part path (kind)` lines. */
+/** The differences that make a request mismatched, as `part path (kind): legacy … / reimpl … — why`, and the parts a side failed. */
 export function mismatchLines(result: RequestComparison): string[] {
-  return result.parts.flatMap((part) => part.comparison.differences
-    .filter((difference) => difference.disposition.as === 'mismatch')
-    .map((difference) => `${part.part} ${difference.path} (${difference.kind}): legacy ${String(difference.legacy)} / reimpl ${String(difference.reimpl)}`));
+  return result.parts.flatMap((part) => [
+    ...(part.comparison.verdict === 'errored' ? [`${part.part} errored: ${part.comparison.erroredSide} did not answer`] : []),
+    ...part.comparison.differences
+      .filter((difference) => difference.disposition.as === 'mismatch')
+      .map((difference) => `${part.part} ${difference.path} (${difference.kind}): legacy ${String(difference.legacy)} / reimpl ${String(difference.reimpl)}${difference.detail ? ` — ${difference.detail}` : ''}`),
+  ]);
 }

@@ -18,14 +18,18 @@ export class JobRows {
     this.pool.on('error', () => undefined);
   }
 
-  /** The normalised row of job `id` of the route's plugin, as a JSON exchange (404 when there is none). */
-  async read(route: Route, id: string): Promise<Exchange | undefined> {
+  /**
+   * The normalised row of job `id` of the route's plugin, as a JSON exchange (404 when there is
+   * none); its window opens where the side's job window opened (`jobAskedAt`) and closes when
+   * the row was read, so durations in the row are held to it as in the answers.
+   */
+  async read(route: Route, id: string, jobAskedAt?: number): Promise<Exchange | undefined> {
     const table = StateParity.tableOf(route);
     if (!table) return undefined;
     const result = await this.pool.query<{ row: Record<string, unknown> }>(`SELECT row_to_json(t) AS row FROM public."${table.table}" t WHERE "${table.id}" = $1`, [id]);
     const row = result.rows[0]?.row;
     const body = Buffer.from(row === undefined ? '{"detail":"no row"}' : JSON.stringify(normaliseRow(row)), 'utf8');
-    return { status: row === undefined ? 404 : 200, headers: {}, body };
+    return { status: row === undefined ? 404 : 200, headers: {}, body, window: { ...(jobAskedAt === undefined ? {} : { jobAskedAt }), answeredAt: Date.now() } };
   }
 
   close(): Promise<void> {

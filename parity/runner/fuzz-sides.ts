@@ -12,7 +12,8 @@ import { migrate, migrateHarness } from '../../src/db/migrate.js';
 import { dropDatabase, ensureDatabase, type DatabaseServer } from '../../src/db/server.js';
 import { legacyServiceSpecs } from '../../src/platform/legacy-services.js';
 import { freePort } from '../../src/platform/ports.js';
-import { reimplServiceSpecs } from '../../src/platform/reimpl-services.js';
+import { reimplEdgeServiceSpecs, reimplServiceSpecs } from '../../src/platform/reimpl-services.js';
+import { SideTarget } from './fuzz-exchange.js';
 import { Supervisor } from '../../src/platform/supervisor.js';
 import { isCountySeeded, seedCounty } from '../../src/seed/index.js';
 import { countyConfigsDir } from '../../src/platform/paths.js';
@@ -22,6 +23,9 @@ export interface Sides {
   legacy: string[];
   /** Base URL of the reimplemented sync, when started. */
   reimpl?: string;
+  /** Base URLs of the gateways, when started: each legacy instance's, calling its own sync, and the reimplementation's, calling the reimplemented sync. */
+  legacyGateways: string[];
+  reimplGateway?: string;
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -31,6 +35,8 @@ export interface SidesOptions {
   databaseUrl: string;
   legacyInstances: number;
   reimpl: boolean;
+  /** Start a gateway per side too (its routes fuzzed with real logins); each calls its own side's sync. */
+  gateways?: boolean;
   /** Counties seeded when they hold no parcels yet (small ones keep a run fast). */
   seed?: ReadonlyArray<{ countyId: string; parcels: number }>;
   log?: (line: string) => void;
@@ -50,7 +56,7 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
   const work = mkdtempSync(join(tmpdir(), 'cutover-sides-'));
   const supervisor = new Supervisor(join(work, 'logs'));
   const host = '127.0.0.1';
-  const sides: Sides = { legacy: [], databaseUrl, stop: () => supervisor.stopAll() };
+  const sides: Sides = { legacy: [], legacyGateways: [], databaseUrl, stop: () => supervisor.stopAll() };
   try {
     for (let i = 0; i < options.legacyInstances; i++) {
       const port = await freePort(host);
@@ -62,6 +68,15 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
       const running = await supervisor.start(sync!);
       sides.legacy.push(running.url);
       log(`${sync!.id} healthy at ${running.url}`);
+      if (options.gateways) {
+        const gatewayEndpoint = { host, port: await freePort(host) };
+        const gateway = legacyServiceSpecs(config, {
+          databaseUrl, exportDir: join(work, `legacy-${i}-exports`), ollamaUrl: 'http://127.0.0.1:9', syncServiceUrl: running.url, narratorUrl: 'http://127.0.0.1:9',
+        }, { sync: endpoint, gateway: gatewayEndpoint, narrator: endpoint }, `legacy-${i}`).find((spec) => spec.id.endsWith('.gateway'))!;
+        const up = await supervisor.start(gateway);
+        sides.legacyGateways.push(up.url);
+        log(`${gateway.id} healthy at ${up.url}`);
+      }
     }
     if (options.reimpl) {
       const endpoint = { host, port: await freePort(host) };
@@ -70,12 +85,30 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
       const running = await supervisor.start(sync!);
       sides.reimpl = running.url;
       log(`${sync!.id} healthy at ${running.url}`);
+      if (options.gateways) {
+        const gatewayEndpoint = { host, port: await freePort(host) };
+        const [gateway] = reimplEdgeServiceSpecs(config, {
+          databaseUrl, exportDir: join(work, 'reimpl-exports'), ollamaUrl: 'http://127.0.0.1:9', syncServiceUrl: running.url, narratorUrl: 'http://127.0.0.1:9',
+        }, { gateway: gatewayEndpoint, narrator: gatewayEndpoint }, { only: ['gateway'] });
+        const up = await supervisor.start(gateway!);
+        sides.reimplGateway = up.url;
+        log(`${gateway!.id} healthy at ${up.url}`);
+      }
     }
   } catch (error) {
     await supervisor.stopAll();
     throw error;
   }
   return sides;
+}
+
+/** The two sides of a differential run as targets: a URL per service each, and the gateways' logins. */
+export function sideTargets(sides: Sides, passwords: Readonly<Record<string, string>>): { legacy: SideTarget; reimpl: SideTarget } {
+  const legacy: Record<string, string> = { sync: sides.legacy[0]! };
+  const reimpl: Record<string, string> = { sync: sides.reimpl! };
+  if (sides.legacyGateways[0]) legacy.gateway = sides.legacyGateways[0];
+  if (sides.reimplGateway) reimpl.gateway = sides.reimplGateway;
+  return { legacy: new SideTarget(legacy, passwords), reimpl: new SideTarget(reimpl, passwords) };
 }
 
 /**

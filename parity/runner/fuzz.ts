@@ -10,19 +10,23 @@
 import fc from 'fast-check';
 import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
 import { loadAcceptedDifferences } from '../compare/accepted-registry.js';
-import { fuzzCases, toRequest, type FuzzableRoute, type FuzzCase, type InputSpace } from './fuzz-arbitraries.js';
+import type { FuzzCase, InputSpace } from './fuzz-arbitraries.js';
+import { planRoute } from './fuzz-catalogue.js';
 import { compareSides, mismatchLines, type CompareSources, type RequestComparison } from './fuzz-compare.js';
-import { exchangeOnSide, type RunRequest, type SideExchanges } from './fuzz-exchange.js';
+import { exchangeOnSide, type RunRequest, type SideExchanges, type SideTarget } from './fuzz-exchange.js';
 import { writeCounterexample } from './fuzz-fixture.js';
 import type { JobRows } from './fuzz-rows.js';
 import type { RunProgress } from './progress.js';
+import { CutoverError } from '../../src/errors.js';
 
 export interface FuzzOptions {
-  routeId: FuzzableRoute;
+  /** Any catalogued route: its requests come from its plan (fuzz-catalogue.ts). */
+  routeId: string;
   runs: number;
   seed: number;
-  legacyUrl: string;
-  reimplUrl: string;
+  /** A sync service's URL, or a side with a URL per service (and its gateway's logins). */
+  legacyUrl: string | SideTarget;
+  reimplUrl: string | SideTarget;
   catalogue: RouteCatalogue;
   space: InputSpace;
   /** Generate invalid requests too (default true). */
@@ -40,6 +44,8 @@ export interface FuzzOptions {
   /** When given, each created job's row is read back and compared too (side effects, not only answers). */
   rows?: JobRows;
   progress?: RunProgress;
+  /** Passwords of the users gateway routes log in as (config fixtures.replayPasswords; default the demo users). */
+  passwords?: Readonly<Record<string, string>>;
 }
 
 export interface Counterexample {
@@ -61,7 +67,12 @@ export interface FuzzResult {
   routeId: string;
   seed: number;
   runs: number;
+  /** Per verdict (and `known`: a difference already reported); `ignored` is never counted as matched. */
   counts: Record<string, number>;
+  /** The rules that ignored or settled differences in the runs, with how many runs each: ignored by a route rule, or raced. */
+  explainedBy: Record<string, number>;
+  /** What the route's plan drew from. */
+  inputs: readonly string[];
   counterexamples: Counterexample[];
 }
 
@@ -74,12 +85,19 @@ function signatureOf(result: RequestComparison): string {
   return [...new Set(lines)].sort().join('; ');
 }
 
+/** The rules that explained a run's differences without a mismatch: `ignored <rule>` or `raced <rule>`. */
+function explainingRules(result: RequestComparison): string[] {
+  const rules = result.parts.flatMap((part) => part.comparison.differences.flatMap((d) => (d.disposition.as === 'ignored'
+    ? [`ignored ${d.disposition.rule}`] : d.disposition.as === 'raced' ? [`raced ${d.disposition.rule}`] : [])));
+  return [...new Set(rules)];
+}
+
 /** Runs one request on both sides at once and compares. */
 export async function differential(
   route: Route,
   catalogue: RouteCatalogue,
   request: RunRequest,
-  urls: { legacy: string; reimpl: string },
+  urls: { legacy: string | SideTarget; reimpl: string | SideTarget },
   sources?: CompareSources,
   jobDeadlineMs?: number,
   rows?: JobRows,
@@ -89,17 +107,21 @@ export async function differential(
     exchangeOnSide(urls.reimpl, request, route, catalogue, jobDeadlineMs),
   ]);
   if (rows && legacy.jobId && reimpl.jobId) {
-    [legacy.row, reimpl.row] = await Promise.all([rows.read(route, legacy.jobId), rows.read(route, reimpl.jobId)]);
+    [legacy.row, reimpl.row] = await Promise.all([rows.read(route, legacy.jobId, legacy.answer.window?.jobAskedAt), rows.read(route, reimpl.jobId, reimpl.answer.window?.jobAskedAt)]);
   }
   return { legacy, reimpl, result: await compareSides(route, catalogue, legacy, reimpl, sources) };
 }
 
 export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
-  const route = options.catalogue.byId(options.routeId)!;
+  const route = options.catalogue.byId(options.routeId);
   const registry = options.sources?.accepted ? undefined : loadAcceptedDifferences();
   const sources: CompareSources = { ...options.sources, accepted: options.sources?.accepted ?? ((id) => registry!.forRoute(id)) };
   options = { ...options, sources };
-  const arbitrary = fuzzCases(options.routeId, options.space, { invalid: options.invalid ?? true });
+  if (!route) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', `no route ${options.routeId} in the catalogue`);
+  const plan = planRoute(route, options.catalogue, options.space, { invalid: options.invalid ?? true, ...(options.passwords ? { passwords: options.passwords } : {}) });
+  const arbitrary = plan.cases;
+  const toRequest = (_routeId: string, fuzzCase: FuzzCase) => plan.request(fuzzCase);
+  const explainedBy: Record<string, number> = {};
   const known = new Set<string>();
   const counts: Record<string, number> = {};
   const counterexamples: Counterexample[] = [];
@@ -129,6 +151,7 @@ export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
         return true;
       }
       runIndex += 1;
+      for (const rule of explainingRules(result)) explainedBy[rule] = (explainedBy[rule] ?? 0) + 1;
       const outcome = failing ? result.verdict : known.has(signature) && signature ? 'known' : result.verdict;
       counts[outcome] = (counts[outcome] ?? 0) + 1;
       options.progress?.item({
@@ -164,7 +187,7 @@ export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
     counterexamples.push(counterexample);
     options.progress?.note(`${options.routeId}: shrunk in ${shrinkSteps} steps to ${counterexample.request.body?.slice(0, 300)}`);
   }
-  return { routeId: options.routeId, seed: options.seed, runs: runIndex, counts, counterexamples };
+  return { routeId: options.routeId, seed: options.seed, runs: runIndex, counts, explainedBy, inputs: plan.inputs, counterexamples };
 }
 
 /** Sends the shrunk request once more, so the fixture holds real answers to exactly this request, and writes it. */

@@ -17,6 +17,10 @@
  *   a SIGTERM restart: serving answers lost or changed against legacy asked directly, serving
  *   p50/p99, and where every observation went.
  *
+ * - Differential fuzz of the route catalogue (catalogue-fuzz.ts): every sync and gateway route
+ *   against real legacy and reimplemented services, --catalogue-runs runs a route (25; 0 skips),
+ *   within --catalogue-minutes (15); a counterexample left fails the run.
+ *
  * Options: --cases N (20000), --fuzz N per door (10000), --minutes M (20, the bound of the
  * conformance and fuzz parts), --load-seconds S (60, or RELIABILITY_LOAD_SECONDS; 0 skips the
  * load scenarios), --rate R (50 requests/s), --seed S. Exit code 1 when any check failed or a
@@ -32,6 +36,7 @@ import { repoRoot } from '../../src/platform/paths.js';
 import { connectionCase, fuzzedBytes, runCase, startRecordingServer, statusesOf, type RecordingServer, type Verdict } from '../proxy/conformance.js';
 import { call, configFor, ManualFlags, startProxyWithLegacyAt, startUpstreams, testCatalogue, type TestUpstream } from '../proxy/harness.js';
 import { runLoadFaults, type LoadFaultFigures } from './load-faults.js';
+import { runCatalogueFuzz, type CatalogueFuzzFigures } from './catalogue-fuzz.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -203,6 +208,12 @@ async function main(): Promise<number> {
   }
   const loadFaults: LoadFaultFigures | undefined = loadSeconds > 0 ? await runLoadFaults({ rate, durationMs: loadSeconds * 1000 }) : undefined;
   for (const failure of loadFaults?.failures ?? []) console.log(`load scenarios: FAILED: ${failure}`);
+  const catalogueRuns = option('catalogue-runs', 25);
+  const catalogueFuzz: CatalogueFuzzFigures | undefined = catalogueRuns > 0 ? await runCatalogueFuzz({ runs: catalogueRuns, seed, minutes: option('catalogue-minutes', 15) }) : undefined;
+  if (catalogueFuzz) {
+    console.log(`catalogue fuzz: ${catalogueFuzz.routes.length} routes, ${catalogueFuzz.cases} cases in ${catalogueFuzz.seconds.toFixed(0)} s, ${catalogueFuzz.counterexamples.length} counterexamples left, ${catalogueFuzz.skipped.length} routes not fuzzed`);
+    for (const failure of catalogueFuzz.failures) console.log(`catalogue fuzz: FAILED: ${failure}`);
+  }
   console.log(`uncaught exceptions or rejections: ${uncaught.length}${uncaught.length ? `\n${uncaught.slice(0, 3).join('\n')}` : ''}`);
   const conformanceRuns = conformanceFigures.reduce((sum, figure) => sum + figure.runs, 0);
   const ok =
@@ -211,8 +222,9 @@ async function main(): Promise<number> {
     conformanceFigures.every((figure) => !figure.failed && !figure.interrupted) &&
     fuzzFigures.length === doors.length &&
     fuzzFigures.every((figure) => figure.failures === 0 && figure.malformed >= fuzzPerDoor && figure.answered4xx + figure.closedBeforeGarbage === figure.malformed && figure.servesAfter) &&
-    (loadFaults?.failures.length ?? 0) === 0;
-  const report = { startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, seed, requested: { cases, fuzzPerDoor, minutes, loadSeconds, rate }, conformance: conformanceFigures, fuzz: fuzzFigures, loadFaults, uncaught, ok };
+    (loadFaults?.failures.length ?? 0) === 0 &&
+    (catalogueFuzz?.failures.length ?? 0) === 0;
+  const report = { startedAt: started.toISOString(), seconds: (Date.now() - started.getTime()) / 1000, seed, requested: { cases, fuzzPerDoor, minutes, loadSeconds, rate }, conformance: conformanceFigures, fuzz: fuzzFigures, loadFaults, catalogueFuzz, uncaught, ok };
   const dir = join(repoRoot, 'reports');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `reliability-${started.toISOString().replace(/[:.]/g, '-')}.json`);

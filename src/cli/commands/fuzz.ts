@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { routesMatching } from '../../../flags/flag-change.js';
 import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
-import { fuzzableRoutes, isFuzzable, loadInputSpace } from '../../../parity/runner/fuzz-arbitraries.js';
-import { runDatabase, startSides } from '../../../parity/runner/fuzz-sides.js';
-import { fuzzRoute, type FuzzResult } from '../../../parity/runner/fuzz.js';
+import { loadInputSpace } from '../../../parity/runner/fuzz-arbitraries.js';
+import { fuzzCatalogue } from '../../../parity/runner/fuzz-catalogue-run.js';
+import { runDatabase, sideTargets, startSides } from '../../../parity/runner/fuzz-sides.js';
 import { JobRows } from '../../../parity/runner/fuzz-rows.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { routeNoise } from '../../../parity/runner/calibrate-learn.js';
@@ -24,8 +24,8 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary: 'Differential fuzzing: generated valid and invalid requests sent to legacy and the reimplementation, compared; counterexamples shrunk and saved as fixtures.',
-  usage: `cutover fuzz --route <${fuzzableRoutes.join('|')}|glob> [--runs N] [--seed S] [--valid-only] [--fixtures DIR] [--json FILE|-] [--isolated] [--shrink-budget N]`,
+  summary: 'Differential fuzzing of any catalogued route: generated valid and invalid requests (bodies, path and query parameters, logins) sent to legacy and the reimplementation, compared; counterexamples shrunk and saved as fixtures.',
+  usage: 'cutover fuzz --route <route id|glob> [--runs N] [--seed S] [--valid-only] [--fixtures DIR] [--json FILE|-] [--isolated] [--shrink-budget N]',
   async run(argv) {
     const { values } = parseOptions(argv, {
       route: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' }, 'valid-only': { type: 'boolean' },
@@ -33,8 +33,8 @@ export const fuzzCommand: Command = {
     });
     if (!values.route) throw new CutoverError('CUTOVER_ERR_USAGE', 'fuzz needs --route <route id or glob>');
     const catalogue = loadRouteCatalogue();
-    const routes = routesMatching(catalogue.routes, values.route).filter((route) => isFuzzable(route.id));
-    if (routes.length === 0) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', `'${values.route}' names no fuzzable route (${fuzzableRoutes.join(', ')})`);
+    const routes = routesMatching(catalogue.routes, values.route);
+    if (routes.length === 0) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', `'${values.route}' names no catalogued route (flags/routes.yaml)`);
     const runs = positiveInteger('runs', values.runs, 100);
     const seed = positiveInteger('seed', values.seed, Date.now() % 2 ** 31);
     const shrinkBudget = positiveInteger('shrink-budget', values['shrink-budget'], 200);
@@ -47,7 +47,9 @@ export const fuzzCommand: Command = {
     try {
       database = await runDatabase(config, server, values.isolated ?? false);
       const databaseUrl = database.url;
-      sides = await startSides({ config, databaseUrl, ...(database.seed ? { seed: database.seed } : {}), legacyInstances: 1, reimpl: true, log: (line) => progress.note(line) });
+      // Gateway routes are fuzzed through a gateway per side, each calling its own side's sync.
+      const gateways = routes.some((route) => route.service === 'gateway');
+      sides = await startSides({ config, databaseUrl, ...(database.seed ? { seed: database.seed } : {}), legacyInstances: 1, reimpl: true, gateways, log: (line) => progress.note(line) });
       // Calibrated noise, when there is any: differences within legacy-vs-legacy spread are not mismatches.
       // Calibrations live in the configured database, also when the sides run on an isolated one.
       const store = new PgNoiseStore(values.isolated ? config.database.url ?? (await ensureDatabase(server, config.database.name)) : databaseUrl);
@@ -59,23 +61,24 @@ export const fuzzCommand: Command = {
       }
       await store.close();
       const space = await loadInputSpace(databaseUrl);
-      const results: FuzzResult[] = [];
       const rows = new JobRows(databaseUrl);
-      for (const route of routes) {
-        if (!isFuzzable(route.id)) continue;
-        results.push(await fuzzRoute({
-          routeId: route.id, runs, seed, legacyUrl: sides.legacy[0]!, reimplUrl: sides.reimpl!, catalogue, space,
-          invalid: !values['valid-only'], fixturesDir: values.fixtures ?? join(repoRoot, 'parity/fixtures/fuzz'),
-          sources: { noise: (id) => noise.get(id) }, rows, progress, shrinkBudget,
-        }));
+      const targets = sideTargets(sides, config.fixtures.replayPasswords);
+      const { results, skipped } = await fuzzCatalogue({
+        catalogue, routes: routes.map((route) => route.id), runs, seed, legacy: targets.legacy, reimpl: targets.reimpl, space,
+        invalid: !values['valid-only'], fixturesDir: values.fixtures ?? join(repoRoot, 'parity/fixtures/fuzz'),
+        sources: { noise: (id) => noise.get(id) }, rows, progress, shrinkBudget, passwords: config.fixtures.replayPasswords,
+      }).finally(() => rows.close());
+      for (const entry of skipped) progress.note(`${entry.routeId}: not fuzzed (${entry.reason})`);
+      for (const result of results) {
+        const explained = Object.entries(result.explainedBy).map(([rule, count]) => `${rule} ×${count}`).join(', ');
+        progress.note(`${result.routeId}: ${result.runs} runs ${JSON.stringify(result.counts)}${explained ? `; explained by ${explained}` : ''}`);
       }
-      await rows.close();
       for (const result of results) {
         for (const found of result.counterexamples) {
           progress.note(`counterexample ${found.routeId} (${found.family}, ${found.shrinkSteps} shrink steps)${found.fixtureFile ? ` saved to ${found.fixtureFile}` : ''}\n  request: ${found.request.body?.slice(0, 500)}\n  ${found.mismatches.slice(0, 5).join('\n  ')}`);
         }
       }
-      const summary = progress.finish({ seed, runs, counterexamples: results.flatMap((result) => result.counterexamples) });
+      const summary = progress.finish({ seed, runs, routes: results.map(({ routeId, runs: made, counts, explainedBy, inputs }) => ({ routeId, runs: made, counts, explainedBy, inputs })), skipped, counterexamples: results.flatMap((result) => result.counterexamples) });
       return results.some((result) => result.counterexamples.length > 0) ? 1 : summary.exitCode;
     } finally {
       progress.finish();

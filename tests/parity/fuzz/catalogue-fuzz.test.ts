@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
+import { loadInputSpace } from '../../../parity/runner/fuzz-arbitraries.js';
+import { fuzzCatalogue, type CatalogueFuzzResult } from '../../../parity/runner/fuzz-catalogue-run.js';
+import { sideTargets, startSides, type Sides } from '../../../parity/runner/fuzz-sides.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { createIsolatedDatabase, type IsolatedDatabase } from '../../setup/isolated-database.js';
+
+const catalogue = loadRouteCatalogue();
+const config = loadConfig();
+let database: IsolatedDatabase;
+let sides: Sides;
+let run: CatalogueFuzzResult;
+const runsPerRoute = 3;
+
+beforeAll(async () => {
+  database = await createIsolatedDatabase('fuzz_catalogue');
+  sides = await startSides({ config, databaseUrl: database.url, legacyInstances: 1, reimpl: true, gateways: true, seed: [{ countyId: 'test_county', parcels: 200 }] });
+  const { legacy, reimpl } = sideTargets(sides, config.fixtures.replayPasswords);
+  run = await fuzzCatalogue({
+    catalogue, runs: runsPerRoute, seed: 11, legacy, reimpl, space: await loadInputSpace(database.url, 20),
+    passwords: config.fixtures.replayPasswords, maxCounterexamples: 1, shrinkBudget: 10,
+  });
+}, 240_000);
+afterAll(async () => {
+  await sides?.stop();
+  await database?.drop();
+});
+
+describe('cutover fuzz over the whole catalogue, against real legacy and reimplemented sync and gateways', () => {
+  it('fuzzes every sync and gateway route, and names the narrator routes it could not reach', () => {
+    const fuzzed = run.results.map((result) => result.routeId);
+    expect(fuzzed).toEqual(catalogue.routes.filter((route) => route.service !== 'narrator').map((route) => route.id));
+    expect(run.skipped.map((entry) => entry.routeId)).toEqual(catalogue.routes.filter((route) => route.service === 'narrator').map((route) => route.id));
+    for (const result of run.results) expect(result.runs, result.routeId).toBe(runsPerRoute);
+  });
+
+  it('finds no difference that no rule, race or accepted difference explains', () => {
+    const found = run.results.flatMap((result) => result.counterexamples.map((counterexample) => ({
+      route: result.routeId, request: `${counterexample.request.method} ${counterexample.request.path} as ${counterexample.request.as ?? 'nobody'} ${counterexample.request.body?.slice(0, 120) ?? ''}`, mismatches: counterexample.mismatches,
+    })));
+    expect(found).toEqual([]);
+  });
+
+  it('counts ignored apart from matched, and ignores only what a route declares it ignores', () => {
+    for (const result of run.results) {
+      const route = catalogue.byId(result.routeId)!;
+      const total = Object.values(result.counts).reduce((sum, count) => sum + count, 0);
+      expect(total, result.routeId).toBe(result.runs);
+      // A uuid without a correlation, a timestamp without a window: missing evidence, which must not occur.
+      const ignoredBy = Object.keys(result.explainedBy).filter((rule) => rule.startsWith('ignored ')).map((rule) => rule.slice('ignored '.length));
+      expect(ignoredBy.filter((rule) => !route.compare.ignore.includes(rule)), result.routeId).toEqual([]);
+    }
+    // The creates: their ids correlated, so compared and matched, not ignored.
+    for (const id of ['sync.reporting.reports.create', 'gateway.reporting.reports.create', 'sync.gis-export.run', 'gateway.gis-export.run']) {
+      const result = run.results.find((entry) => entry.routeId === id)!;
+      expect(result.counts.ignored ?? 0, id).toBe(0);
+      expect(result.counts.matched ?? 0, id).toBeGreaterThan(0);
+    }
+  });
+});
