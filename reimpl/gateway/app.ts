@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { registerApiRoutes } from './api-routes.js';
 import { registerAuthRoutes } from './auth-routes.js';
 import type { GatewayContext } from './context.js';
+import { MAX_PATH_PARAM, starletteRoutedUrl } from '../shared/fastapi.js';
 import { sendJsonError } from './flask-json.js';
 import { sessionSetCookie } from './flask-session.js';
 import { registerHealthRoutes } from './health.js';
@@ -69,7 +70,9 @@ export interface Gateway {
 }
 
 export function buildGateway(settings: Readonly<GatewaySettings>): Gateway {
-  const app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, keepAliveTimeout: 5000 });
+  // Routed as werkzeug routes: a path value of any length (fastify stops at 100 characters: a 404 where
+  // Flask checks permissions first), and an encoded slash that separates segments.
+  const app = Fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, keepAliveTimeout: 5000, maxParamLength: MAX_PATH_PARAM, rewriteUrl: (request) => starletteRoutedUrl(request.url ?? '/') });
   const metrics = new GatewayMetrics();
   const context: GatewayContext = {
     settings,

@@ -77,6 +77,8 @@ export function requotePath(path: string): string {
     .join('');
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 export class Upstream {
   private readonly pool: Pool;
   private readonly origin: string;
@@ -121,10 +123,24 @@ export class Upstream {
     const search = query && query.length ? `?${pyUrlencode(query)}` : '';
     let received = false;
     try {
-      const response = await this.pool.request({ method: method as 'GET', path: this.basePath + path + search, headers, body: body ?? (method === 'GET' ? undefined : Buffer.alloc(0)) });
-      received = true;
-      const data = Buffer.from(await response.body.arrayBuffer());
-      return { answer: { status: response.statusCode, headers: response.headers, body: data } };
+      let target = this.basePath + path + search;
+      // requests follows redirects (30 at most): 307/308 keep the method and body; 303, and 302 or a POST's 301, become a bodiless GET.
+      for (let hop = 0; ; hop++) {
+        const response = await this.pool.request({ method: method as 'GET', path: target, headers, body: body ?? (method === 'GET' ? undefined : Buffer.alloc(0)) });
+        received = true;
+        const data = Buffer.from(await response.body.arrayBuffer());
+        const location = response.headers.location;
+        const next = typeof location === 'string' && REDIRECTS.has(response.statusCode) ? new URL(location, this.origin + target) : undefined;
+        if (!next || next.origin !== this.origin) return { answer: { status: response.statusCode, headers: response.headers, body: data } };
+        if (hop >= 30) throw new Error('Exceeded 30 redirects.');
+        if (method !== 'HEAD' && (response.statusCode === 303 || response.statusCode === 302 || (response.statusCode === 301 && method === 'POST'))) method = 'GET';
+        if (response.statusCode !== 307 && response.statusCode !== 308) {
+          body = undefined;
+          delete headers['content-type'];
+        }
+        target = next.pathname + next.search;
+        received = false;
+      }
     } catch (error) {
       const code = causeCode(error);
       if (!received && code !== undefined && OFFLINE_CODES.has(code)) {
