@@ -33,6 +33,8 @@ export interface LoadResult {
 
 const BUCKET_US = 10;
 const MAX_BUCKETS = 200_000; // 2 s; slower answers land in the last bucket
+/** The slowest latency the histogram tells apart: a percentile equal to it means "at least". */
+export const latencyCeilingMs = (MAX_BUCKETS * BUCKET_US) / 1000;
 
 class Histogram {
   private readonly counts = new Uint32Array(MAX_BUCKETS);

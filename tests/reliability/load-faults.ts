@@ -4,6 +4,7 @@
  * proxy restarted with SIGTERM (proxy-restart.ts). Each must-be-zero figure that is not zero is
  * named in `failures`.
  */
+import { latencyCeilingMs } from '../../bench/load.js';
 import { runDatabaseOutage, type DatabaseOutageFigures } from './database-outage.js';
 import type { LoadShape } from './load-scenario.js';
 import { startPrivatePostgres } from './private-postgres.js';
@@ -12,6 +13,8 @@ import { runShadowFaults, type ShadowFaultFigures } from './shadow-faults.js';
 
 export interface LoadFaultFigures {
   shape: LoadShape;
+  /** Latencies at or over it are in the load histogram's last bucket: a p99 equal to it means at least that. */
+  latencyCeilingMs: number;
   shadowFaults: ShadowFaultFigures[];
   databaseOutage?: DatabaseOutageFigures;
   proxyRestart?: ProxyRestartFigures;
@@ -20,7 +23,7 @@ export interface LoadFaultFigures {
 }
 
 export async function runLoadFaults(shape: LoadShape, log: (line: string) => void = console.log): Promise<LoadFaultFigures> {
-  const figures: LoadFaultFigures = { shape, shadowFaults: [], failures: [] };
+  const figures: LoadFaultFigures = { shape, latencyCeilingMs, shadowFaults: [], failures: [] };
   const database = await startPrivatePostgres();
   // A scenario that throws (a deadline passed, a process would not start) fails the run but not the others.
   const attempt = async (name: string, scenario: () => Promise<void>) => {

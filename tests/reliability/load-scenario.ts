@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runFixedRate, type FixedRateOutcome } from '../../bench/load.js';
+import { latencyCeilingMs, runFixedRate, type FixedRateOutcome } from '../../bench/load.js';
 import { freePort } from '../../src/platform/ports.js';
 import { setFlag, startProxyProcess, type ProxyProcess } from '../platform/proxy-process.js';
 import type { StandInMode } from './stand-in-upstream.js';
@@ -191,10 +191,13 @@ export async function servingAgainstReference(proxyOrigin: string, legacyOrigin:
   return figures;
 }
 
+/** A percentile, "≥ 2000 ms" when it is the load histogram's last bucket. */
+const latency = (ms: number) => (ms >= latencyCeilingMs ? `≥ ${latencyCeilingMs} ms (the load histogram's ceiling)` : `${ms.toFixed(2)} ms`);
+
 /** One line of a phase's serving figures. */
 export function describeServing(figures: ServingFigures): string {
   const lostBy = Object.entries(figures.lostBy).map(([code, count]) => `${count} ${code}`).join(', ');
-  return `${figures.requests} requests, ${figures.lost} serving answers lost${lostBy ? ` (${lostBy})` : ''} and ${figures.changed} changed against legacy asked directly; serving p50 ${figures.p50Ms.toFixed(2)} ms, p99 ${figures.p99Ms.toFixed(2)} ms${figures.referenceFailed ? `; ${figures.referenceFailed} not judged (legacy itself failed)` : ''}${figures.firstDifference ? `; first difference: ${figures.firstDifference}` : ''}`;
+  return `${figures.requests} requests, ${figures.lost} serving answers lost${lostBy ? ` (${lostBy})` : ''} and ${figures.changed} changed against legacy asked directly; serving p50 ${latency(figures.p50Ms)}, p99 ${latency(figures.p99Ms)}${figures.referenceFailed ? `; ${figures.referenceFailed} not judged (legacy itself failed)` : ''}${figures.firstDifference ? `; first difference: ${figures.firstDifference}` : ''}`;
 }
 
 /** A few seconds of the load, not measured: connections opened, code paths warm, before the counters are read. */

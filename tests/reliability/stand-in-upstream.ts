@@ -93,7 +93,7 @@ export function createStandIn(mode: StandInMode): Server {
         if (delay) setTimeout(send, delay);
         else send();
       });
-    }) as unknown as Server;
+    });
   }
   if (mode === 'hung') return createNetServer((socket) => socket.on('error', () => undefined).resume());
   let next = 0;
