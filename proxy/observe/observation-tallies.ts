@@ -278,3 +278,26 @@ export function talliesOf(observations: readonly Observation[], query: TallyQuer
     parityByHour: [...hours.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1)),
   };
 }
+
+/**
+ * A store whose tallies of a window are computed once for the report and the gate that goes with
+ * it: a query naming routes, over a window whose whole tallies are already asked for, is answered
+ * from those (a route's tallies do not depend on other routes). `cutover report` reads both at once.
+ */
+export function sharedTallies(store: { tallies(query?: TallyQuery): Promise<ObservationTallies> }): { tallies(query?: TallyQuery): Promise<ObservationTallies> } {
+  const whole = new Map<number | undefined, Promise<ObservationTallies>>();
+  return {
+    tallies(query = {}) {
+      const key = query.since?.getTime();
+      if (query.routeIds === undefined) {
+        const asked = whole.get(key) ?? store.tallies(query);
+        whole.set(key, asked);
+        return asked;
+      }
+      const pending = whole.get(key);
+      if (!pending) return store.tallies(query);
+      const wanted = new Set(query.routeIds);
+      return pending.then((tallies) => ({ routes: tallies.routes.filter((route) => wanted.has(route.routeId)), parityByHour: [] }));
+    },
+  };
+}

@@ -2,8 +2,8 @@
  * ObservationTallies in SQL (observation-tallies.ts says what they are; `talliesOf` is the direct
  * computation these must equal). Four passes over the window's day partitions: the counts (one
  * hash aggregate over every combination of verdict, mode, statuses, errors, rules and hour, which
- * stays small), the latency samples (nearest-rank percentiles with percentile_disc, the fixed
- * buckets, the ranks of the pooled samples for Mann-Whitney), the accepted differences and the
+ * stays small), the latency samples counted per distinct value (nearest-rank percentiles, the
+ * fixed buckets, the ranks of the pooled samples for Mann-Whitney, all from cumulative counts), the accepted differences and the
  * mismatch paths (only mismatched rows read whole; one example per path). Nothing per observation
  * crosses the wire.
  */
@@ -45,14 +45,6 @@ interface CountRow {
   first: Date;
 }
 
-interface LatencyRow {
-  route_id: string;
-  basis: 'all' | 'copies' | 'split';
-  side: Side;
-  n: number;
-  percentiles: number[];
-}
-
 type Basis = 'copies' | 'split';
 
 const bucketCase = `CASE ${latencyBucketsMs.map((bound, index) => `WHEN v <= ${bound} THEN ${index}`).join(' ')} ELSE ${latencyBucketsMs.length} END`;
@@ -82,37 +74,59 @@ async function counts(pool: pg.Pool, query: TallyQuery): Promise<CountRow[]> {
   return result.rows;
 }
 
-async function latencies(pool: pg.Pool, query: TallyQuery): Promise<{ stats: LatencyRow[]; buckets: Array<{ route_id: string; side: Side; bucket: number; n: number }>; ranks: Array<{ route_id: string; basis: Basis; rank_sum2: string; tie_term: string }> }> {
+interface LatencyResultRow {
+  kind: 'summary' | 'bucket';
+  route_id: string;
+  basis: 'all' | Basis;
+  bucket: number | null;
+  legacy_n: number;
+  reimpl_n: number;
+  legacy_p: Array<number | null> | null;
+  reimpl_p: Array<number | null> | null;
+  rank_sum2: number | null;
+  tie_term: number | null;
+}
+
+/** Nearest rank, as gate/statistics/percentile.ts and percentile_disc take it (float8 arithmetic, so the same rank for every count). */
+const nearestRank = (fraction: string, cumulative: string, total: string) => `min(v) FILTER (WHERE ${cumulative} >= greatest(1, ceil(${fraction}::float8 * ${total}::float8)))`;
+const percentilesOf = (cumulative: string, total: string) => `ARRAY[${['0.5', '0.95', '0.99'].map((fraction) => nearestRank(fraction, cumulative, total)).join(', ')}]`;
+
+async function latencies(pool: pg.Pool, query: TallyQuery): Promise<LatencyResultRow[]> {
   const { where, values } = windowOf(query);
-  // Every answered side once: its basis for the gate (copies: both answered outside a canary; split: a canary's serving answer).
-  const samples = `WITH s AS MATERIALIZED (
-      SELECT route_id, serving_side AS side, serving_latency_ms AS v,
-             CASE WHEN mode = 'canary' THEN 'split' WHEN shadow_error IS NULL AND shadow_status IS NOT NULL THEN 'copies' END AS basis
-      FROM cutover.observations WHERE ${where} AND serving_error IS NULL AND serving_status IS NOT NULL
-      UNION ALL
-      SELECT route_id, shadow_side, shadow_latency_ms,
-             CASE WHEN mode <> 'canary' AND serving_error IS NULL AND serving_status IS NOT NULL THEN 'copies' END
-      FROM cutover.observations WHERE ${where} AND shadow_error IS NULL AND shadow_status IS NOT NULL)`;
-  const percentiles = 'count(*)::int AS n, percentile_disc(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP (ORDER BY v) AS percentiles';
-  const [stats, buckets, ranks] = await Promise.all([
-    pool.query<LatencyRow>(
-      `${samples}
-       SELECT route_id, 'all' AS basis, side, ${percentiles} FROM s GROUP BY route_id, side
+  // Every answered side once, with its basis for the gate (copies: both answered outside a canary;
+  // split: a canary's serving answer), counted per distinct value: the sorts then run over the
+  // distinct latencies, not the samples (latencies are stored to the microsecond, so there are few).
+  // From the cumulative counts per value come the nearest-rank percentiles, the ranks of the
+  // pooled sample (ties their mean rank; twice the rank sum stays whole) and the tie term. Counts
+  // are float8, exact below 2^53 and much cheaper to sum in a window than numeric.
+  const result = await pool.query<LatencyResultRow>(
+    `WITH s AS (
+       SELECT route_id, serving_side AS side, serving_latency_ms AS v,
+              CASE WHEN mode = 'canary' THEN 'split' WHEN shadow_error IS NULL AND shadow_status IS NOT NULL THEN 'copies' ELSE 'none' END AS basis
+       FROM cutover.observations WHERE ${where} AND serving_error IS NULL AND serving_status IS NOT NULL
        UNION ALL
-       SELECT route_id, basis, side, ${percentiles} FROM s WHERE basis IS NOT NULL GROUP BY route_id, basis, side`,
-      values,
-    ),
-    pool.query<{ route_id: string; side: Side; bucket: number; n: number }>(`${samples} SELECT route_id, side, ${bucketCase} AS bucket, count(*)::int AS n FROM s GROUP BY 1, 2, 3`, values),
-    // Ranks of the pooled samples, ties their mean rank: twice the rank sum stays a whole number.
-    pool.query<{ route_id: string; basis: Basis; rank_sum2: string; tie_term: string }>(
-      `${samples},
-       g AS (SELECT route_id, basis, v, count(*) FILTER (WHERE side = 'reimpl') AS x, count(*) AS t FROM s WHERE basis IS NOT NULL GROUP BY route_id, basis, v),
-       r AS (SELECT route_id, basis, x, t, sum(t) OVER (PARTITION BY route_id, basis ORDER BY v) - t AS below FROM g)
-       SELECT route_id, basis, sum(x * (2 * below + t + 1))::text AS rank_sum2, sum(t * t * t - t)::text AS tie_term FROM r GROUP BY route_id, basis`,
-      values,
-    ),
-  ]);
-  return { stats: stats.rows, buckets: buckets.rows, ranks: ranks.rows };
+       SELECT route_id, shadow_side, shadow_latency_ms,
+              CASE WHEN mode <> 'canary' AND serving_error IS NULL AND serving_status IS NOT NULL THEN 'copies' ELSE 'none' END
+       FROM cutover.observations WHERE ${where} AND shadow_error IS NULL AND shadow_status IS NOT NULL),
+     h AS MATERIALIZED (
+       SELECT route_id, basis, v, (count(*) FILTER (WHERE side = 'legacy'))::float8 AS l, (count(*) FILTER (WHERE side = 'reimpl'))::float8 AS r
+       FROM s GROUP BY route_id, basis, v),
+     a AS (
+       SELECT route_id, 'all' AS basis, v, sum(l) AS l, sum(r) AS r FROM h GROUP BY route_id, v
+       UNION ALL
+       SELECT route_id, basis, v, l, r FROM h WHERE basis <> 'none'),
+     w AS (
+       SELECT route_id, basis, v, l, r, sum(l) OVER upto AS cl, sum(r) OVER upto AS cr, sum(l) OVER whole AS tl, sum(r) OVER whole AS tr
+       FROM a WINDOW whole AS (PARTITION BY route_id, basis), upto AS (PARTITION BY route_id, basis ORDER BY v))
+     SELECT 'summary' AS kind, route_id, basis, NULL::int AS bucket, max(tl)::int AS legacy_n, max(tr)::int AS reimpl_n,
+            ${percentilesOf('cl', 'tl')} AS legacy_p, ${percentilesOf('cr', 'tr')} AS reimpl_p,
+            sum(r * (2 * (cl + cr - l - r) + l + r + 1)) AS rank_sum2, sum((l + r) * (l + r) * (l + r) - (l + r)) AS tie_term
+     FROM w GROUP BY route_id, basis
+     UNION ALL
+     SELECT 'bucket', route_id, 'all', ${bucketCase}, sum(l)::int, sum(r)::int, NULL, NULL, NULL, NULL FROM h GROUP BY route_id, 4`,
+    values,
+  );
+  return result.rows;
 }
 
 async function acceptedDifferences(pool: pg.Pool, query: TallyQuery): Promise<Array<{ route_id: string; id: string; path: string | null; n: number }>> {
@@ -227,17 +241,17 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
     route.sides = [...sides.get(routeId)!.values()].sort(compareSides);
     route.reimplServing = [...(reimplServing.get(routeId)?.values() ?? [])].sort(compareReimplServing);
   }
-  const stats = (row: LatencyRow): LatencyStats => ({ count: row.n, p50: row.percentiles[0]!, p95: row.percentiles[1]!, p99: row.percentiles[2]! });
-  for (const row of latency.stats) {
+  const stats = (count: number, at: Array<number | null> | null): LatencyStats => ({ count, p50: at?.[0] ?? null, p95: at?.[1] ?? null, p99: at?.[2] ?? null });
+  for (const row of latency) {
     const target = routes.get(row.route_id)!.latency;
-    if (row.basis === 'all') target.all[row.side] = stats(row);
-    else target[row.basis][row.side] = stats(row);
-  }
-  for (const row of latency.buckets) routes.get(row.route_id)!.latency.buckets[row.side][row.bucket] = row.n;
-  for (const row of latency.ranks) {
-    const comparison = routes.get(row.route_id)!.latency[row.basis];
-    comparison.reimplRankSum = Number(row.rank_sum2) / 2;
-    comparison.tieTerm = Number(row.tie_term);
+    if (row.kind === 'bucket') {
+      target.buckets.legacy[row.bucket!] = row.legacy_n;
+      target.buckets.reimpl[row.bucket!] = row.reimpl_n;
+      continue;
+    }
+    const sides = { legacy: stats(row.legacy_n, row.legacy_p), reimpl: stats(row.reimpl_n, row.reimpl_p) };
+    if (row.basis === 'all') target.all = sides;
+    else target[row.basis] = { ...sides, reimplRankSum: row.rank_sum2! / 2, tieTerm: row.tie_term! };
   }
   const acceptedByRoute = new Map<string, Map<string, { observations: number; paths: Map<string, number> }>>();
   for (const row of accepted) {

@@ -4,30 +4,21 @@ import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
 import { runGate } from '../../gate/gate.js';
 import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import type { Observation } from '../../proxy/observe/observation.js';
-import { talliesOf } from '../../proxy/observe/observation-tallies.js';
+import { sharedTallies, talliesOf } from '../../proxy/observe/observation-tallies.js';
 import { PgObservationStore } from '../../proxy/observe/pg-observation-store.js';
 import { configSchema } from '../../src/config/schema.js';
 import { buildReport } from '../../src/report/report.js';
 import { collectReport } from '../../src/report/write-report.js';
+import { Prng } from '../../src/seed/prng.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 import { observation } from '../proxy/observation-store.contract.js';
-
-/** A small PRNG so the set is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const start = Date.parse('2026-06-01T08:00:00Z');
 const routes = ['sync.health', 'sync.gis-export.status', 'sync.gis-export.run', 'sync.gis-export.run.state', 'sync.retired-long-ago'];
 
 function varied(count: number): Observation[] {
-  const random = mulberry32(11);
+  const prng = new Prng(11);
+  const random = () => prng.next();
   const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)]!;
   return Array.from({ length: count }, (_, index) => {
     const routeId = pick(routes);
@@ -119,6 +110,10 @@ describe('tallies in SQL', () => {
     const direct = await runGate({ observations: fake, catalogue, thresholds }, request);
     expect(fromSql).toEqual(direct);
     expect(fromSql.routes.map((route) => route.routeId)).toEqual(expect.arrayContaining(['sync.health', 'sync.gis-export.run']));
+    // As `cutover report` asks: the report's tallies of the window, and the gate's answered from them.
+    const shared = sharedTallies(pgStore);
+    const [, fromShared] = await Promise.all([shared.tallies({ since: request.since }), runGate({ observations: shared, catalogue, thresholds }, request)]);
+    expect(fromShared).toEqual(direct);
     const run = fromSql.routes.find((route) => route.routeId === 'sync.gis-export.run')!;
     expect(run.evidence.stateObservations).toBeGreaterThan(0);
   });

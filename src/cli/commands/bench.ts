@@ -13,6 +13,7 @@ const suites: ReadonlyArray<{ name: string; file: string; exported: string }> = 
   { name: 'gis-export', file: 'bench/gis-export.ts', exported: 'runGisExportBench' },
   { name: 'gateway', file: 'bench/gateway.ts', exported: 'runGatewayBench' },
   { name: 'narrator', file: 'bench/narrator.ts', exported: 'runNarratorBench' },
+  { name: 'observations', file: 'bench/observations.ts', exported: 'runObservationsBench' },
 ];
 
 export const benchCommand: Command = {

@@ -3,6 +3,7 @@ import { openFlagStore } from '../../../flags/open-flag-store.js';
 import { readinessSummary, runGate } from '../../../gate/gate.js';
 import { PgResourceSampleStore } from '../../../gate/pg-resource-sample-store.js';
 import { resourcesOver } from '../../../gate/resource-samples.js';
+import { sharedTallies } from '../../../proxy/observe/observation-tallies.js';
 import { PgObservationStore } from '../../../proxy/observe/pg-observation-store.js';
 import { PgNoiseStore } from '../../../parity/runner/noise-store.js';
 import { loadConfig } from '../../config/load.js';
@@ -36,11 +37,13 @@ export const reportCommand: Command = {
     const config = loadConfig();
     const opened = await openFlagStore(config, { log: console.error });
     const observations = new PgObservationStore(opened.url);
+    // The report and its gate over the same window read the tallies once.
+    const tallied = sharedTallies(observations);
     const unknownTraffic = new PgUnknownTrafficStore(opened.url);
     try {
       const report = await collectReport(
         {
-          observations,
+          observations: tallied,
           unknownTraffic,
           catalogue: opened.catalogue,
           flags: () => opened.store.snapshot(),
@@ -51,7 +54,7 @@ export const reportCommand: Command = {
             const gateSince = from ?? new Date(now.getTime() - config.gate.windowHours * 3_600_000);
             const samples = new PgResourceSampleStore(opened.url);
             const resources = await resourcesOver(samples, opened.catalogue, { since: gateSince, until: now }).finally(() => samples.close());
-            const gate = await runGate({ observations, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot(), resources }, { since: gateSince, now });
+            const gate = await runGate({ observations: tallied, catalogue: opened.catalogue, thresholds: config.gate.thresholds, flags: () => opened.store.snapshot(), resources }, { since: gateSince, now });
             return readinessSummary(gate);
           },
         },
