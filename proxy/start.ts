@@ -13,7 +13,9 @@ import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { createStorageRedactor } from '../parity/compare/redact.js';
 import { CutoverError } from '../src/errors.js';
 import { createFastLane, type FastLane } from './transport/fast-lane.js';
-import { answerClientError, answerHalfClosedClients, createFrontDoor, nodeServerOptions, type RecordingTap } from './transport/front-door.js';
+import { answerClientError, answerHalfClosedClients, createFrontDoor, nodeServerOptions } from './transport/front-door.js';
+import { createPipeline } from './pipeline/pipeline.js';
+import type { RecordingTap } from './pipeline/serving-call.js';
 import { createProxyMetrics, type ProxyMetrics } from './observe/metrics.js';
 import { StatefulShadowing } from './stateful/correlation-shadow.js';
 import { Correlations, defaultCorrelationOptions, type CorrelationOptions, type CorrelationStore } from './stateful/correlation-store.js';
@@ -196,7 +198,9 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       const declared = catalogue.services.find((candidate) => candidate.name === service);
       if (!declared) throw new CutoverError('CUTOVER_ERR_CONFIG_INVALID', `no service ${service} in the route catalogue (declared: ${catalogue.services.map((known) => known.name).join(', ')})`);
       const parts = { service, catalogue, flags: flagSource, upstreams, metrics, recorder, unknownTraffic, budget, stateful, options: proxyOptions, tap: options.tap, requestLog: options.requestLog };
-      const handler = createFrontDoor(parts);
+      // One pipeline per door, run by both its transports: they differ in how bytes move, not in what is decided.
+      const pipeline = createPipeline(parts);
+      const handler = createFrontDoor(pipeline);
       const server = createServer(nodeServerOptions(proxyOptions, keepAliveTimeoutMs), handler);
       answerHalfClosedClients(server);
       // A malformed request line or header, a head too large, a request too slow: that connection only, answered with its code.
@@ -209,7 +213,7 @@ export async function startProxy(options: StartProxyOptions): Promise<RunningPro
       // With the fast lane, a plain TCP server takes connections and hands node:http what the lane does not relay.
       let listener: Server | NetServer = server;
       if (proxyOptions.fastLane) {
-        const lane = createFastLane(parts, server, { keepAliveTimeoutMs });
+        const lane = createFastLane(pipeline, server, { keepAliveTimeoutMs });
         lanes.push(lane);
         listener = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => lane.accept(socket));
         // node:http tracks its connections (closeAllConnections, headers and request timeouts) from its 'listening' event on.

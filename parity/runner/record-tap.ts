@@ -6,7 +6,7 @@
  * `correlation:` entries) is recorded as `sequence.needs` so replay can substitute new ids.
  */
 import type { Route } from '../../flags/route-catalogue.js';
-import type { RecordingTap, TappedExchange } from '../../proxy/transport/front-door.js';
+import type { RecordingTap, TappedExchange } from '../../proxy/pipeline/serving-call.js';
 import type { JsonValue } from '../compare/json-text.js';
 import { JsonNumber } from '../compare/json-text.js';
 import { fixtureBody, fixtureKey, queryOf, requestShape, routeGlobMatcher, tryParseJson, writeFixture, type Fixture, type FixtureBody, type FixtureSequence } from './fixture.js';

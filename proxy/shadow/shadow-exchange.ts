@@ -1,6 +1,6 @@
 /**
- * One shadowed exchange, whichever path serves it (node:http in front-door.ts, the socket
- * relay in fast-lane.ts): the serving request goes out first and its answer is captured as it
+ * One shadowed exchange, the pipeline's shadow step (pipeline/steps.ts), whichever transport
+ * serves it: the serving request goes out first and its answer is captured as it
  * streams to the client; the shadow copy goes out in the same tick (to the correlated shadow
  * instance when stateful shadowing plans one), within the shadow budget; when both answers
  * are in, the pair goes to the recorder, off the request path. The serving answer never waits
@@ -14,7 +14,7 @@ import type { Decision, Side } from '../serving/decide.js';
 import type { ReplayableRequest } from '../serving/forward.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
 import type { ObservationRecorder } from '../observe/observation-recorder.js';
-import { sendShadow, type ShadowBudget, type ShadowLimits } from './shadow.js';
+import { limitsFor, sendShadow, type ShadowBudget, type ShadowLimits } from './shadow.js';
 import type { Role, Upstreams } from '../serving/upstreams.js';
 
 export interface ShadowParts {
@@ -32,13 +32,8 @@ export function shadowLimits(options: CutoverConfig['proxy']): ShadowParts['limi
   return { timeoutMs: options.shadow.timeoutMs, captureLimit: options.shadow.maxCompareBodyBytes };
 }
 
-/** Serves the request: the path's own forwarding, capturing the answer up to `captureLimit` when one is given. */
+/** Serves the request (the rest of the pipeline), capturing the answer up to `captureLimit` when one is given; the serving outcome is recorded there. */
 export type Serve = (captureLimit: number | undefined, onDone: (result: SideResult) => void) => void;
-
-/** The capture bound of a route's shadowed answers: its own when the catalogue gives one, the proxy's otherwise. */
-export function limitsFor(route: Route, limits: ShadowParts['limits']): ShadowParts['limits'] {
-  return route.captureBytes === undefined ? limits : { ...limits, captureLimit: route.captureBytes };
-}
 
 /** Upstream latency and errors by side and role, for every answer either path gets; a client's abort is the client's, not the upstream's. */
 export function recordLatency(metrics: ProxyMetrics, service: Service, side: SideResult, role: Role): void {
@@ -63,12 +58,11 @@ export function internalFailure(side: Side, error: unknown, latencyMs = 0): Side
 export function serveWithShadow(parts: ShadowParts, route: Route, decision: Decision, request: ReplayableRequest, serve: Serve): void {
   const { service, metrics, budget, stateful } = parts;
   const limits = limitsFor(route, parts.limits);
-  const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
   const shadowSide = decision.shadow;
   const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
   if (denied !== undefined) {
     if (denied !== 'none') metrics.dropped(route.id, denied);
-    serve(undefined, recordServing);
+    serve(undefined, () => {});
     return;
   }
   const at = new Date();
@@ -88,7 +82,6 @@ export function serveWithShadow(parts: ShadowParts, route: Route, decision: Deci
   };
   // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
   serve(limits.captureLimit, (result) => {
-    recordServing(result);
     serving = result;
     settle();
   });

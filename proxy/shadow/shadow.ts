@@ -9,7 +9,14 @@ import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult }
 import type { Side } from '../serving/decide.js';
 import type { OutgoingRequest } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
+import type { Route } from '../../flags/route-catalogue.js';
 import { CutoverError } from '../../src/errors.js';
+
+
+/** The capture bound of a route's shadowed answers: its own when the catalogue gives one, the proxy's otherwise. */
+export function limitsFor(route: Pick<Route, 'captureBytes'>, limits: ShadowLimits): ShadowLimits {
+  return route.captureBytes === undefined ? limits : { ...limits, captureLimit: route.captureBytes };
+}
 
 /** Why a shadow copy was not sent; the label of cutover_proxy_shadow_dropped_total. */
 export type DropReason = 'route_budget' | 'total_budget' | 'body_too_large' | 'queue_full' | 'queue_bytes';

@@ -14,9 +14,8 @@ import type { Decision } from '../serving/decide.js';
 import { pollToTerminal, raceBetween, type PollTarget } from './eventual-state.js';
 import type { OutgoingRequest, ReplayableRequest } from '../serving/forward.js';
 import type { Exchange } from '../observe/observation-recorder.js';
-import { limitsFor } from '../shadow/shadow-exchange.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
-import { sendShadow, type ShadowLimits } from '../shadow/shadow.js';
+import { limitsFor, sendShadow, type ShadowLimits } from '../shadow/shadow.js';
 import type { StateParity } from './state-parity.js';
 import type { Upstream, Upstreams } from '../serving/upstreams.js';
 

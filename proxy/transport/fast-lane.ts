@@ -9,8 +9,9 @@
  *
  * A shadowed, canary or reimpl-mode route takes the lane too when its body has a length
  * within the shadow limit: the body is read whole first (the copy and a canary's county_id
- * need it), the serving answer is relayed and captured, and the copy and the comparison are
- * those of every shadowed exchange (shadow-exchange.ts).
+ * need it), the serving answer is relayed and captured. What is decided — route, sides, the
+ * shadow copy, what is recorded — is the request pipeline's (pipeline/pipeline.ts), the same
+ * node:http's path runs: the lane only moves the bytes.
  *
  * Whatever the lane does not take — a chunked or too large body on a shadowed route, a
  * recording tap, and any head it declines (HTTP/1.0, Upgrade, Expect, odd framing,
@@ -20,23 +21,18 @@
  */
 import { STATUS_CODES, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { flagFor, type FlagSnapshot } from '../../flags/flag.js';
-import type { Route } from '../../flags/route-catalogue.js';
 import { errorCodes, type ErrorCode } from '../../src/errors.js';
-import { stickyKey } from '../serving/canary.js';
-import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
-import { decide, needsBody, type Decision } from '../serving/decide.js';
-import { modeMayFallBack, routeFallsBack } from '../serving/fallback.js';
-import { describeFailure, internalErrorBody, upstreamErrorBody, type ReplayableRequest } from '../serving/forward.js';
-import { shadowPartsOf, unknownRouteId, type FrontDoorParts } from './front-door.js';
-import { refusalAnswer, type RefusalCode } from './framing.js';
 import type { RefusalReason } from '../observe/metrics.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
-import { recordLatency, serveWithShadow, type ShadowParts } from '../shadow/shadow-exchange.js';
-import { requestLogEntry } from '../observe/request-log.js';
-import { endToEndHeaders } from './hop-by-hop.js';
-import type { PooledSocket } from './socket-pool.js';
+import { streamedBody, unknownRouteId, type Decided, type FrontDoorParts, type Matched, type PipelineRequest, type ServingCall } from '../pipeline/serving-call.js';
+import type { RequestPipeline } from '../pipeline/pipeline.js';
+import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
+import type { Side } from '../serving/decide.js';
+import { describeFailure, internalErrorBody, upstreamErrorBody } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
+import { refusalAnswer, type RefusalCode } from './framing.js';
+import { endToEndHeaders } from './hop-by-hop.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
+import type { PooledSocket } from './socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */
@@ -67,17 +63,14 @@ const enum Hold {
   Pipeline = 2,
 }
 
-const noKey = () => {
-  throw new Error('a canary decision needs the body: canary routes never take the fast lane');
-};
-
 /** The lane of one front door; `server` is its node:http server, which gets what the lane does not take. */
-export function createFastLane(parts: FrontDoorParts, server: Server, options: FastLaneOptions): FastLane {
+export function createFastLane(pipeline: RequestPipeline, server: Server, options: FastLaneOptions): FastLane {
   const connections = new Set<ClientConnection>();
+  const { parts } = pipeline;
   const lane: Lane = {
+    pipeline,
     parts,
     keepAliveHeader: `timeout=${Math.floor(options.keepAliveTimeoutMs / 1000)}`,
-    shadow: shadowPartsOf(parts),
     options,
     server,
     forget: (connection) => connections.delete(connection),
@@ -108,10 +101,10 @@ export function createFastLane(parts: FrontDoorParts, server: Server, options: F
 }
 
 interface Lane {
+  pipeline: RequestPipeline;
   parts: FrontDoorParts;
   /** The Keep-Alive header value of kept-alive answers, as node:http writes it. */
   keepAliveHeader: string;
-  shadow: ShadowParts;
   options: FastLaneOptions;
   server: Server;
   forget(connection: ClientConnection): void;
@@ -121,14 +114,14 @@ interface Lane {
  * How the lane takes a request: `relay` when nothing but its serving side sees it, `shadow`
  * when its body (none, or a length within the shadow limit) is read first, `hand-over` otherwise.
  */
-function laneFor(parts: FrontDoorParts, route: Route | undefined, snapshot: FlagSnapshot, head: RequestHead): 'relay' | 'shadow' | 'hand-over' {
-  if (!route) return 'relay';
-  if (parts.tap?.wants(route)) return 'hand-over';
-  if (!needsBody(route, snapshot)) return 'relay';
-  // The reimplementation may serve with a fallback to legacy: node:http's path does that (proxy/serving/fallback.ts).
-  if (modeMayFallBack(flagFor(snapshot, route.id).mode) && routeFallsBack(route)) return 'hand-over';
+function laneFor(matched: Matched, head: RequestHead, maxRequestBodyBytes: number): 'relay' | 'shadow' | 'hand-over' {
+  if (!matched.route) return 'relay';
+  // The tap and a fallback answer from node:http's path: the lane keeps no request to tap or send again.
+  if (matched.tapped) return 'hand-over';
+  if (!matched.needsBody) return 'relay';
+  if (matched.mayFallBack) return 'hand-over';
   if (head.framing.kind === 'none') return 'shadow';
-  return head.framing.kind === 'length' && head.framing.length <= parts.options.shadow.maxRequestBodyBytes ? 'shadow' : 'hand-over';
+  return head.framing.kind === 'length' && head.framing.length <= maxRequestBodyBytes ? 'shadow' : 'hand-over';
 }
 
 /** The request's end-to-end headers as the upstreams get them: hop-by-hop ones dropped, the client's address added. */
@@ -327,56 +320,52 @@ class ClientConnection {
       return;
     }
     this.headSeen = true;
-    const { parts } = this.lane;
-    const route = parts.catalogue.match(parts.service, head.method, head.target);
-    const snapshot = parts.flags.current();
-    const how = laneFor(parts, route, snapshot, head);
+    const { pipeline, parts } = this.lane;
+    const matched = pipeline.match({ method: head.method, target: head.target, rawHeaders: head.rawHeaders, remoteAddress: this.socket.remoteAddress });
+    const how = laneFor(matched, head, parts.options.shadow.maxRequestBodyBytes);
     if (how === 'hand-over') {
       this.handOver();
       return;
     }
     if (how === 'shadow') {
-      this.shadowed(route!, snapshot, head);
+      this.shadowed(matched, head);
       return;
     }
-    const decision = decide(route, snapshot, noKey);
-    const upstream = this.upstreamFor(route, decision);
-    if (!upstream) return;
-    if (!route) parts.unknownTraffic.count(parts.service, head.method, head.target);
-    const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, forwardedHeaders(head, this.socket.remoteAddress), undefined));
-    this.pending = exchange.feedRequest(this.pending.subarray(head.size));
-    if (!exchange.wantsRequestBytes) this.requestSince = 0;
-    // A request refused while its body was read (broken chunk framing) is already answered.
-    if (exchange.wantsUpstream) exchange.start();
+    const decided = this.decide(matched, undefined);
+    if (!decided) return;
+    // The body, if any, is relayed as it arrives (Exchange.feedRequest): nothing is buffered.
+    const request: PipelineRequest = { method: head.method, path: head.target, headers: forwardedHeaders(head, this.socket.remoteAddress), body: head.framing.kind === 'none' ? null : streamedBody };
+    pipeline.dispatch(matched, decided, request, (call) => {
+      const exchange = this.begin(new Exchange(this, parts, call, head));
+      this.pending = exchange.feedRequest(this.pending.subarray(head.size));
+      if (!exchange.wantsRequestBytes) this.requestSince = 0;
+      // A request refused while its body was read (broken chunk framing) is already answered.
+      if (exchange.wantsUpstream) exchange.start();
+    });
   }
 
-  /** A request of a shadowed route: once its whole body is here, served with a copy to the other side. */
-  private shadowed(route: Route, snapshot: FlagSnapshot, head: RequestHead): void {
+  /** A request whose body the pipeline needs whole (a shadow copy, a canary's key): once all of it is here, it goes down the pipeline. */
+  private shadowed(matched: Matched, head: RequestHead): void {
     const end = head.size + (head.framing.kind === 'length' ? head.framing.length : 0);
     // Not all of the body yet: `next` runs again when more bytes come.
     if (this.pending.length < end) return;
     const body = this.pending.subarray(head.size, end);
-    const { parts } = this.lane;
-    const decision = decide(route, snapshot, () =>
-      stickyKey({ headers: headerMap(head.rawHeaders), url: head.target, remoteAddress: this.socket.remoteAddress, body }, parts.options.canaryKeyHeader),
-    );
-    const upstream = this.upstreamFor(route, decision);
-    if (!upstream) return;
+    const decided = this.decide(matched, body);
+    if (!decided) return;
     this.pending = this.pending.subarray(end);
     this.requestSince = 0;
-    const headers = forwardedHeaders(head, this.socket.remoteAddress);
-    const request: ReplayableRequest = { method: head.method, path: head.target, headers, body: body.length > 0 ? body : null };
-    serveWithShadow(this.lane.shadow, route, decision, request, (captureLimit, onDone) => {
-      const exchange = this.begin(new Exchange(this, parts, upstream, route, decision, head, headers, { ...(captureLimit === undefined ? {} : { limit: captureLimit }), onDone }));
+    const request: PipelineRequest = { method: head.method, path: head.target, headers: forwardedHeaders(head, this.socket.remoteAddress), body: body.length > 0 ? body : null };
+    this.lane.pipeline.dispatch(matched, decided, request, (call) => {
+      const exchange = this.begin(new Exchange(this, this.lane.parts, call, head));
       exchange.feedRequest(body);
       exchange.start();
     });
   }
 
-  /** The serving upstream, or undefined when none is configured for that side: then node:http's path answers the request, as before. */
-  private upstreamFor(route: Route | undefined, decision: Decision): Upstream | undefined {
+  /** The pipeline's decision, or undefined when no upstream is configured for the serving side: then node:http's path answers the request, as before. */
+  private decide(matched: Matched, body: Buffer | undefined): Decided | undefined {
     try {
-      return this.lane.parts.upstreams.for(this.lane.parts.service, route, decision.serving, 'serving');
+      return this.lane.pipeline.decide(matched, body);
     } catch {
       this.handOver();
       return undefined;
@@ -464,13 +453,10 @@ class ClientConnection {
   }
 }
 
-/** What the exchange keeps of the serving answer for a comparison, and who gets it (without `limit`: the outcome alone). */
-interface Capture {
-  limit?: number;
-  onDone: (result: SideResult) => void;
-}
-
-/** One request relayed on the lane, and its answer. */
+/**
+ * One request relayed on the lane, and its answer: the pipeline's serving call, its bytes
+ * moved. (No call here carries a fallback: laneFor hands those requests to node:http.)
+ */
 class Exchange {
   private bodyCapture: BodyCapture | undefined;
   private capturedHeaders: Record<string, string> = {};
@@ -491,21 +477,20 @@ class Exchange {
   private upstreamPaused = false;
   private readonly started = performance.now();
   private readonly routeId: string;
+  private readonly upstream: Upstream;
+  private readonly side: Side;
 
   constructor(
     private readonly client: ClientConnection,
     private readonly parts: FrontDoorParts,
-    private readonly upstream: Upstream,
-    route: Route | undefined,
-    private readonly decision: Decision,
+    private readonly call: ServingCall,
     private readonly head: RequestHead,
-    headers: readonly string[],
-    private readonly capture: Capture | undefined,
   ) {
-    this.routeId = route?.id ?? unknownRouteId;
+    this.routeId = call.routeId;
+    this.upstream = call.upstream;
+    this.side = call.side;
     this.requestEnd = new BodyEnd(head.framing);
-    this.outgoingHead = serializeHead(`${head.method} ${head.target} HTTP/1.1`, headers);
-    parts.metrics.request(parts.service, this.routeId, decision.mode, decision.serving);
+    this.outgoingHead = serializeHead(`${head.method} ${head.target} HTTP/1.1`, call.request.headers);
   }
 
   /** Not finished: the request still goes upstream. */
@@ -580,7 +565,7 @@ class Exchange {
   abandon(failure: UpstreamFailure): boolean {
     if (this.finished) return this.answered;
     this.letGo(false);
-    this.report(failure, true);
+    this.report(failure);
     return this.answered;
   }
 
@@ -679,11 +664,11 @@ class Exchange {
           return;
         }
         if (head === declined) {
-          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream sent a malformed answer head` });
+          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream sent a malformed answer head` });
           return;
         }
         if ('refused' in head) {
-          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream's answer cannot be framed unambiguously: ${head.refused}` });
+          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream's answer cannot be framed unambiguously: ${head.refused}` });
           return;
         }
         start += head.size;
@@ -703,7 +688,7 @@ class Exchange {
     try {
       taken = end.take(chunk, offset);
     } catch (error) {
-      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.decision.serving} upstream's chunk framing is broken: ${(error as Error).message}` });
+      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream's chunk framing is broken: ${(error as Error).message}` });
       return;
     }
     if (taken > 0) {
@@ -729,16 +714,16 @@ class Exchange {
    */
   private writeClientHead(response: ResponseHead): void {
     const headers = endToEndHeaders(response.rawHeaders);
-    if (this.parts.options.exposeHeaders) headers.push('x-cutover-route', this.routeId, 'x-cutover-served-by', this.decision.serving);
+    for (const value of this.call.answerHeaders) headers.push(value);
     if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', new Date().toUTCString());
     if (this.closesClient(response)) headers.push('Connection', 'close');
     else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
     if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');
     this.answered = true;
     this.responseEnd = new BodyEnd(response.framing);
-    if (this.capture?.limit !== undefined) {
+    if (this.call.captureLimit !== undefined) {
       this.capturedHeaders = headerMap(response.rawHeaders);
-      this.bodyCapture = new BodyCapture(this.capture.limit);
+      this.bodyCapture = new BodyCapture(this.call.captureLimit);
     }
     this.client.socket.write(serializeHead(response.reason ? `HTTP/1.1 ${response.status} ${response.reason}` : `HTTP/1.1 ${response.status}`, headers));
   }
@@ -758,7 +743,7 @@ class Exchange {
       this.succeed(true);
       return;
     }
-    this.failOrRetry(Object.assign(new Error(`the ${this.decision.serving} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
+    this.failOrRetry(Object.assign(new Error(`the ${this.side} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
   });
 
   private readonly onUpstreamError = this.guarded((error: Error): void => {
@@ -767,7 +752,7 @@ class Exchange {
 
   private readonly onUpstreamTimeout = this.guarded((): void => {
     if (this.finished) return;
-    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.decision.serving} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
+    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.side} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
   });
 
   /**
@@ -827,7 +812,7 @@ class Exchange {
   private refuseRequest(reason: string): void {
     if (this.finished) return;
     this.letGo(false);
-    this.report({ code: 'CUTOVER_ERR_REQUEST_MALFORMED', message: reason }, true);
+    this.report({ code: 'CUTOVER_ERR_REQUEST_MALFORMED', message: reason });
     if (!this.answered) this.client.refuse(reason);
     else {
       this.parts.metrics.refused(this.parts.service, 'framing');
@@ -847,7 +832,7 @@ class Exchange {
       return;
     }
     const code = failure.code as ErrorCode;
-    const body = upstreamErrorBody(code, `${this.decision.serving} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.routeId, this.decision.serving);
+    const body = upstreamErrorBody(code, `${this.side} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.routeId, this.side);
     const answerStatus = errorCodes[code].status;
     const closeAfter = closeConnection || this.head.close || !this.requestEnd.complete;
     const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', new Date().toUTCString()];
@@ -858,11 +843,11 @@ class Exchange {
     this.client.done(this, closeAfter);
   }
 
-  /** Hands the outcome to the shadow exchange, or records the serving latency; a fault of the client's is not the upstream's. */
-  private report(failure: UpstreamFailure | undefined, clientFault = false): void {
+  /** Hands the outcome back up the pipeline (its record step tells a refusal of the client's request from the upstream's failure). */
+  private report(failure: UpstreamFailure | undefined): void {
     const captured = this.bodyCapture?.bytes() ?? empty;
     const result: SideResult = {
-      side: this.decision.serving,
+      side: this.side,
       status: failure ? undefined : this.response?.status,
       failure: failedAfter(failure, this.response?.status),
       headers: this.capturedHeaders,
@@ -872,14 +857,10 @@ class Exchange {
       latencyMs: performance.now() - this.started,
     };
     try {
-      if (this.capture) this.capture.onDone(result);
-      else if (!clientFault) recordLatency(this.parts.metrics, this.parts.service, result, 'serving');
-      const { service, requestLog } = this.parts;
-      if (requestLog) requestLog(requestLogEntry({ service, route: this.routeId, method: this.head.method, path: this.head.target, rawHeaders: this.head.rawHeaders }, this.decision, result));
+      this.call.onDone(result);
     } catch {
       // What is recorded of an answer never changes the answer, nor stops the connection going on.
       this.parts.metrics.internalError(this.parts.service, 'record');
     }
   }
 }
-

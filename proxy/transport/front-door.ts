@@ -1,81 +1,21 @@
 /**
- * One front door: the HTTP handler of one service's proxy port. It only composes the pieces,
- * each decided in its own file: route match (flags/route-catalogue.ts) → flag decision
- * (decide.ts, canary.ts) → body capture (request-body.ts) → forward (forward.ts) and shadow
- * (shadow.ts) side by side → compare and record (observation-recorder.ts, off the request path).
+ * The node:http transport of one front door: the HTTP handler of one service's proxy port. It
+ * reads a request (llhttp's parse, framing.ts's stricter checks, the body when the pipeline
+ * needs it whole) and forwards it over undici (serving/forward.ts); what is decided about the
+ * request — route, sides, shadow copy, fallback, what is recorded — is the request pipeline's
+ * (pipeline/pipeline.ts), the same the fast lane runs.
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FlagSnapshot, FlagSource } from '../../flags/flag.js';
-import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
+import type { Route, Service } from '../../flags/route-catalogue.js';
 import type { CutoverConfig } from '../../src/config/schema.js';
-import { stickyKey } from '../serving/canary.js';
-import { headerMap, type SideResult } from '../serving/capture.js';
-import { decide, needsBody, type Decision } from '../serving/decide.js';
-import { fallsBack } from '../serving/fallback.js';
-import { forward, internalErrorBody, type FallbackReason, type OutgoingRequest } from '../serving/forward.js';
+import type { ProxyMetrics } from '../observe/metrics.js';
+import { streamedBody, unknownRouteId, type Forward, type Matched, type PipelineRequest } from '../pipeline/serving-call.js';
+import type { RequestPipeline } from '../pipeline/pipeline.js';
+import { forward, internalErrorBody, type FallbackReason } from '../serving/forward.js';
 import { checkFraming, isRefusal, refusalAnswer, refusalBody, targetRefusal } from './framing.js';
 import { endToEndHeaders } from './hop-by-hop.js';
-import type { ProxyMetrics } from '../observe/metrics.js';
-import type { ObservationRecorder } from '../observe/observation-recorder.js';
 import { hasBody, readRequestBody } from './request-body.js';
-import { requestLogEntry, type RequestLog } from '../observe/request-log.js';
-import type { StatefulShadowing } from '../stateful/correlation-shadow.js';
-import type { ShadowBudget } from '../shadow/shadow.js';
-import { recordLatency, serveWithShadow, shadowLimits, type ShadowParts } from '../shadow/shadow-exchange.js';
-import type { UnknownTrafficRecorder } from '../observe/unknown-traffic-recorder.js';
-import type { Upstreams } from '../serving/upstreams.js';
-
-export interface FrontDoorParts {
-  service: Service;
-  catalogue: RouteCatalogue;
-  flags: FlagSource;
-  upstreams: Upstreams;
-  metrics: ProxyMetrics;
-  recorder: ObservationRecorder;
-  unknownTraffic: UnknownTrafficRecorder;
-  budget: ShadowBudget;
-  options: CutoverConfig['proxy'];
-  /** Job-id correlation, eventual state and state parity (correlation-shadow.ts); absent: shadow copies go out as the client sent them. */
-  stateful?: StatefulShadowing | undefined;
-  /** `cutover record`'s tap (parity/runner/record-tap.ts); absent in normal serving. */
-  tap?: RecordingTap | undefined;
-  /** One entry per served request (proxy/observe/request-log.ts); absent, nothing is logged per request. */
-  requestLog?: RequestLog | undefined;
-}
-
-/** One served exchange handed to a recording tap: the request as the proxy got it and the answer as captured. */
-export interface TappedExchange {
-  at: Date;
-  route: Route;
-  service: Service;
-  method: string;
-  path: string;
-  /** Lower-case request header names → values (before any redaction: the tap redacts). */
-  headers: Record<string, string>;
-  body: Buffer;
-  answer: SideResult;
-}
-
-/**
- * A recording tap: asked per request (it samples) whether it wants the exchange; if so the
- * request body is buffered and the answer captured while it streams, and the tap gets the
- * pair once the client has been answered. The tap must return at once (it queues).
- */
-export interface RecordingTap {
-  wants(route: Route): boolean;
-  readonly captureLimit: number;
-  submit(exchange: TappedExchange): void;
-}
-
-/** The shadowing parts of a front door, shared by its node:http path and its fast lane. */
-export function shadowPartsOf(parts: FrontDoorParts): ShadowParts {
-  const { service, upstreams, metrics, recorder, budget, stateful, options } = parts;
-  return { service, upstreams, metrics, recorder, budget, stateful, limits: shadowLimits(options) };
-}
-
-/** Route id used in metrics and headers for requests that match no route. */
-export const unknownRouteId = 'unknown';
 
 /**
  * A bug in the proxy costs the one request it happened in, never the proxy: 500 with its code
@@ -192,87 +132,40 @@ function refusedFraming(req: IncomingMessage, res: ServerResponse, metrics: Prox
   return true;
 }
 
-export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, res: ServerResponse) => void {
-  const { service, catalogue, flags, upstreams, metrics, unknownTraffic, options, tap, requestLog } = parts;
-  const shadowParts = shadowPartsOf(parts);
-  const recordServing = (result: SideResult) => recordLatency(metrics, service, result, 'serving');
+/** The node:http transport of one front door: it reads requests and moves answers; the pipeline decides everything else. */
+export function createFrontDoor(pipeline: RequestPipeline): (req: IncomingMessage, res: ServerResponse) => void {
+  const { service, metrics, options } = pipeline.parts;
 
-  function serve(
-    route: Route | undefined,
-    decision: Decision,
-    request: OutgoingRequest,
-    res: ServerResponse,
-    captureLimit: number | undefined,
-    onDone: (result: SideResult) => void,
-  ): void {
-    const routeId = route?.id ?? unknownRouteId;
-    metrics.request(service, routeId, decision.mode, decision.serving);
-    const logged = requestLog
-      ? (result: SideResult) => {
-          onDone(result);
-          requestLog(requestLogEntry({ service, route: routeId, method: request.method, path: request.path, rawHeaders: request.headers }, decision, result));
-        }
-      : onDone;
-    // Only a request that can be sent again (body buffered or absent) may fall back to legacy.
-    const replayable = request.body === null || Buffer.isBuffer(request.body);
-    const fallback = replayable && fallsBack(route, decision)
-      ? (why: FallbackReason) => {
-          metrics.fellBack(routeId, why);
-          forward(upstreams.for(service, route, 'legacy', 'serving'), request, res, {
-            side: 'legacy',
-            routeId,
-            timeoutMs: options.upstreamTimeoutMs,
-            extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', 'legacy', 'x-cutover-fallback', `reimpl-${why}`] : [],
-            captureLimit: undefined,
-            onDone: recordServing,
-            onRecordFailed: () => metrics.internalError(service, 'record'),
-          });
-        }
-      : undefined;
-    forward(upstreams.for(service, route, decision.serving, 'serving'), request, res, {
-      side: decision.serving,
-      routeId,
-      timeoutMs: options.upstreamTimeoutMs,
-      extraHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', decision.serving] : [],
-      captureLimit,
-      onDone: logged,
-      onRecordFailed: () => metrics.internalError(service, 'record'),
-      ...(fallback ? { fallback } : {}),
-    });
-  }
-
-  /** Serves like the plain path, but with the body buffered and the answer captured for the recording tap. */
-  function serveAndTap(req: IncomingMessage, res: ServerResponse, route: Route, decision: Decision, request: OutgoingRequest, recording: RecordingTap): void {
-    void readRequestBody(req, options.shadow.maxRequestBodyBytes).then((body) => {
-      if (body.kind === 'aborted') return;
-      if (body.kind === 'too-large') {
-        serve(route, decision, { ...request, body: body.stream }, res, undefined, recordServing);
-        return;
-      }
-      const bytes = body.kind === 'buffered' ? body.bytes : Buffer.alloc(0);
-      const at = new Date();
-      serve(route, decision, { ...request, body: body.kind === 'buffered' ? bytes : null }, res, recording.captureLimit, (answer) => {
-        recordServing(answer);
-        recording.submit({ at, route, service, method: request.method, path: request.path, headers: headerMap(request.headers), body: bytes, answer });
+  /** The transport's innermost step: the call's request to its upstream over undici, the answer streamed to `res`. */
+  function forwardTo(res: ServerResponse, stream: IncomingMessage | AsyncIterable<Buffer> | null): Forward {
+    const send: Forward = (call) => {
+      const fallback = call.fallback;
+      forward(call.upstream, { ...call.request, body: call.request.body === streamedBody ? stream : call.request.body }, res, {
+        side: call.side,
+        routeId: call.routeId,
+        timeoutMs: options.upstreamTimeoutMs,
+        extraHeaders: call.answerHeaders,
+        captureLimit: call.captureLimit,
+        onDone: call.onDone,
+        onRecordFailed: () => metrics.internalError(service, 'record'),
+        ...(fallback ? { fallback: (why: FallbackReason) => send(fallback(why)) } : {}),
       });
-    }).catch((error: unknown) => failRequest(res, metrics, service, route, error));
+    };
+    return send;
   }
 
-  function serveAndShadow(req: IncomingMessage, res: ServerResponse, route: Route, snapshot: FlagSnapshot, request: OutgoingRequest): void {
+  /** A request whose body the pipeline needs whole (a canary's key, a shadow copy, the tap): read first, up to the shadow limit; past it, streamed. */
+  function readThenServe(req: IncomingMessage, res: ServerResponse, matched: Matched, request: PipelineRequest): void {
     void readRequestBody(req, options.shadow.maxRequestBodyBytes).then((body) => {
       if (body.kind === 'aborted') return;
       const bytes = body.kind === 'buffered' ? body.bytes : undefined;
-      const decision = decide(route, snapshot, () =>
-        stickyKey({ headers: req.headers, url: request.path, remoteAddress: req.socket.remoteAddress, body: bytes }, options.canaryKeyHeader),
-      );
+      const decided = pipeline.decide(matched, bytes);
       if (body.kind === 'too-large') {
-        metrics.dropped(route.id, 'body_too_large');
-        serve(route, decision, { ...request, body: body.stream }, res, undefined, recordServing);
+        pipeline.dispatch(matched, decided, { ...request, body: streamedBody }, forwardTo(res, body.stream));
         return;
       }
-      const replayable = { ...request, body: bytes ?? null };
-      serveWithShadow(shadowParts, route, decision, replayable, (captureLimit, onDone) => serve(route, decision, replayable, res, captureLimit, onDone));
-    }).catch((error: unknown) => failRequest(res, metrics, service, route, error));
+      pipeline.dispatch(matched, decided, { ...request, body: bytes ?? null }, forwardTo(res, null));
+    }).catch((error: unknown) => failRequest(res, metrics, service, matched.route, error));
   }
 
   return (req, res) => {
@@ -280,27 +173,19 @@ export function createFrontDoor(parts: FrontDoorParts): (req: IncomingMessage, r
     try {
       trackOpen(req, res);
       if (refusedFraming(req, res, metrics, service)) return;
-      const url = req.url ?? '/';
-      const method = req.method ?? 'GET';
-      route = catalogue.match(service, method, url);
-      const snapshot = flags.current();
-      const headers = endToEndHeaders(req.rawHeaders);
       const address = req.socket.remoteAddress;
+      const matched = pipeline.match({ method: req.method ?? 'GET', target: req.url ?? '/', rawHeaders: req.rawHeaders, remoteAddress: address });
+      route = matched.route;
+      const headers = endToEndHeaders(req.rawHeaders);
       if (address) headers.push('x-forwarded-for', address);
-      const request: OutgoingRequest = { method, path: url, headers, body: null };
-      if (!route) unknownTraffic.count(service, method, url);
-      if (route && needsBody(route, snapshot)) {
-        serveAndShadow(req, res, route, snapshot, request);
+      const request: PipelineRequest = { method: matched.head.method, path: matched.head.target, headers, body: null };
+      if (matched.needsBody || matched.tapped) {
+        readThenServe(req, res, matched, request);
         return;
       }
-      // No shadow: the body streams straight through, nothing is buffered.
-      const decision = decide(route, snapshot, () => stickyKey({ headers: req.headers, url, remoteAddress: address, body: undefined }, options.canaryKeyHeader));
-      if (route && tap?.wants(route)) {
-        serveAndTap(req, res, route, decision, request, tap);
-        return;
-      }
-      request.body = hasBody(req) ? req : null;
-      serve(route, decision, request, res, undefined, recordServing);
+      // Nothing needs the body: it streams straight through, nothing is buffered.
+      const streamed = hasBody(req);
+      pipeline.dispatch(matched, pipeline.decide(matched, undefined), { ...request, body: streamed ? streamedBody : null }, forwardTo(res, streamed ? req : null));
     } catch (error) {
       failRequest(res, metrics, service, route, error);
     }
