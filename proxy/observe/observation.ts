@@ -6,7 +6,7 @@
 import type { FlagMode } from '../../flags/flag.js';
 import type { Difference, Verdict } from '../shadow/compare.js';
 import type { Side } from '../serving/decide.js';
-import type { ObservationTallies, TallyQuery } from './observation-tallies.js';
+import type { ObservationTallies, TallyQuery } from './route-tally.js';
 
 export interface ObservedSide {
   side: Side;
