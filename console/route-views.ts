@@ -11,6 +11,7 @@ import { flagFor } from '../flags/flag.js';
 import type { FlagStore } from '../flags/flag-store.js';
 import type { Route, RouteCatalogue } from '../flags/route-catalogue.js';
 import { runGate, type GateReport } from '../gate/gate.js';
+import { stateRouteId } from '../gate/route-evidence.js';
 import { percentile } from '../gate/statistics/percentile.js';
 import type { RouteVerdict } from '../gate/verdict.js';
 import type { AcceptedRegistry } from '../parity/compare/accepted-registry.js';
@@ -18,15 +19,16 @@ import type { Redactor } from '../parity/compare/redact.js';
 import type { RouteCompareRules } from '../parity/compare/rules.js';
 import type { LearnedRoute } from '../parity/runner/calibrate-learn.js';
 import type { NoiseStore } from '../parity/runner/noise-store.js';
-import type { Observation, ObservationStore } from '../proxy/observe/observation.js';
+import type { Observation, ObservationOutcome, ObservationStore } from '../proxy/observe/observation.js';
 import { redactObservation } from '../proxy/observe/redact-observation.js';
-import { talliesOf } from '../proxy/observe/observation-tallies.js';
+import type { ObservationTallies } from '../proxy/observe/observation-tallies.js';
 import type { Rollout } from '../rollout/rollout.js';
 import type { RolloutStore } from '../rollout/rollout-store.js';
 import type { GateThresholds } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
 import { barChart, bucketLabels, reportFigures } from '../src/report/charts.js';
 import { buildReport, type LatencySummary, type RouteReport } from '../src/report/report.js';
+import { redactTallies } from '../src/report/write-report.js';
 
 export interface ConsoleSources {
   catalogue: RouteCatalogue;
@@ -46,8 +48,6 @@ export interface ConsoleSources {
   clock?: () => Date;
 }
 
-/** Most observations of the window read for the latency percentiles and charts (the newest). */
-export const maxObservationsPerView = 20_000;
 /** Mismatched observations shown on a route's page, newest first. */
 export const mismatchesShown = 25;
 
@@ -76,8 +76,6 @@ export interface RoutesOverview {
   since: string;
   windowHours: number;
   killSwitch: boolean;
-  /** True when the window held more observations than were read for the percentiles. */
-  truncated: boolean;
   routes: RouteRow[];
 }
 
@@ -135,26 +133,26 @@ function row(route: Route, verdict: RouteVerdict, report: RouteReport, flag: { m
 interface Gathered {
   window: Window;
   gate: GateReport;
-  observations: Observation[];
+  tallies: ObservationTallies;
   reports: Map<string, RouteReport>;
   killSwitch: boolean;
   flags: Awaited<ReturnType<FlagStore['snapshot']>>;
   drops: Map<string, number>;
 }
 
-async function gather(sources: ConsoleSources, routeId: string | undefined): Promise<Gathered> {
+/** The window's tallies (one pass, in SQL on PostgreSQL) judged by the gate and summed by the report, as `cutover gate` and `cutover report` do. */
+async function gather(sources: ConsoleSources, route: Route | undefined): Promise<Gathered> {
   const window = windowOf(sources);
-  const flags = await sources.flagStore.snapshot();
-  const routes = routeId === undefined ? sources.catalogue.routes : sources.catalogue.routes.filter((route) => route.id === routeId);
-  const [gate, stored, drops] = await Promise.all([
-    // `*` judges every catalogued route, observed or not, so the table lists them all.
-    runGate({ observations: sources.observations, catalogue: sources.catalogue, thresholds: sources.thresholds }, { route: routeId ?? '*', since: window.since, now: window.now }),
-    sources.observations.list({ since: window.since, limit: maxObservationsPerView, ...(routeId === undefined ? {} : { routeId }) }),
+  const routeIds = route === undefined ? undefined : route.writes ? [route.id, stateRouteId(route.id)] : [route.id];
+  const [flags, tallies, drops] = await Promise.all([
+    sources.flagStore.snapshot(),
+    sources.observations.tallies({ since: window.since, ...(routeIds ? { routeIds } : {}) }),
     dropsByRoute(sources.metricsRegistry),
   ]);
-  const observations = stored.map((observation) => redactObservation(observation, sources.redactor, { bodies: false }));
-  const report = buildReport({ observations, routes, flags, since: window.since, generatedAt: window.now, include: 'all' });
-  return { window, gate, observations, reports: new Map(report.routes.map((entry) => [entry.routeId, entry])), killSwitch: flags.killSwitch, flags, drops };
+  // `*` judges every catalogued route, observed or not, so the table lists them all; the gate reads the same tallies.
+  const gate = await runGate({ observations: { tallies: async () => tallies }, catalogue: sources.catalogue, thresholds: sources.thresholds }, { route: route?.id ?? '*', since: window.since, now: window.now });
+  const report = buildReport({ tallies: redactTallies(tallies, sources.redactor), routes: route ? [route] : sources.catalogue.routes, flags, since: window.since, generatedAt: window.now, include: 'all' });
+  return { window, gate, tallies, reports: new Map(report.routes.map((entry) => [entry.routeId, entry])), killSwitch: flags.killSwitch, flags, drops };
 }
 
 function rowsOf(sources: ConsoleSources, gathered: Gathered, routes: readonly Route[]): RouteRow[] {
@@ -175,7 +173,6 @@ export async function routesOverview(sources: ConsoleSources): Promise<RoutesOve
     since: gathered.window.since.toISOString(),
     windowHours: sources.windowHours,
     killSwitch: gathered.killSwitch,
-    truncated: gathered.observations.length >= maxObservationsPerView,
     routes: rowsOf(sources, gathered, sources.catalogue.routes),
   };
 }
@@ -263,7 +260,7 @@ export function mismatchView(observation: Observation): MismatchView {
 const hourOf = (at: Date) => new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000).toISOString();
 const hourLabel = (hour: string) => hour.slice(5, 13).replace('T', ' ');
 
-function latencySeries(observations: readonly Observation[]): Map<string, { legacy: number[]; reimpl: number[] }> {
+function latencySeries(observations: readonly Pick<ObservationOutcome, 'observedAt' | 'serving' | 'shadow'>[]): Map<string, { legacy: number[]; reimpl: number[] }> {
   const hours = new Map<string, { legacy: number[]; reimpl: number[] }>();
   for (const observation of observations) {
     const hour = hourOf(observation.observedAt);
@@ -283,18 +280,20 @@ const rounded = (value: number | null) => (value === null ? 0 : Math.round(value
 export async function routeDetail(sources: ConsoleSources, routeId: string): Promise<RouteDetail> {
   const route = sources.catalogue.byId(routeId);
   if (!route) throw new CutoverError('CUTOVER_ERR_FLAG_ROUTE_UNKNOWN', `no route '${routeId}'`);
-  const gathered = await gather(sources, route.id);
-  const [stored, learned, rollouts] = await Promise.all([
+  const gathered = await gather(sources, route);
+  const [outcomes, stored, learned, rollouts] = await Promise.all([
+    // Latency per hour: the window's outcomes of this route (no bodies, no diffs).
+    sources.observations.outcomes({ routeIds: [route.id], since: gathered.window.since }),
     sources.observations.list({ routeId: route.id, verdict: 'mismatched', since: gathered.window.since, limit: mismatchesShown }),
     sources.noise?.load(route.id).catch(() => undefined),
     sources.rollouts.list(route.id),
   ]);
   const report = gathered.reports.get(route.id)!;
   const verdict = gathered.gate.routes.find((entry) => entry.routeId === route.id)!;
-  const figures = reportFigures([route.id], talliesOf(gathered.observations));
+  const figures = reportFigures([route.id], gathered.tallies);
   const latency = figures.routes[0]!.latency;
   const labels = bucketLabels(figures.latencyBucketsMs);
-  const perHour = latencySeries(gathered.observations);
+  const perHour = latencySeries(outcomes);
   const parityByHour = new Map(figures.parityOverTime.map((point) => [point.hour, point]));
   const hours = [...new Set([...perHour.keys(), ...parityByHour.keys()])].sort();
   const series = hours.map((hour) => {

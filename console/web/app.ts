@@ -305,7 +305,7 @@ async function routesView(main: HTMLElement): Promise<void> {
       const cells = routeRowCells(row);
       return cells;
     });
-    const rendered = table(`${shown.length} of ${overview.routes.length} routes, over the gate's window of ${overview.windowHours} h (since ${when(overview.since)})${overview.truncated ? '; latency from the newest observations only' : ''}`, header, rows, { id: 'routes' });
+    const rendered = table(`${shown.length} of ${overview.routes.length} routes, over the gate's window of ${overview.windowHours} h (since ${when(overview.since)})`, header, rows, { id: 'routes' });
     rendered.querySelectorAll('tbody tr').forEach((tr, index) => {
       const row = shown[index];
       if (row) tr.setAttribute('data-route', row.routeId);

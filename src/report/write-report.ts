@@ -36,8 +36,8 @@ export interface ReportSources {
   timeouts?: { upstreamTimeoutMs: number; shadowTimeoutMs: number };
 }
 
-/** The tallies with each mismatch example's request path and values through the redactor. */
-function redactTallies(tallies: ObservationTallies, redactor: Redactor): ObservationTallies {
+/** The tallies with each mismatch example's request path and values through the redactor (the report's, and the web console's). */
+export function redactTallies(tallies: ObservationTallies, redactor: Redactor): ObservationTallies {
   return {
     ...tallies,
     routes: tallies.routes.map((route) => ({
