@@ -16,6 +16,8 @@ import { readinessSummary, runGate, type GateReport } from '../../gate/gate.js';
 import { resourcesOver } from '../../gate/resource-samples.js';
 import type { GateOverrides } from '../config/schema.js';
 import type { CutoverStack } from './cutover-stack.js';
+import { runCutoverStory, type StoryOutcome } from './cutover-story.js';
+import { PgRolloutStore } from '../../rollout/pg-rollout-store.js';
 import { centralAreaOfInterest, loginForToken, runGisExport, type ExportOutcome } from './gis-export-client.js';
 import { defaultFixturesDir } from '../../parity/runner/fixture.js';
 import { runTraffic, type TrafficSummary } from '../../parity/runner/traffic.js';
@@ -29,6 +31,8 @@ export interface MainJobOptions {
   log: (line: string) => void;
   /** `cutover traffic` after the scripted requests: this rate (requests/s) for this long; absent, none. */
   traffic?: { rate: number; durationMs: number };
+  /** After the traffic, the unattended cutover story (src/platform/cutover-story.ts); the stack should run with demoConfigOverrides. */
+  story?: boolean;
 }
 
 export interface MainJobOutcome {
@@ -41,13 +45,15 @@ export interface MainJobOutcome {
   reportPaths: { json: string; markdown: string; html: string };
   /** The readiness gate over this run's observations, with the demo's lowered thresholds. */
   gate: GateReport;
+  /** The cutover story, when it ran. */
+  story?: StoryOutcome;
 }
 
 /**
  * The main job's run is minutes, not the days of traffic the default thresholds expect (3,838
  * comparisons a route): its gate runs with these, lowered for its size and printed as such.
  */
-export const demoGateOverrides: GateOverrides = Object.freeze({ minCompared: 30, minParity: 0.9, maxErrorRate: 0.1, minLatencySamples: 20 });
+export const demoGateOverrides: GateOverrides = Object.freeze({ minCompared: 30, minParity: 0.9, maxErrorRate: 0.1, minLatencySamples: 20, maxP99Ratio: 2 });
 
 async function waitForMode(stack: CutoverStack, routeId: string, mode: FlagMode, deadlineMs = 5000): Promise<void> {
   const until = Date.now() + deadlineMs;
@@ -153,6 +159,8 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     requests += traffic.sent;
   }
 
+  const story = options.story ? await runCutoverStory(stack, { countyId: options.countyId, since: started, gateOverrides: demoGateOverrides, log }) : undefined;
+
   // The last shadow copies (the narrator's) may still be answering; their observations belong to this run.
   const copiesDeadline = Date.now() + stack.config.proxy.shadow.timeoutMs;
   while (stack.proxy.health().shadowInFlight > 0 && Date.now() < copiesDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -172,6 +180,10 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
       flags: () => stack.flagStore.snapshot(),
       redactor: createStorageRedactor(stack.config.redaction.piiFields),
       timeouts: { upstreamTimeoutMs: stack.config.proxy.upstreamTimeoutMs, shadowTimeoutMs: stack.config.proxy.shadow.timeoutMs },
+      rollouts: async () => {
+        const store = new PgRolloutStore(stack.databaseUrl);
+        return store.list().finally(() => store.close());
+      },
       readiness: async () => readinessSummary(gate),
     },
     { since: started, now },
@@ -186,5 +198,6 @@ export async function runMainJob(stack: CutoverStack, options: MainJobOptions): 
     report: collected,
     reportPaths,
     gate,
+    ...(story ? { story } : {}),
   };
 }

@@ -61,26 +61,31 @@ function readMemory(pid: number): { rss: number; hwm: number } {
 
 /** The group's usage, or undefined when no process of it is alive (or /proc is not there). */
 export function readProcessGroupUsage(pgid: number): ProcessGroupUsage | undefined {
+  return readProcessGroupsUsage([pgid]).get(pgid);
+}
+
+/** Several groups' usage from one pass over /proc (a sampling tick reads every service at once); a group with no live process is absent. */
+export function readProcessGroupsUsage(pgids: readonly number[]): Map<number, ProcessGroupUsage> {
+  const found = new Map<number, ProcessGroupUsage & { ticks: number }>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return undefined;
+    return new Map();
   }
-  const usage: ProcessGroupUsage = { pgid, pids: [], cpuSeconds: 0, rssBytes: 0, hwmBytes: 0 };
-  let ticks = 0;
+  const wanted = new Set(pgids);
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
     const stat = readStat(pid);
-    if (stat?.pgrp !== pgid) continue;
+    if (!stat || !wanted.has(stat.pgrp)) continue;
     const memory = readMemory(pid);
+    const usage = found.get(stat.pgrp) ?? { pgid: stat.pgrp, pids: [], cpuSeconds: 0, rssBytes: 0, hwmBytes: 0, ticks: 0 };
     usage.pids.push(pid);
-    ticks += stat.ticks;
+    usage.ticks += stat.ticks;
     usage.rssBytes += memory.rss;
     usage.hwmBytes += memory.hwm;
+    found.set(stat.pgrp, usage);
   }
-  if (usage.pids.length === 0) return undefined;
-  usage.cpuSeconds = ticks / clockTicks();
-  return usage;
+  return new Map([...found].map(([pgid, { ticks, ...usage }]) => [pgid, { ...usage, cpuSeconds: ticks / clockTicks() }]));
 }

@@ -10,7 +10,7 @@ import type { RouteCatalogue } from '../../flags/route-catalogue.js';
 import type { Side } from '../../proxy/serving/decide.js';
 import type { ResourceSample, ResourceSampleStore } from '../../gate/resource-samples.js';
 import { upstreamEnvName } from '../config/schema.js';
-import { readProcessGroupUsage } from './process-usage.js';
+import { readProcessGroupsUsage } from './process-usage.js';
 
 export interface SampledProcess {
   /** The supervisor's service id: `<legacy|reimpl|shadow-legacy|shadow-reimpl>.<upstream>`. */
@@ -72,10 +72,12 @@ export function createResourceSampler(options: ResourceSamplerOptions): Resource
     // One instant for the whole tick: peak RSS sums the groups of a side at the same tick.
     const sampledAt = clock();
     const samples: ResourceSample[] = [];
-    for (const process of options.processes()) {
+    const processes = options.processes().filter((process) => process.pid > 0);
+    const usages = readProcessGroupsUsage(processes.map((process) => process.pid));
+    for (const process of processes) {
       const served = servedBy(process.id, options.catalogue);
-      if (!served || process.pid <= 0) continue;
-      const usage = readProcessGroupUsage(process.pid);
+      if (!served) continue;
+      const usage = usages.get(process.pid);
       if (!usage) continue;
       samples.push({ sampledAt, ...served, instance: process.id, pid: process.pid, cpuSeconds: usage.cpuSeconds, rssBytes: usage.rssBytes, hwmBytes: usage.hwmBytes, requests: requests.get(`${served.service}/${served.side}`) ?? 0 });
     }

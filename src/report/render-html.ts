@@ -77,6 +77,13 @@ Parity <strong class="${parityClass(totals.parityRate)}">${formatRate(totals.par
     }
     parts.push('</tbody></table>');
   }
+  if (report.rollouts.length) {
+    parts.push('<h2>Rollouts</h2><p>Progressive rollouts started in the window, newest first; the controller\'s changes are in the audit log as <code>rollout-controller</code>.</p><table><thead><tr><th>Route</th><th>State</th><th>Steps</th><th>At</th><th>Started</th><th>Last analysis</th></tr></thead><tbody>');
+    for (const rollout of report.rollouts) {
+      parts.push(`<tr><td><code>${escape(rollout.routeId)}</code></td><td class="${rollout.state === 'completed' ? 'good' : rollout.state === 'rolled-back' ? 'bad' : 'warn'}">${escape(rollout.state)}</td><td>${escape(rollout.steps.join(', '))}</td><td>canary:${rollout.percent}</td><td>${escape(rollout.startedAt)} by ${escape(rollout.actor)}</td><td>${escape(rollout.lastAnalysis ?? '-')}</td></tr>`);
+    }
+    parts.push('</tbody></table>');
+  }
   const withTransport = report.routes.filter((route) => route.transport !== null);
   if (withTransport.length) {
     parts.push('<h2>Fallbacks, timeouts and retries</h2><p>Fell back: requests legacy answered because the reimplementation failed them serving (canary, reimpl), by reason; also <code>cutover_proxy_fallbacks_total</code>.</p><table><thead><tr><th>Route</th><th>Fell back</th><th>Serving timeout</th><th>Shadow timeout</th><th>Retries</th></tr></thead><tbody>');

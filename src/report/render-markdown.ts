@@ -57,6 +57,10 @@ export function renderMarkdown(report: Report): string {
       }
     }
   }
+  if (report.rollouts.length) {
+    lines.push('', '## Rollouts', '', 'Progressive rollouts started in the window, newest first; the controller\'s changes are in the audit log as `rollout-controller` (`cutover flags history`).', '', '| Route | State | Steps | At | Started | Last analysis |', '|---|---|---|---|---|---|');
+    for (const rollout of report.rollouts) lines.push(`| ${code(rollout.routeId)} | ${rollout.state} | ${rollout.steps.join(', ')} | canary:${rollout.percent} | ${rollout.startedAt} by ${cell(rollout.actor)} | ${cell(rollout.lastAnalysis ?? '-')} |`);
+  }
   const withTransport = report.routes.filter((route) => route.transport !== null);
   if (withTransport.length) {
     lines.push('', '## Fallbacks, timeouts and retries', '', 'Fell back: requests legacy answered because the reimplementation failed them serving (canary, reimpl), by reason; also `cutover_proxy_fallbacks_total`.', '', '| Route | Fell back | Serving timeout | Shadow timeout | Retries |', '|---|---|---|---|---|');

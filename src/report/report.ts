@@ -84,6 +84,23 @@ export interface Report {
   unknownTraffic: Array<{ service: string; method: string; path: string; count: number; lastSeen: string }>;
   /** The charts' numbers (src/report/charts.ts): latency distributions, parity per hour, observations per route. */
   figures: ReportFigures;
+  /** Progressive rollouts started in the window (rollout/), newest first: how far each got, and why it ended so. */
+  rollouts: RolloutSummary[];
+}
+
+export interface RolloutSummary {
+  routeId: string;
+  /** running, paused, completed, rolled-back or aborted. */
+  state: string;
+  steps: number[];
+  /** The canary share of the step it is at or ended at. */
+  percent: number;
+  startedAt: string;
+  updatedAt: string;
+  actor: string;
+  reason: string;
+  /** The controller's last analysis, in words (the measured reason of a rollback). */
+  lastAnalysis: string | null;
 }
 
 export interface ReportInput {
@@ -102,6 +119,7 @@ export interface ReportInput {
   include?: 'all' | 'observed';
   /** The proxy's timeouts (config proxy.upstreamTimeoutMs, proxy.shadow.timeoutMs), shown per route where they apply. */
   timeouts?: { upstreamTimeoutMs: number; shadowTimeoutMs: number };
+  rollouts?: readonly RolloutSummary[];
 }
 
 export { percentile };
@@ -206,6 +224,7 @@ export function buildReport(input: ReportInput): Report {
     routes,
     unknownTraffic,
     figures: reportFigures(routes.map((route) => route.routeId), tallies),
+    rollouts: [...(input.rollouts ?? [])],
   };
 }
 

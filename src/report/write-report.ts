@@ -19,7 +19,8 @@ import type { LearnedRoute } from '../../parity/runner/calibrate-learn.js';
 import { learnedNoiseHtml, learnedNoiseMarkdown } from './learned-noise.js';
 import { renderHtml } from './render-html.js';
 import { renderMarkdown } from './render-markdown.js';
-import { buildReport, type Report } from './report.js';
+import { buildReport, type Report, type RolloutSummary } from './report.js';
+import type { Rollout } from '../../rollout/rollout.js';
 import type { UnknownTrafficStore } from './unknown-traffic.js';
 
 export interface ReportSources {
@@ -34,6 +35,22 @@ export interface ReportSources {
   readiness?: (since: Date | undefined) => Promise<ReadinessSummary>;
   /** The proxy's timeouts, shown per route where they apply (config proxy.upstreamTimeoutMs, proxy.shadow.timeoutMs). */
   timeouts?: { upstreamTimeoutMs: number; shadowTimeoutMs: number };
+  /** The rollouts (rollout/ RolloutStore.list), those started in the window shown. */
+  rollouts?: () => Promise<readonly Rollout[]>;
+}
+
+function rolloutSummary(rollout: Rollout): RolloutSummary {
+  return {
+    routeId: rollout.routeId,
+    state: rollout.state,
+    steps: rollout.steps,
+    percent: rollout.steps[rollout.stepIndex] ?? rollout.steps[rollout.steps.length - 1]!,
+    startedAt: rollout.createdAt.toISOString(),
+    updatedAt: rollout.updatedAt.toISOString(),
+    actor: rollout.actor,
+    reason: rollout.reason,
+    lastAnalysis: rollout.lastAnalysis?.why ?? null,
+  };
 }
 
 /** The tallies with each mismatch example's request path and values through the redactor (the report's, and the web console's). */
@@ -52,11 +69,12 @@ export function redactTallies(tallies: ObservationTallies, redactor: Redactor): 
 }
 
 export async function collectReport(sources: ReportSources, options: { since?: Date; now?: Date; include?: 'all' | 'observed' } = {}): Promise<Report> {
-  const [tallies, flags, unknownTraffic, readiness] = await Promise.all([
+  const [tallies, flags, unknownTraffic, readiness, rollouts] = await Promise.all([
     sources.observations.tallies(options.since === undefined ? {} : { since: options.since }),
     sources.flags?.(),
     sources.unknownTraffic?.list({ since: options.since }),
     sources.readiness?.(options.since),
+    sources.rollouts?.(),
   ]);
   const redactor = sources.redactor ?? createStorageRedactor(defaultPiiFields);
   return buildReport({
@@ -69,6 +87,7 @@ export async function collectReport(sources: ReportSources, options: { since?: D
     include: options.include,
     readiness,
     ...(sources.timeouts ? { timeouts: sources.timeouts } : {}),
+    ...(rollouts ? { rollouts: rollouts.filter((rollout) => options.since === undefined || rollout.createdAt >= options.since).map(rolloutSummary) } : {}),
   });
 }
 

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../config/load.js';
 import { describeStack, startCutoverStack } from '../../platform/cutover-stack.js';
 import { demoGateOverrides, runMainJob } from '../../platform/main-job.js';
+import { demoConfigOverrides, demoRollout } from '../../platform/cutover-story.js';
 import type { Report } from '../../report/report.js';
 import { parseOptions, type Command } from '../command.js';
 import { CutoverError } from '../../errors.js';
@@ -42,7 +43,8 @@ export const demoCommand: Command = {
     if (!Number.isFinite(rate) || rate < 0) throw new CutoverError('CUTOVER_ERR_USAGE', `--traffic-rate must be a number of requests per second (0: none); got '${values['traffic-rate']}'`);
     const durationMs = parseDuration(values['traffic-duration']!);
     const log = (line: string) => console.error(line);
-    const stack = await startCutoverStack(loadConfig(), log);
+    // The rollout controller's pace and budgets lowered for a story of a minute (printed by the story).
+    const stack = await startCutoverStack(loadConfig({ overrides: demoConfigOverrides }), log);
     try {
       console.log(`\n${describeStack(stack)}\n`);
       const outcome = await runMainJob(stack, {
@@ -51,8 +53,10 @@ export const demoCommand: Command = {
         shadow: ['sync.*', 'gateway.*', 'narrator.*'],
         ...(values.out ? { reportDir: values.out } : {}),
         ...(rate > 0 && durationMs > 0 ? { traffic: { rate, durationMs } } : {}),
+        story: true,
         log,
       });
+      const story = outcome.story!;
       const result = outcome.export.result!;
       console.log(
         [
@@ -66,6 +70,10 @@ export const demoCommand: Command = {
           `readiness gate over this run (thresholds lowered for the demo's size: ${Object.entries(demoGateOverrides).map(([name, value]) => `${name} ${value}`).join(', ')}; \`cutover gate\` judges with the real ones):`,
           ...outcome.gate.routes.map((route) => `  ${route.routeId.padEnd(44)} ${route.verdict}${route.failed.length ? `  (${route.failed.join(', ')})` : ''}`),
           `  overall: ${outcome.gate.verdict}`,
+          '',
+          'the cutover story (unattended; the audit log has every step: `cutover flags history <route>`):',
+          `  ${story.routes.read.routeId}: shadow → READY → rollout ${demoRollout.steps.map((step) => `canary:${step}`).join(' → ')} → reimpl → ${story.finalModes[story.routes.read.routeId]}`,
+          `  ${story.routes.faulty.routeId}: shadow → READY → rollout, fault injected by the demo${story.faultAt ? ` at ${story.faultAt.toISOString()}` : ' (never: the rollout did not rise a step)'} (its reimplementation's process killed) → ${story.rollouts.find((rollout) => rollout.routeId === story.routes.faulty.routeId)?.state ?? '?'} → ${story.finalModes[story.routes.faulty.routeId]}; fallbacks to legacy: ${outcome.report.routes.find((route) => route.routeId === story.routes.faulty.routeId)?.fallbacks.count ?? 0}`,
           '',
           `  report:    ${outcome.reportPaths.html}`,
           `             ${outcome.reportPaths.markdown}`,
