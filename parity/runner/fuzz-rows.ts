@@ -8,6 +8,8 @@
 import pg from 'pg';
 import type { Route } from '../../flags/route-catalogue.js';
 import { normaliseRow, StateParity } from '../../proxy/stateful/state-parity.js';
+import { parseJsonText, type JsonValue } from '../compare/json-text.js';
+import { renderFull } from '../compare/values.js';
 import type { Exchange } from './fuzz-exchange.js';
 
 export class JobRows {
@@ -26,9 +28,11 @@ export class JobRows {
   async read(route: Route, id: string, jobAskedAt?: number): Promise<Exchange | undefined> {
     const table = StateParity.tableOf(route);
     if (!table) return undefined;
-    const result = await this.pool.query<{ row: Record<string, unknown> }>(`SELECT row_to_json(t) AS row FROM public."${table.table}" t WHERE "${table.id}" = $1`, [id]);
-    const row = result.rows[0]?.row;
-    const body = Buffer.from(row === undefined ? '{"detail":"no row"}' : JSON.stringify(normaliseRow(row)), 'utf8');
+    // As text, read keeping each number as written: pg's JSON.parse would make a stored 0.0 the integer 0.
+    const result = await this.pool.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM public."${table.table}" t WHERE "${table.id}" = $1`, [id]);
+    const text = result.rows[0]?.row;
+    const row = text === undefined ? undefined : (parseJsonText(text) as Record<string, JsonValue>);
+    const body = Buffer.from(row === undefined ? '{"detail":"no row"}' : renderFull(normaliseRow(row) as Record<string, JsonValue>), 'utf8');
     return { status: row === undefined ? 404 : 200, headers: {}, body, window: { ...(jobAskedAt === undefined ? {} : { jobAskedAt }), answeredAt: Date.now() } };
   }
 

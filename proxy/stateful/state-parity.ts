@@ -14,6 +14,7 @@ import type { SideResult } from '../serving/capture.js';
 import type { Correlation } from './correlation.js';
 import type { Side } from '../serving/decide.js';
 import { isJobState, isTerminal } from './eventual-state.js';
+import { JsonNumber } from '../../parity/compare/json-text.js';
 
 /** The job table of each job plugin (the route id's second part) and its id column. */
 export const jobTables: Readonly<Record<string, { table: string; id: string }>> = {
@@ -59,6 +60,8 @@ const naiveTimestamp = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$/;
 const awareTimestamp = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}(:?\d{2})?)$/;
 
 function normaliseValue(value: unknown): unknown {
+  // A number read with its text (parity/compare/json-text.ts) stays as written: 0.0 is a float.
+  if (value instanceof JsonNumber) return value;
   if (typeof value === 'string' && naiveTimestamp.test(value)) return '<timestamp>';
   if (typeof value === 'string' && awareTimestamp.test(value)) return '<timestamp with time zone>';
   if (Array.isArray(value)) return value.map(normaliseValue);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../../flags/route-catalogue.js';
-import { loadInputSpace } from '../../../parity/runner/fuzz-arbitraries.js';
+import { loadInputSpace, type InputSpace } from '../../../parity/runner/fuzz-arbitraries.js';
+import { calibrateRoute, calibrationRequests } from '../../../parity/runner/calibrate.js';
+import { toNoiseProfile } from '../../../parity/runner/calibrate-learn.js';
 import { fuzzCatalogue, type CatalogueFuzzResult } from '../../../parity/runner/fuzz-catalogue-run.js';
 import { sideTargets, startSides, type Sides } from '../../../parity/runner/fuzz-sides.js';
 import { loadConfig } from '../../../src/config/load.js';
@@ -11,14 +13,18 @@ const config = loadConfig();
 let database: IsolatedDatabase;
 let sides: Sides;
 let run: CatalogueFuzzResult;
+let space: InputSpace;
+let targets: ReturnType<typeof sideTargets>;
 const runsPerRoute = 3;
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('fuzz_catalogue');
   sides = await startSides({ config, databaseUrl: database.url, legacyInstances: 1, reimpl: true, gateways: true, seed: [{ countyId: 'test_county', parcels: 200 }] });
-  const { legacy, reimpl } = sideTargets(sides, config.fixtures.replayPasswords);
+  targets = sideTargets(sides, config.fixtures.replayPasswords);
+  const { legacy, reimpl } = targets;
+  space = await loadInputSpace(database.url, 20);
   run = await fuzzCatalogue({
-    catalogue, runs: runsPerRoute, seed: 11, legacy, reimpl, space: await loadInputSpace(database.url, 20),
+    catalogue, runs: runsPerRoute, seed: 11, legacy, reimpl, space,
     passwords: config.fixtures.replayPasswords, maxCounterexamples: 1, shrinkBudget: 10,
   });
 }, 240_000);
@@ -58,4 +64,17 @@ describe('cutover fuzz over the whole catalogue, against real legacy and reimple
       expect(result.counts.matched ?? 0, id).toBeGreaterThan(0);
     }
   });
+
+  it('calibrates a gateway route from its plan, logged in on each legacy side, and learns the job id as uuid noise', async () => {
+    const route = catalogue.byId('gateway.valuation.run')!;
+    // As an assessor, who may run valuations: every request reaches the job.
+    const requests = calibrationRequests(route.id, space, 3, 4, catalogue).map((request) => ({ ...request, as: 'assessor' }));
+    expect(requests.every((request) => request.service === 'gateway' && request.path === '/api/v1/valuation/run')).toBe(true);
+    const learned = await calibrateRoute({ route, catalogue, legacy: [targets.legacy, targets.legacy], requests, samples: 3 });
+    const answer = learned.find((entry) => entry.routeId === 'gateway.valuation.run')!;
+    expect(answer.samples).toBe(3);
+    expect(toNoiseProfile(answer).paths['$.job_id']).toMatchObject({ varies: 'always', kind: 'uuid' });
+    // Its status and results were learned through the same gateway, the job followed to its end.
+    expect(learned.map((entry) => entry.routeId).sort()).toEqual(['gateway.valuation.results', 'gateway.valuation.run', 'gateway.valuation.status']);
+  }, 60_000);
 });

@@ -133,7 +133,8 @@ describe('fuzz counterexamples stay fixed', () => {
           const call = ++reads;
           const exchange = (await rows.read(r, id))!;
           if (call % 2 === 1) return exchange;
-          return { ...exchange, body: Buffer.from(JSON.stringify({ ...JSON.parse(exchange.body.toString()), message: 'tampered' })) };
+          // Edited as text: a row keeps each number as written (a float stays 1.0), which a JSON round trip would not.
+          return { ...exchange, body: Buffer.from(exchange.body.toString().replace('"message":"Valuation completed successfully"', '"message":"tampered"')) };
         },
       } as unknown as JobRows;
       const again = await differential(route, bench.catalogue, request, urls, undefined, undefined, tampering);
