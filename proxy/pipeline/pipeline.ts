@@ -28,6 +28,9 @@ export interface RequestPipeline {
   dispatch(matched: Matched, decided: Decided, request: PipelineRequest, forward: Forward): void;
 }
 
+/** The outermost onDone: the steps inside hear the outcome; nothing is left to do with it here. */
+const settled = (): void => {};
+
 /** The shadowing parts of a front door. */
 export function shadowPartsOf(parts: FrontDoorParts): ShadowParts {
   const { service, upstreams, metrics, recorder, budget, stateful, options } = parts;
@@ -45,6 +48,8 @@ export function createPipeline(parts: FrontDoorParts): RequestPipeline {
   const shadow = shadowPartsOf(parts);
   // Outermost first: what is counted of every request, the tap, the shadow copy beside the serving call, the fallback, the record of the serving outcome.
   const steps: readonly Step[] = [countRequest(parts), tapExchange(parts), shadowCopy(shadow), fallBackToLegacy(parts), recordServing(parts)];
+  // Composed once per door, not per request (it is the lane's hot path): the chain ends in the transport's Forward the call carries.
+  const chain = compose(steps, (call) => call.forward(call));
   return {
     parts,
     match(head) {
@@ -68,7 +73,7 @@ export function createPipeline(parts: FrontDoorParts): RequestPipeline {
     dispatch(matched, decided, request, forward) {
       const { route, routeId } = matched;
       const { decision, upstream } = decided;
-      compose(steps, forward)({
+      chain({
         route,
         routeId,
         decision,
@@ -78,7 +83,8 @@ export function createPipeline(parts: FrontDoorParts): RequestPipeline {
         tapped: matched.tapped,
         answerHeaders: options.exposeHeaders ? ['x-cutover-route', routeId, 'x-cutover-served-by', decision.serving] : [],
         captureLimit: undefined,
-        onDone: () => {},
+        onDone: settled,
+        forward,
       });
     },
   };

@@ -131,6 +131,8 @@ export interface ServingCall {
   fallback?: ((why: FallbackReason) => ServingCall) | undefined;
   /** Called once, with the serving side's outcome. */
   onDone: (result: SideResult) => void;
+  /** The transport's own step, where the chain ends: it moves the bytes. */
+  forward: Forward;
 }
 
 /** A transport's innermost step: move the request's bytes to `call.upstream` and the answer's to the client. */
