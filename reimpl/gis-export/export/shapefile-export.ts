@@ -151,7 +151,9 @@ function partsOf(geometry: Shaped, polygonal: boolean): number[][][] {
 class ShapefileLayer {
   private shp!: FileHandle;
   private dbf!: FileHandle;
-  private readonly shx: Buffer[] = [];
+  // One growing buffer: a Buffer per record's 8 index bytes cost ~250 bytes of heap each, kept until close (50 MB at 200k parcels).
+  private shx = Buffer.allocUnsafe(8 * 4096);
+  private shxLength = 0;
   private shpChunks: Buffer[] = [];
   private dbfChunks: Buffer[] = [];
   private shpLength = 100;
@@ -177,10 +179,14 @@ class ShapefileLayer {
     const header = Buffer.alloc(8);
     header.writeInt32BE(this.records + 1, 0);
     header.writeInt32BE(content.length / 2, 4);
-    const index = Buffer.alloc(8);
-    index.writeInt32BE(this.shpLength / 2, 0);
-    index.writeInt32BE(content.length / 2, 4);
-    this.shx.push(index);
+    if (this.shxLength + 8 > this.shx.length) {
+      const grown = Buffer.allocUnsafe(this.shx.length * 2);
+      this.shx.copy(grown, 0, 0, this.shxLength);
+      this.shx = grown;
+    }
+    this.shx.writeInt32BE(this.shpLength / 2, this.shxLength);
+    this.shx.writeInt32BE(content.length / 2, this.shxLength + 4);
+    this.shxLength += 8;
     this.shpChunks.push(header, content);
     this.shpLength += 8 + content.length;
     const box = [content.readDoubleLE(4), content.readDoubleLE(12), content.readDoubleLE(20), content.readDoubleLE(28)] as const;
@@ -266,7 +272,7 @@ class ShapefileLayer {
     await this.dbf.close();
     const shx = await open(`${this.base}.shx`, 'w');
     await shx.write(this.shpHeader(100 + 8 * this.records));
-    await shx.write(Buffer.concat(this.shx));
+    await shx.write(this.shx.subarray(0, this.shxLength));
     await shx.close();
     const prj = await open(`${this.base}.prj`, 'w');
     await prj.write(WGS84_ESRI_WKT);
