@@ -101,15 +101,36 @@ export async function differential(
   sources?: CompareSources,
   jobDeadlineMs?: number,
   rows?: JobRows,
-): Promise<{ legacy: SideExchanges; reimpl: SideExchanges; result: RequestComparison }> {
-  const [legacy, reimpl] = await Promise.all([
+): Promise<{ legacy: SideExchanges; reimpl: SideExchanges; result: RequestComparison; retried?: string }> {
+  let [legacy, reimpl] = await Promise.all([
     exchangeOnSide(urls.legacy, request, route, catalogue, jobDeadlineMs),
     exchangeOnSide(urls.reimpl, request, route, catalogue, jobDeadlineMs),
   ]);
+  // Legacy's gateway reuses a keep-alive connection to its sync that uvicorn closed after an
+  // unhandled exception (a 500) without saying so; the next request on it, any request, is
+  // reset and answered 503 "SyncService is not available". Which request meets it is timing,
+  // not behaviour: the request is sent again, once, on both sides, and the retry is counted.
+  let retried: string | undefined;
+  if (lostLegacyHop(legacy)) {
+    retried = legacyHopRule;
+    [legacy, reimpl] = await Promise.all([
+      exchangeOnSide(urls.legacy, request, route, catalogue, jobDeadlineMs),
+      exchangeOnSide(urls.reimpl, request, route, catalogue, jobDeadlineMs),
+    ]);
+  }
   if (rows && legacy.jobId && reimpl.jobId) {
     [legacy.row, reimpl.row] = await Promise.all([rows.read(route, legacy.jobId, legacy.answer.window?.jobAskedAt), rows.read(route, reimpl.jobId, reimpl.answer.window?.jobAskedAt)]);
   }
-  return { legacy, reimpl, result: await compareSides(route, catalogue, legacy, reimpl, sources) };
+  return { legacy, reimpl, result: await compareSides(route, catalogue, legacy, reimpl, sources), ...(retried ? { retried } : {}) };
+}
+
+/** The rule named when a request was sent again because legacy's gateway lost its connection to its sync. */
+export const legacyHopRule = 'legacy-sync-connection-reset';
+
+/** Whether one of the side's answers is its gateway's "SyncService is not available" (its sync hop failed). */
+function lostLegacyHop(side: SideExchanges): boolean {
+  return [side.setup?.answer, side.answer, side.terminal, side.results].some((exchange) => exchange?.status === 503
+    && exchange.body.toString('utf8').includes('"error":"SyncService is not available"'));
 }
 
 export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
@@ -138,7 +159,8 @@ export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
     const property = fc.asyncProperty(arbitrary, async (fuzzCase) => {
       if (shrinking && shrinkSteps >= budget) return true;
       const request = toRequest(options.routeId, fuzzCase);
-      const { result } = await differential(route, options.catalogue, request, { legacy: options.legacyUrl, reimpl: options.reimplUrl }, options.sources, options.jobDeadlineMs, options.rows);
+      const { result, retried } = await differential(route, options.catalogue, request, { legacy: options.legacyUrl, reimpl: options.reimplUrl }, options.sources, options.jobDeadlineMs, options.rows);
+      if (retried && !shrinking) explainedBy[`retried ${retried}`] = (explainedBy[`retried ${retried}`] ?? 0) + 1;
       const signature = signatureOf(result);
       const failing = (result.verdict === 'mismatched' || result.verdict === 'errored') && !known.has(signature);
       if (shrinking) {
