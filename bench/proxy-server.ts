@@ -36,7 +36,7 @@ export const setupProxyWorker: ProxyWorkerSetup = async () => ({
     state: 'live',
     loadedAt: new Date(),
   }),
-  observationStore: { append: async () => undefined, list: async () => [], outcomes: async () => [], tallies: async () => ({ routes: [], parityByHour: [] }), prune: async () => 0, close: async () => undefined },
+  observationStore: { append: async () => undefined, list: async () => [], outcomes: async () => [], addSampledOut: async () => undefined, tallies: async () => ({ routes: [], parityByHour: [] }), prune: async () => 0, close: async () => undefined },
   close: async () => undefined,
 });
 

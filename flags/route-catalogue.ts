@@ -76,6 +76,14 @@ export interface Route {
    * Default: on for routes that do not write. A writing route falls back only when idempotent.
    */
   fallback?: boolean;
+  /**
+   * Share of the route's requests that get a shadow copy (0 < sample ≤ 1; all when absent),
+   * decided per request from its id (proxy/serving/sampling.ts), the same on every instance.
+   * The rest are counted (cutover_proxy_shadow_sampled_out_total, and in the report). A route
+   * whose job ids are correlated is never sampled: a read of a job whose create got no copy has
+   * no shadow job to read.
+   */
+  sample?: number;
   /** A writing route whose repeat is harmless (same request, same effect): it may then fall back. */
   idempotent?: boolean;
   /** This route's readiness gate thresholds where they differ from config.gate.thresholds (`cutover gate`, gate/). */
@@ -151,6 +159,7 @@ const routeSchema = z
       .optional(),
     captureBytes: z.number().int().positive().max(256 * 1024 * 1024).optional(),
     fallback: z.boolean().optional(),
+    sample: z.number().gt(0, 'sample is a share of requests above 0').max(1, 'sample is a share of requests, at most 1').optional(),
     idempotent: z.boolean().optional(),
     gate: gateOverridesSchema.optional(),
     query: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/), queryParameterSchema).optional(),
@@ -161,6 +170,9 @@ const routeSchema = z
     if (!route.id.startsWith(`${route.service}.`)) context.addIssue({ code: 'custom', path: ['id'], message: `must start with its service '${route.service}.'` });
     if (route.fallback === true && route.writes && route.idempotent !== true) {
       context.addIssue({ code: 'custom', path: ['fallback'], message: 'a writing route falls back only when it is idempotent (idempotent: true): a fallback must never double a write' });
+    }
+    if (route.sample !== undefined && route.sample < 1 && (route.correlation?.length ?? 0) > 0) {
+      context.addIssue({ code: 'custom', path: ['sample'], message: 'a route with correlated job ids is not sampled: reads of a job whose create got no shadow copy would find no shadow job' });
     }
     const tail = route.path.indexOf('*}');
     if (tail !== -1 && tail !== route.path.length - 2) context.addIssue({ code: 'custom', path: ['path'], message: 'a {name*} tail may only be the last segment' });

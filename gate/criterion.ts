@@ -21,7 +21,7 @@ export interface CriterionResult {
   gating: boolean;
   /** How it was measured, in a line (interval, counts, sample basis). */
   detail: string;
-  /** For evidence short of its minimum: how many more observations, and how long at the window's rate. */
-  needs?: { observations: number; etaMs: number | null; ratePerHour: number | null };
+  /** What is missing: observations, the requests they take at the route's sample (observations / sample), and when at the window's rate. */
+  needs?: { observations: number; requests: number; etaMs: number | null; ratePerHour: number | null };
 }
 

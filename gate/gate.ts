@@ -62,7 +62,7 @@ export async function runGate(sources: GateSources, request: GateRequest): Promi
   }
   const verdicts = routes.map((route) => {
     const thresholds = thresholdsFor(sources.thresholds, route, request.overrides);
-    const evidence = routeEvidence(route.id, byRoute.get(route.id) ?? [], { since: request.since, now }, thresholds.minLatencySamples);
+    const evidence = routeEvidence(route.id, byRoute.get(route.id) ?? [], { since: request.since, now }, thresholds.minLatencySamples, route.sample);
     return judge(evidence, thresholds, sources.resources?.(route.id));
   });
   // No route selected is no evidence of anything, never a vacuous READY.

@@ -26,8 +26,9 @@ export function formatDuration(ms: number): string {
 /** What an evidence criterion still needs, in words. */
 export function needsText(criterion: CriterionResult): string | null {
   if (!criterion.needs) return null;
-  const { observations, ratePerHour, etaMs } = criterion.needs;
-  const more = `needs ${observations.toLocaleString('en-US')} more compared observations`;
+  const { observations, requests, ratePerHour, etaMs } = criterion.needs;
+  // A sampled route: the requests it takes, not only the observations.
+  const more = `needs ${observations.toLocaleString('en-US')} more compared observations${requests > observations ? ` (about ${requests.toLocaleString('en-US')} requests at the route's sample)` : ''}`;
   return ratePerHour === null || etaMs === null ? `${more} (no traffic in the window to estimate when)` : `${more}, about ${formatDuration(etaMs)} at the current ${ratePerHour.toFixed(1)}/h`;
 }
 

@@ -33,6 +33,9 @@ export interface RouteEvidence {
   errored: number;
   /** matched + mismatched: what parity is judged on. */
   compared: number;
+  /** The route's `sample` (1 when it shadows every request) and the requests it left without a copy in the window. */
+  sample: number;
+  sampledOut: number;
   /** Of which state-parity observations (writing routes). */
   stateObservations: number;
   modes: FlagMode[];
@@ -50,7 +53,7 @@ export const stateRouteId = (routeId: string) => `${routeId}.state`;
 
 
 /** Sums a route's tallies (its own and its `.state` route's); `minLatencySamples` decides whether a canary split has enough samples to be the latency basis. */
-export function routeEvidence(routeId: string, tallies: readonly RouteTally[], window: { since: Date | null; now: Date }, minLatencySamples: number): RouteEvidence {
+export function routeEvidence(routeId: string, tallies: readonly RouteTally[], window: { since: Date | null; now: Date }, minLatencySamples: number, sample = 1): RouteEvidence {
   const own = tallies.find((tally) => tally.routeId === routeId);
   const state = tallies.find((tally) => tally.routeId === stateRouteId(routeId));
   const evidence: RouteEvidence = {
@@ -61,6 +64,8 @@ export function routeEvidence(routeId: string, tallies: readonly RouteTally[], w
     ignored: 0,
     errored: 0,
     compared: 0,
+    sample,
+    sampledOut: own?.sampledOut ?? 0,
     stateObservations: state?.observations ?? 0,
     modes: own?.modes ?? [],
     accepted: Object.fromEntries((own?.accepted ?? []).map((entry) => [entry.id, entry.observations])),

@@ -21,8 +21,9 @@ export function comparedCriterion(evidence: RouteEvidence, thresholds: GateThres
     threshold: thresholds.minCompared,
     status: missing === 0 ? 'pass' : 'inconclusive',
     gating: true,
-    detail: `${evidence.matched} matched, ${evidence.mismatched} mismatched${evidence.stateObservations ? ` (${evidence.stateObservations} of the observations are state parity)` : ''}`,
-    ...(missing > 0 ? { needs: { observations: missing, ratePerHour, etaMs: ratePerHour ? (missing / ratePerHour) * hour : null } } : {}),
+    detail: `${evidence.matched} matched, ${evidence.mismatched} mismatched${evidence.stateObservations ? ` (${evidence.stateObservations} of the observations are state parity)` : ''}${evidence.sample < 1 ? `; sampled at ${evidence.sample} (${evidence.sampledOut} requests without a copy)${missing > 0 ? `, so about ${Math.ceil(missing / evidence.sample)} more requests` : ''}` : ''}`,
+    // The rate is of observations, so the wait already reflects the sample; the requests it takes are `observations / sample`.
+    ...(missing > 0 ? { needs: { observations: missing, requests: Math.ceil(missing / evidence.sample), ratePerHour, etaMs: ratePerHour ? (missing / ratePerHour) * hour : null } } : {}),
   };
 }
 

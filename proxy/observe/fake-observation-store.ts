@@ -31,8 +31,19 @@ export class FakeObservationStore implements ObservationStore {
       .map((row) => outcomeOf(structuredClone(row)));
   }
 
+  private readonly sampled: Array<{ routeId: string; hour: number; requests: number }> = [];
+
+  async addSampledOut(counts: ReadonlyArray<{ routeId: string; requests: number }>, at: Date): Promise<void> {
+    const hour = Math.floor(at.getTime() / 3_600_000) * 3_600_000;
+    for (const count of counts) this.sampled.push({ ...count, hour });
+  }
+
   async tallies(query: TallyQuery = {}): Promise<ObservationTallies> {
-    return talliesOf(this.rows, query);
+    // As in SQL: an hour counts when it ends after the window's start.
+    const from = query.since === undefined ? -Infinity : Math.floor(query.since.getTime() / 3_600_000) * 3_600_000;
+    const sampled = new Map<string, number>();
+    for (const entry of this.sampled) if (entry.hour >= from) sampled.set(entry.routeId, (sampled.get(entry.routeId) ?? 0) + entry.requests);
+    return talliesOf(this.rows, query, sampled);
   }
 
   /** As PostgreSQL drops day partitions: an observation goes when its whole UTC day ends at or before `before`. */

@@ -32,6 +32,8 @@ export interface ProxyMetrics {
   refused(service: string, reason: RefusalReason): void;
   /** A request the reimplementation failed while serving, answered by legacy instead (proxy/serving/fallback.ts). */
   fellBack(routeId: string, reason: string): void;
+  /** A request its route's flag would shadow, left without a copy by the route's `sample`. */
+  sampledOut(routeId: string): void;
   /** A step of the proxy threw; the request it happened in was answered 500 (or cut), the proxy stayed up. */
   internalError(service: string, step: InternalStep): void;
   /** A client closed its connection before its answer was complete (not an upstream failure). */
@@ -116,6 +118,12 @@ export function createProxyMetrics(
     name: 'cutover_proxy_fallbacks_total',
     help: 'Requests the reimplementation failed while serving (canary, reimpl) that legacy answered instead, by route and reason (5xx, timeout, connection).',
     labelNames: ['route', 'reason'] as const,
+    registers: [registry],
+  });
+  const sampledOut = new Counter({
+    name: 'cutover_proxy_shadow_sampled_out_total',
+    help: 'Requests of a sampled route (sample: in flags/routes.yaml) its flag would shadow that got no shadow copy, by route.',
+    labelNames: ['route'] as const,
     registers: [registry],
   });
   const internalErrors = new Counter({
@@ -237,6 +245,7 @@ export function createProxyMetrics(
     shadowTimedOut: (service, stage) => shadowTimeouts.labels(service, stage).inc(),
     refused: (service, reason) => refusals.labels(service, reason).inc(),
     fellBack: (routeId, reason) => fallbacks.labels(routeId, reason).inc(),
+    sampledOut: (routeId) => sampledOut.labels(routeId).inc(),
     internalError: (service, step) => internalErrors.labels(service, step).inc(),
     clientAborted: (service) => clientAborts.labels(service).inc(),
     comparisonFailed: (routeId, code) => comparisonFailures.labels(routeId, code).inc(),

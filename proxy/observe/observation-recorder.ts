@@ -119,6 +119,9 @@ export class ObservationRecorder {
   private compared: Array<() => void> = [];
   private writing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Requests left without a shadow copy by their route's sample, per route, since the last write. */
+  private sampled = new Map<string, number>();
+  private sampledTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly redactor: Redactor;
 
@@ -305,8 +308,30 @@ export class ObservationRecorder {
     return this.inline.length + this.waiting.length + this.comparing + this.ready.length + this.inWrite;
   }
 
+  /** Counts a request its route's `sample` left without a shadow copy; written within flushIntervalMs. */
+  sampledOut(routeId: string): void {
+    this.sampled.set(routeId, (this.sampled.get(routeId) ?? 0) + 1);
+    this.sampledTimer ??= setTimeout(() => void this.writeSampledOut(), this.options.flushIntervalMs);
+    this.sampledTimer.unref();
+  }
+
+  private async writeSampledOut(): Promise<void> {
+    if (this.sampledTimer) clearTimeout(this.sampledTimer);
+    this.sampledTimer = undefined;
+    if (this.sampled.size === 0) return;
+    const counts = [...this.sampled].map(([routeId, requests]) => ({ routeId, requests }));
+    this.sampled = new Map();
+    try {
+      await this.store.addSampledOut(counts, new Date());
+    } catch {
+      // Lost with the store down, like a failed batch; the metric still has them.
+      this.metrics.observationWriteFailed(0);
+    }
+  }
+
   /** Compares and writes everything queued so far. */
   async flush(): Promise<void> {
+    await this.writeSampledOut();
     if (this.inline.length > 0 || this.waiting.length > 0 || this.comparing > 0) await new Promise<void>((resolve) => this.compared.push(resolve));
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;

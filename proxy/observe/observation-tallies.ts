@@ -121,6 +121,7 @@ function routeTally(routeId: string, observations: readonly Observation[]): Rout
     observations: ordered.length,
     ...counts,
     firstObservedAt: first,
+    sampledOut: 0,
     modes: [...modes].sort(),
     ignoredBy: byKey(ignoredBy),
     erroredBySide,
@@ -161,8 +162,8 @@ export function compareSides(a: SideOutcomeCount, b: SideOutcomeCount): number {
 
 export const compareMismatchPaths = (a: MismatchPathTally, b: MismatchPathTally) => b.count - a.count || a.path.localeCompare(b.path);
 
-/** The tallies of `observations` (already the window), computed directly. */
-export function talliesOf(observations: readonly Observation[], query: TallyQuery = {}): ObservationTallies {
+/** The tallies of `observations` (already the window), computed directly; `sampledOut` per route when known. */
+export function talliesOf(observations: readonly Observation[], query: TallyQuery = {}, sampledOut: ReadonlyMap<string, number> = new Map()): ObservationTallies {
   const byRoute = new Map<string, Observation[]>();
   const hours = new Map<string, ParityHour>();
   for (const observation of observations) {
@@ -178,7 +179,7 @@ export function talliesOf(observations: readonly Observation[], query: TallyQuer
     hours.set(hour, point);
   }
   return {
-    routes: [...byRoute].sort(([a], [b]) => (a < b ? -1 : 1)).map(([routeId, list]) => routeTally(routeId, list)),
+    routes: [...byRoute].sort(([a], [b]) => (a < b ? -1 : 1)).map(([routeId, list]) => ({ ...routeTally(routeId, list), sampledOut: sampledOut.get(routeId) ?? 0 })),
     parityByHour: [...hours.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1)),
   };
 }

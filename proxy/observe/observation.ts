@@ -78,6 +78,8 @@ export interface ObservationStore {
   list(query?: ObservationQuery): Promise<Observation[]>;
   /** Every observation's outcome matching the query (no limit: the window bounds it), oldest first. */
   outcomes(query?: OutcomeQuery): Promise<ObservationOutcome[]>;
+  /** Adds requests of sampled routes that got no shadow copy (counted per route and hour). */
+  addSampledOut(counts: ReadonlyArray<{ routeId: string; requests: number }>, at: Date): Promise<void>;
   /** The window's numbers per route for the report and the gate (observation-tallies.ts), computed where the observations are. */
   tallies(query?: TallyQuery): Promise<ObservationTallies>;
   /** Drops the observations of every UTC day that ends at or before `before` (whole days: partitions on PostgreSQL); answers how many went. */

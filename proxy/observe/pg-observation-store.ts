@@ -149,6 +149,8 @@ export class PgObservationStore implements ObservationStore {
   async dropPartitionsBefore(before: Date): Promise<DroppedPartition[]> {
     const dropped = await dropPartitions(this.pool, before);
     for (const partition of dropped) this.days.delete(partition.day);
+    // The sampled-out counts of those days go with them (a small table: deleted by row).
+    await this.pool.query('DELETE FROM cutover.sampled_out WHERE hour < $1', [before]);
     return dropped;
   }
 
@@ -193,6 +195,16 @@ export class PgObservationStore implements ObservationStore {
       shadow: { side: row.shadow_side, status: row.shadow_status, latencyMs: row.shadow_latency_ms, error: row.shadow_error },
       accepted: row.accepted,
     }));
+  }
+
+  async addSampledOut(counts: ReadonlyArray<{ routeId: string; requests: number }>, at: Date): Promise<void> {
+    if (counts.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO cutover.sampled_out (route_id, hour, requests)
+       SELECT route_id, date_trunc('hour', $2::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', requests FROM unnest($1::text[], $3::bigint[]) AS c(route_id, requests)
+       ON CONFLICT (route_id, hour) DO UPDATE SET requests = sampled_out.requests + excluded.requests`,
+      [counts.map((count) => count.routeId), at, counts.map((count) => count.requests)],
+    );
   }
 
   async tallies(query: TallyQuery = {}): Promise<ObservationTallies> {

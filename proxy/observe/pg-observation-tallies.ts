@@ -173,6 +173,15 @@ async function newest(pool: pg.Pool, routeIds: readonly string[], query: TallyQu
   return new Map(result.rows.map((row) => [row.route_id, { service: row.service, method: row.method }]));
 }
 
+/** Requests the routes' samples left out, over the hours the window touches (counted per hour, so its first hour whole). */
+async function sampledOut(pool: pg.Pool, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, number>> {
+  if (routeIds.length === 0) return new Map();
+  const values: unknown[] = [[...routeIds]];
+  const since = query.since === undefined ? '' : `AND hour >= date_trunc('hour', $${values.push(query.since)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+  const result = await pool.query<{ route_id: string; requests: string }>(`SELECT route_id, sum(requests)::text AS requests FROM cutover.sampled_out WHERE route_id = ANY($1::text[]) ${since} GROUP BY route_id`, values);
+  return new Map(result.rows.map((row) => [row.route_id, Number(row.requests)]));
+}
+
 function emptyRoute(routeId: string, first: Date): RouteTally {
   const buckets = () => new Array<number>(latencyBucketsMs.length + 1).fill(0);
   return {
@@ -185,6 +194,7 @@ function emptyRoute(routeId: string, first: Date): RouteTally {
     ignored: 0,
     errored: 0,
     firstObservedAt: first,
+    sampledOut: 0,
     modes: [],
     ignoredBy: {},
     erroredBySide: { serving: 0, shadow: 0, both: 0 },
@@ -269,8 +279,8 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
     list.push({ path: row.folded, count: row.n, example: { observedAt: row.observed_at.toISOString(), requestPath: row.request_path, path: row.path, serving: row.serving, shadow: row.shadow } });
   }
   for (const [routeId, list] of paths) routes.get(routeId)!.mismatchPaths = list.sort(compareMismatchPaths);
-  const names = await newest(pool, [...routes.keys()], query);
-  for (const [routeId, route] of routes) Object.assign(route, names.get(routeId));
+  const [names, sampled] = await Promise.all([newest(pool, [...routes.keys()], query), sampledOut(pool, [...routes.keys()], query)]);
+  for (const [routeId, route] of routes) Object.assign(route, names.get(routeId), { sampledOut: sampled.get(routeId) ?? 0 });
   return {
     routes: [...routes.values()].sort((a, b) => (a.routeId < b.routeId ? -1 : 1)),
     parityByHour: [...hours.values()].sort((a, b) => (a.hour < b.hour ? -1 : 1)),

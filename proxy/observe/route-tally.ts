@@ -63,6 +63,8 @@ export interface RouteTally {
   ignored: number;
   errored: number;
   firstObservedAt: Date;
+  /** Requests its `sample` left without a shadow copy in the window's hours (counted apart: no observation stands for them). */
+  sampledOut: number;
   modes: FlagMode[];
   /** Ignored observations per rule that ignored them. */
   ignoredBy: Record<string, number>;

@@ -10,6 +10,7 @@
  * `(next: Dispatch) => Dispatch`.
  */
 import { flagFor } from '../../flags/flag.js';
+import { requestIdOf } from '../observe/request-log.js';
 import { stickyKey } from '../serving/canary.js';
 import { headerMap } from '../serving/capture.js';
 import { decide, needsBody } from '../serving/decide.js';
@@ -67,7 +68,13 @@ export function createPipeline(parts: FrontDoorParts): RequestPipeline {
     },
     decide(matched, body) {
       const { head, route, snapshot } = matched;
-      const decision = decide(route, snapshot, () => stickyKey({ headers: headerMap(head.rawHeaders), url: head.target, remoteAddress: head.remoteAddress, body }, options.canaryKeyHeader));
+      const decision = decide(
+        route,
+        snapshot,
+        () => stickyKey({ headers: headerMap(head.rawHeaders), url: head.target, remoteAddress: head.remoteAddress, body }, options.canaryKeyHeader),
+        // A sampled route's shadow is decided by the request's id (x-request-id), the same on every instance.
+        () => requestIdOf(head.rawHeaders),
+      );
       return { decision, upstream: upstreams.for(service, route, decision.serving, 'serving') };
     },
     dispatch(matched, decided, request, forward) {

@@ -59,6 +59,11 @@ export function tapExchange(parts: FrontDoorParts): Step {
 export function shadowCopy(parts: ShadowParts): Step {
   return (next) => (call) => {
     const { route, decision, request } = call;
+    // A copy the route's sample left out is counted, never silent (the report shows them).
+    if (route && decision.sampledOut) {
+      parts.metrics.sampledOut(route.id);
+      parts.recorder.sampledOut(route.id);
+    }
     if (!route || decision.shadow === undefined) {
       next(call);
       return;

@@ -5,6 +5,7 @@
 import { flagFor, type FlagMode, type FlagSnapshot } from '../../flags/flag.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import { inCanary, type StickyKey } from './canary.js';
+import { sampledIn } from './sampling.js';
 
 export type Side = 'legacy' | 'reimpl';
 
@@ -16,6 +17,8 @@ export interface Decision {
   shadow: Side | undefined;
   /** Why: a known route's flag, no route matched (fail-safe legacy), or the kill switch. */
   reason: 'flag' | 'unknown-route' | 'kill-switch';
+  /** The flag would shadow this request, but the route's `sample` left it out (counted, never silent). */
+  sampledOut?: true;
 }
 
 const unknownRoute: Decision = Object.freeze({ mode: 'legacy', serving: 'legacy', shadow: undefined, reason: 'unknown-route' });
@@ -36,10 +39,19 @@ export function needsBody(route: Route | undefined, snapshot: FlagSnapshot): boo
   return mode === 'shadow' || mode === 'canary' || mode === 'reimpl';
 }
 
-/** The decision for one request. `key` is only called for canary routes. */
-export function decide(route: Route | undefined, snapshot: FlagSnapshot, key: () => StickyKey): Decision {
+/**
+ * The decision for one request. `key` is only called for canary routes; `requestId` only for a
+ * sampled route (`sample:`) whose flag would shadow it: the shadow is decided here, sample included.
+ */
+export function decide(route: Route | undefined, snapshot: FlagSnapshot, key: () => StickyKey, requestId?: () => string): Decision {
   if (!route) return unknownRoute;
   if (snapshot.killSwitch) return killed;
+  const decision = byFlag(route, snapshot, key);
+  if (decision.shadow === undefined || route.sample === undefined || requestId === undefined || sampledIn(route, requestId())) return decision;
+  return { ...decision, shadow: undefined, sampledOut: true };
+}
+
+function byFlag(route: Route, snapshot: FlagSnapshot, key: () => StickyKey): Decision {
   const flag = flagFor(snapshot, route.id);
   if (flag.mode !== 'canary') return byMode[flag.mode];
   if (flag.percent <= 0) return canaryOut;

@@ -33,6 +33,10 @@ export interface RouteReport {
   /** Modes the observations were made in. */
   observedModes: FlagMode[];
   observations: number;
+  /** The route's `sample` (share of requests shadowed), null when it shadows all. */
+  sample: number | null;
+  /** Requests its sample left without a shadow copy in the window (no observation stands for them). */
+  sampledOut: number;
   matched: number;
   mismatched: number;
   ignored: number;
@@ -127,7 +131,7 @@ export { percentile };
 const parity = (matched: number, mismatched: number) => (matched + mismatched === 0 ? null : matched / (matched + mismatched));
 const noLatency: LatencySummary = Object.freeze({ count: 0, p50: null, p95: null, p99: null });
 
-type ReportedRoute = Pick<Route, 'id' | 'service' | 'method' | 'path' | 'owner'> & Partial<Pick<Route, 'writes' | 'fallback' | 'idempotent'>>;
+type ReportedRoute = Pick<Route, 'id' | 'service' | 'method' | 'path' | 'owner'> & Partial<Pick<Route, 'writes' | 'fallback' | 'idempotent' | 'sample'>>;
 
 /** Modes in which a shadow copy is sent, so proxy.shadow.timeoutMs applies. */
 const shadowedModes: ReadonlySet<FlagMode> = new Set(['shadow', 'canary', 'reimpl']);
@@ -174,6 +178,8 @@ function routeReport(route: ReportedRoute, tally: RouteTally | undefined, mode: 
     mode,
     observedModes: tally?.modes ?? [],
     observations: tally?.observations ?? 0,
+    sample: route.sample ?? null,
+    sampledOut: tally?.sampledOut ?? 0,
     ...counts,
     ignoredBy: tally?.ignoredBy ?? {},
     erroredBySide: tally?.erroredBySide ?? { serving: 0, shadow: 0, both: 0 },
