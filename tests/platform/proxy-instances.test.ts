@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort, startUpstream, type TestUpstream } from '../proxy/harness.js';
+import { closedPort, eventually, startUpstream, type TestUpstream } from '../proxy/harness.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
 import { startHaproxy, type RunningHaproxy } from './haproxy.js';
 import { setFlag, startProxyProcess, type ProxyProcess } from './proxy-process.js';
@@ -30,7 +30,8 @@ beforeAll(async () => {
   [legacy, reimpl] = (await Promise.all(['legacy', 'reimpl'].map(startUpstream))) as [TestUpstream, TestUpstream];
   const nowhere = `http://127.0.0.1:${await closedPort()}`;
   const configFile = join(mkdtempSync(join(tmpdir(), 'cutover-instances-')), 'cutover.config.json');
-  writeFileSync(configFile, JSON.stringify({ proxy: { observations: { flushIntervalMs }, drainTimeoutMs: 10_000 } }));
+  // The rollout controller checks every half second here, so the one that leads says so soon.
+  writeFileSync(configFile, JSON.stringify({ proxy: { observations: { flushIntervalMs }, drainTimeoutMs: 10_000 }, rollout: { checkIntervalMs: 500 } }));
   const env = {
     DATABASE_URL: database.url,
     CUTOVER_CONFIG: configFile,
@@ -172,6 +173,27 @@ describe('three cutover proxy instances behind haproxy, one PostgreSQL', () => {
       expect(byRoute.get(route)).toMatchObject({ observations: 5, errored: 0 });
     }
   }, 60_000);
+
+  it('run the rollout controller on exactly one of them, the one holding its advisory lock', async () => {
+    const leaders = async () =>
+      Promise.all(
+        instances.map(async (instance) => {
+          const text = await (await fetch(`${instance.adminUrl}/metrics`)).text();
+          const line = text.split('\n').find((entry) => entry.startsWith('cutover_rollout_leader '));
+          return line === undefined ? undefined : Number(line.split(' ')[1]);
+        }),
+      );
+    // Each instance sets its gauge on its first check; until all three have, the answer is not in.
+    const seen = await eventually(async () => {
+      const values = await leaders();
+      return values.every((value) => value !== undefined) && values.filter((value) => value === 1).length === 1 ? values : undefined;
+    }, 30_000);
+    expect(seen.filter((value) => value === 1)).toHaveLength(1);
+    expect(seen.filter((value) => value === 0)).toHaveLength(2);
+    // Still one a few checks later: the others keep trying the lock and keep failing.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await leaders()).filter((value) => value === 1)).toHaveLength(1);
+  });
 
   it('lose no request and no observation when one instance is stopped with SIGTERM under load', async () => {
     const stopped = instances[1]!;
