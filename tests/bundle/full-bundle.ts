@@ -111,22 +111,27 @@ try {
   const upScript = [
     'ip link set lo up',
     `cd "${root}/app"`,
-    `"${root}/bin/cutover" up > up.log 2>&1 &`,
+    // The log goes where the harness keeps its own state, which install.sh --check leaves alone.
+    'mkdir -p .cutover',
+    `"${root}/bin/cutover" up > .cutover/up.log 2>&1 &`,
     'pid=$!',
     'deadline=$(( $(date +%s) + 600 ))',
-    'while [ "$(date +%s)" -lt "$deadline" ] && kill -0 $pid 2>/dev/null && ! grep -q "TerraFusion is up" up.log; do sleep 2; done',
-    `"${root}/node/bin/node" -e "fetch('http://127.0.0.1:8000/health').then(async (r) => console.log('gateway door', r.status, (await r.text()).slice(0, 120)), (e) => console.log('gateway door error', e.message))"`,
+    'while [ "$(date +%s)" -lt "$deadline" ] && kill -0 $pid 2>/dev/null && ! grep -q "TerraFusion is up" .cutover/up.log; do sleep 2; done',
+    `"${root}/node/bin/node" -e "fetch('http://127.0.0.1:8000/health').then(async (r) => console.log('gateway door', r.status, (await r.json()).status), (e) => console.log('gateway door error', e.message))"`,
     'kill -INT $pid 2>/dev/null; wait $pid; echo "up exit $?"',
     // A start that failed half-way may leave its embedded PostgreSQL behind: stop it by its pid.
-    '[ -f .cutover/pg/postmaster.pid ] && kill "$(head -n 1 .cutover/pg/postmaster.pid)" 2>/dev/null; tail -n 5 up.log',
+    '[ -f .cutover/pg/postmaster.pid ] && kill "$(head -n 1 .cutover/pg/postmaster.pid)" 2>/dev/null; tail -n 5 .cutover/up.log',
   ].join('\n');
   const upStarted = Date.now();
   const up = run('unshare', ['-n', 'sh', '-c', upScript]);
   expectThat(
     `bin/cutover up runs the whole platform from the unpacked tree inside unshare -n (${((Date.now() - upStarted) / 1000).toFixed(0)} s), the gateway healthy through the proxy door, Ctrl-C exits 0`,
-    /gateway door 200 .*healthy/.test(up.stdout) && up.stdout.includes('up exit 0'),
+    /^gateway door 200 healthy$/m.test(up.stdout) && up.stdout.includes('up exit 0'),
     tail(up),
   );
+
+  const afterUp = run('sh', [join(root, 'install.sh'), '--check']);
+  expectThat('install.sh --check still verifies the tree after the harness ran in it (its state is not the bundle\'s)', afterUp.status === 0, tail(afterUp));
 
   console.log(`\narchive ${(summary.bytes / 1024 / 1024).toFixed(1)} MiB (${summary.bytes} bytes), built in ${summary.seconds.toFixed(1)} s${keep ? `; kept in ${work}` : ''}`);
 } catch (error) {
