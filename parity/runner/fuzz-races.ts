@@ -99,14 +99,19 @@ function terminalState(side: SideExchanges): JobState | undefined {
   return isJobState(state) ? state : undefined;
 }
 
+/** Reachable in legacy's job machine, and a job asked to cancel while running may still fail (its worker's failure is written unconditionally). */
+function follows(from: JobState, to: JobState): boolean {
+  return from === to || reachable(from, to) || (from === 'CANCELLING' && to === 'FAILED');
+}
+
 /** Whether a side's terminal state and results are those its own cancel answer leads to. */
 function sideFollows(routePath: string, side: SideExchanges, answered: CancelClass): boolean {
   const end = terminalState(side);
   if (!end) return false;
   const terminal = json(side.terminal)!;
   if (!messageFits(routePath, end, terminal.message) && !(end === 'COMPLETED' && terminal.message === undefined)) return false;
-  if (answered.kind === 'applied' && answered.state !== end && !reachable(answered.state, end)) return false;
-  if (answered.kind === 'refused' && answered.state !== undefined && answered.state !== end && !reachable(answered.state, end)) return false;
+  if (answered.kind === 'applied' && !follows(answered.state, end)) return false;
+  if (answered.kind === 'refused' && answered.state !== undefined && !follows(answered.state, end)) return false;
   if (answered.kind === 'refused' && answered.state === undefined && end !== 'COMPLETED' && end !== 'FAILED') return false;
   // Results: a completed job's, else the refusal naming the state it ended in.
   const results = side.results;
@@ -147,10 +152,13 @@ function settleCancel(routePath: string, parts: PartComparison[], legacy: SideEx
   const detail = `legacy ${describe(a)} → ${terminalState(legacy)}, reimpl ${describe(b)} → ${terminalState(reimpl)}`;
   const sameAnswer = describe(a) === describe(b);
   const sameEnd = terminalState(legacy) === terminalState(reimpl);
+  const stateless = json(legacy.answer)?.status === 'cancelled' && json(reimpl.answer)?.status === 'cancelled';
   return parts.map((part) => {
     // Two sides that answered alike are compared as they are: no race to settle there.
     if (part.part === 'answer' && !sameAnswer) return raced(part, cancelRaceRule, detail, () => true);
-    if ((part.part === 'terminal' || part.part === 'row') && !sameEnd) return raced(part, cancelRaceRule, detail, (d) => isStatePath(d.path));
+    // Where each job was when the cancel came shows in its state fields (started_at set or not):
+    // a race when the answers or ends differ, or when the answer names no state (/plugins/market-analysis's {"status":"cancelled"}).
+    if ((part.part === 'terminal' || part.part === 'row') && (!sameEnd || !sameAnswer || stateless)) return raced(part, cancelRaceRule, detail, (d) => isStatePath(d.path));
     if (part.part === 'results' && !sameEnd) return raced(part, cancelRaceRule, detail, () => true);
     return part;
   });

@@ -75,6 +75,19 @@ describe('races of a differential run, settled by rules that still see a real di
     expect((await compareSides(cancel, catalogue, legacy, reimpl)).verdict).toBe('mismatched');
   });
 
+  it('settles a market-analysis cancel both sides applied, one while PENDING and one while RUNNING (started_at null or set)', async () => {
+    const route = catalogue.byId('sync.market-analysis.plugin.cancel')!;
+    const made = (id: string) => exchange(202, { job_id: id, status: 'PENDING', message: 'Job created and queued for processing' });
+    const end = (id: string, started?: number) => exchange(200, { job_id: id, county_id: 'test_county', analysis_type: 'sales_velocity', status: 'CANCELLED', message: 'Job cancelled by user', created_at: at(10), updated_at: at(30), started_at: started === undefined ? null : at(started), completed_at: null });
+    const side = (id: string, started?: number): SideExchanges => ({
+      setup: { answer: made(id), createdIds: [id] }, answer: exchange(200, { status: 'cancelled', job_id: id }), terminal: end(id, started),
+      results: exchange(400, { detail: 'Job is not completed. Current status: CANCELLED' }), createdIds: [id],
+    });
+    const result = await compareSides(route, catalogue, side('L'), side('R', 20));
+    expect(result.verdict).toBe('matched');
+    expect(result.parts.find((part) => part.part === 'terminal')!.comparison.differences.some((d) => d.path === '$.started_at' && d.disposition.as === 'raced')).toBe(true);
+  });
+
   const list = catalogue.byId('sync.gis-export.list')!;
   const earlier = completed('A');
 
