@@ -108,10 +108,11 @@ export interface Route {
 
 /**
  * One query parameter: `county` (a county id of the platform), `text`, `bool`, `timestamp`
- * (naive ISO), `{ int: { min, max } }` (bounds as legacy validates them; absent = unbounded) or
+ * (naive ISO), `{ int: { min, max, beyond } }` (bounds as legacy validates them; absent = unbounded;
+ * `beyond`: the largest value generated past them, for a count legacy really loops over) or
  * `{ enum: [...] }` (the values legacy filters or accepts by; case-sensitive).
  */
-export type QueryParameter = 'county' | 'text' | 'bool' | 'timestamp' | { int: { min?: number; max?: number } } | { enum: readonly string[] };
+export type QueryParameter = 'county' | 'text' | 'bool' | 'timestamp' | { int: { min?: number; max?: number; beyond?: number } } | { enum: readonly string[] };
 
 export interface RouteCatalogue {
   /** The declared services, in file order; inferred from the routes when the file declares none. */
@@ -138,7 +139,7 @@ const serviceSchema = z.strictObject({
 
 const queryParameterSchema = z.union([
   z.enum(['county', 'text', 'bool', 'timestamp']),
-  z.strictObject({ int: z.strictObject({ min: z.number().int().optional(), max: z.number().int().optional() }) }),
+  z.strictObject({ int: z.strictObject({ min: z.number().int().optional(), max: z.number().int().optional(), beyond: z.number().int().optional() }) }),
   z.strictObject({ enum: z.array(z.string()).min(1) }),
 ]);
 

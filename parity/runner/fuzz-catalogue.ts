@@ -118,11 +118,13 @@ function tailValues(route: Route, catalogue: RouteCatalogue, space: InputSpace):
   );
 }
 
-const intTexts = (bounds: { min?: number; max?: number }) => {
+const intTexts = (bounds: { min?: number; max?: number; beyond?: number }) => {
   const inside = fc.integer({ min: bounds.min ?? -1000, max: bounds.max ?? Math.max((bounds.min ?? 0) + 1000, 1000) }).map(String);
   const edges = [bounds.min, bounds.max].flatMap((edge) => (edge === undefined ? [] : [edge - 1, edge, edge + 1])).map(String);
   const broken = fc.constantFrom('-1', '0', '2147483648', '9223372036854775808', '1e3', '1.5', '7.0', ' 7', '0x10', 'abc', '', '１', '+5', '-0');
-  return { valid: inside, invalid: fc.oneof(fc.constantFrom(...(edges.length > 0 ? edges : ['0'])), broken) };
+  // A count legacy loops over (seed-sample-data) is not sent as 2^63: legacy would write rows until stopped.
+  const sendable = bounds.beyond === undefined ? broken : broken.filter((text) => !(Number(text) > bounds.beyond!));
+  return { valid: inside, invalid: fc.oneof(fc.constantFrom(...(edges.length > 0 ? edges : ['0'])), sendable) };
 };
 
 /** Values of one declared query parameter: inside its declaration, and past it. */
