@@ -2,7 +2,8 @@
  * Where observations are made and recorded, off the request path: finished exchanges are
  * queued (bounded in count and in bytes), compared — in the comparison workers (compare-pool.ts)
  * unless small enough that a worker round trip would cost the serving loop more than the
- * comparison (proxy.compare.inlineMaxBytes: those a slice per turn here) — counted in the
+ * comparison (proxy.compare.inlineMaxBytes: those a slice per turn here; so are those whose
+ * bodies the comparison never reads, a side cut at the capture bound or failed) — counted in the
  * metrics, and written to the store in batches. An exchange whose comparison fails (it threw, timed out, or its worker died) is
  * counted by its error code and not recorded. Retention is not here: proxy/observe/observation-retention.ts.
  * What is kept is redacted once compared (proxy/observe/redact-observation.ts): the store never sees a
@@ -76,6 +77,28 @@ export function observationBytes(observation: Observation): number {
   for (const difference of observation.differences) bytes += difference.path.length + (difference.serving?.length ?? 0) + (difference.shadow?.length ?? 0) + (difference.detail?.length ?? 0);
   return bytes;
 }
+
+/**
+ * True when the comparison never reads either body: a side failed (the verdict is `errored`) or
+ * was cut at the capture bound (the body is ignored by compare.max-body, and no job state is read
+ * from it). Only status and headers are compared, so the exchange is judged on this loop.
+ */
+export function bodiesUnread(exchange: Pick<Exchange, 'serving' | 'shadow'>): boolean {
+  return [exchange.serving, exchange.shadow].some((side) => side.failure !== undefined || side.truncated);
+}
+
+/**
+ * An exchange whose bodies the comparison never reads keeps of each only what its observation may
+ * store (the mismatch sample, mismatchBodyMaxBytes): a garbage shadow answering 4 MiB past the
+ * bound one copy in nine otherwise had those megabytes queued, serialised to a comparison worker
+ * over IPC and garbage-collected on the serving loop, for nothing (the reliability run's garbage phase).
+ */
+export function withoutUnreadBodies(exchange: Exchange, keptBytes: number): Exchange {
+  if (!bodiesUnread(exchange)) return exchange;
+  const kept = (side: SideResult): SideResult => (side.body.length <= keptBytes ? side : { ...side, body: Buffer.from(side.body.subarray(0, keptBytes)) });
+  return { ...exchange, serving: kept(exchange.serving), shadow: kept(exchange.shadow) };
+}
+
 /** Inline comparisons made per turn of the event loop, so a burst never holds the loop long. */
 const inlineSlice = 50;
 const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
@@ -140,6 +163,7 @@ export class ObservationRecorder {
       this.metrics.dropped(exchange.route.id, 'queue_full');
       return false;
     }
+    exchange = withoutUnreadBodies(exchange, this.options.mismatchBodyMaxBytes);
     const bytes = exchangeBytes(exchange);
     if (this.bytes + bytes > this.options.maxQueuedBytes) {
       this.metrics.dropped(exchange.route.id, 'queue_bytes');
@@ -157,6 +181,7 @@ export class ObservationRecorder {
   }
 
   private comparesInline(exchange: Exchange): boolean {
+    if (bodiesUnread(exchange)) return true;
     return exchange.serving.body.length + exchange.shadow.body.length <= this.options.inlineMaxBytes && exchange.route.compare.paths?.['$']?.as !== 'file';
   }
 
