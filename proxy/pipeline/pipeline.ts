@@ -1,5 +1,5 @@
 /**
- * The one request pipeline both front-door transports run (decision 0024): match → decide →
+ * The one request pipeline both front-door transports run (decision 0028): match → decide →
  * capture → forward → shadow → record. A transport (transport/front-door.ts for node:http,
  * transport/fast-lane.ts for raw sockets) reads a request's head and body and moves the
  * answer's bytes; everything decided about the request is decided here, once, the same way.

@@ -108,7 +108,7 @@ export const configSchema = z.object({
        * V8 heap ceiling of the processes that write GIS exports (reimpl sync with the export
        * mounted, reimpl gis-export): V8 lets its young generation (16 MiB semi-spaces) and old
        * generation grow with an export's batches well past what they hold, which put the
-       * export's peak RSS above legacy's (decision 0024). 0 leaves V8's default.
+       * export's peak RSS above legacy's (decision 0031). 0 leaves V8's default.
        */
       exportHeap: z
         .object({

@@ -9,7 +9,7 @@
  * Rows go in through prepared statements in one transaction, a batch at a time.
  * Not byte-identical: SQLite's page layout, last_change and the rtree's node order differ;
  * parity/compare/file.ts compares GeoPackages by what GDAL reads from them
- * (docs/decisions/0024-gis-export-kml-geopackage-writers-and-memory.md).
+ * (docs/decisions/0031-gis-export-kml-geopackage-writers-and-memory.md).
  */
 import Database from 'better-sqlite3';
 import { rmSync, statSync } from 'node:fs';

@@ -13,7 +13,7 @@
  *   default Style; the first layer's Schema precedes its Folder, the Schemas of later layers
  *   that got features follow the last Folder, a layer without features has none.
  * What it cannot reproduce with certainty throws FastPathUnavailable and the job runs on the
- * GDAL worker (docs/decisions/0024-gis-export-kml-geopackage-writers-and-memory.md).
+ * GDAL worker (docs/decisions/0031-gis-export-kml-geopackage-writers-and-memory.md).
  */
 import { resolveLayers, type FieldKind, type LayerSource } from './formats.js';
 import type { BoundaryShaping } from './boundary-shaping.js';
