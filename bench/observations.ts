@@ -87,11 +87,13 @@ export async function copyObservations(url: string, count: number, start: number
     if (partitioned) await client.query('SELECT cutover.ensure_observation_partitions($1::date, $2::date)', [new Date(start).toISOString().slice(0, 10), new Date(start + days * dayMs).toISOString().slice(0, 10)]);
     else {
       // The same columns, no partitions, no primary key, no index: the design this bench measures against.
+      // The tallies also read the sampled-out counts (migration 046): that table as migrated, empty in both copies.
       await client.query(`CREATE SCHEMA cutover; CREATE TABLE cutover.observations (
         id bigint, observed_at timestamptz NOT NULL, route_id text NOT NULL, service text NOT NULL, method text NOT NULL, path text NOT NULL, mode text NOT NULL,
         serving_side text NOT NULL, serving_status integer, serving_latency_ms double precision NOT NULL, serving_error text, serving_body text,
         shadow_side text NOT NULL, shadow_status integer, shadow_latency_ms double precision NOT NULL, shadow_error text, shadow_body text,
-        verdict text NOT NULL, ignored_by text[] NOT NULL DEFAULT '{}', errored_side text, differences jsonb NOT NULL DEFAULT '[]')`);
+        verdict text NOT NULL, ignored_by text[] NOT NULL DEFAULT '{}', errored_side text, differences jsonb NOT NULL DEFAULT '[]');
+        CREATE TABLE cutover.sampled_out (route_id text NOT NULL, hour timestamptz NOT NULL, requests bigint NOT NULL, PRIMARY KEY (route_id, hour))`);
     }
     await pipeline(Readable.from(batched(observationRows(count, start))), client.query(copyFrom(`COPY cutover.observations (${columns}) FROM STDIN`)));
     // As autovacuum would have by then: statistics, and the visibility map index-only scans need.
