@@ -2,11 +2,13 @@
  * What the Ollama stand-in "generates": plausible property-assessment prose, chosen
  * deterministically from the model, the prompt (or chat messages) and the options, so that
  * the same request always yields the same tokens and two callers sending the same request
- * get byte-identical answers. No model weights exist on this machine; this is the stand-in.
+ * get byte-identical answers — also when their prompts differ only in per-run values
+ * (uuids, date-times; standin-seed.ts). No model weights exist on this machine; this is the stand-in.
  */
 import { createHash } from 'node:crypto';
+import { promptContent } from './standin-seed.js';
 
-/** Everything that determines a completion; nothing else (no clock, no randomness) does. */
+/** Everything that determines a completion; nothing else (no clock, no randomness, no per-run value in the prompt) does. */
 export interface CompletionInput {
   model: string;
   /** The prompt of /api/generate, or the chat messages of /api/chat flattened to text. */
@@ -100,7 +102,7 @@ function splitTokens(text: string): string[] {
 export function complete(input: CompletionInput): Completion {
   const options = input.options ?? {};
   const digest = createHash('sha256')
-    .update(canonical({ model: input.model, prompt: input.prompt, system: input.system ?? '', options }))
+    .update(canonical({ model: input.model, prompt: promptContent(input.prompt), system: promptContent(input.system ?? ''), options }))
     .digest();
   const random = generator(digest.readUInt32BE(0));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;

@@ -76,6 +76,18 @@ describe('the Ollama stand-in, through the real ollama client', () => {
     expect(await ask('Summarize parcel 7 in Benton County.', 0.2)).not.toBe(first);
   });
 
+  it('answers prompts that differ only in per-run values alike, and differently when a value’s shape or order differs', async () => {
+    const ask = (prompt: string) => ollama.generate({ model: 'llama3.2', prompt, stream: false }).then((a) => a.response);
+    const job = (id: string, created: string, completed: string) => `Report on job ${id}.\nCreated at: ${created}\nCompleted at: ${completed}\nReport:`;
+    const first = await ask(job('69f75e1e-14f9-4671-8245-695eb60298d2', '2026-12-02T16:13:41.715522', '2026-12-02T16:13:42.038229'));
+    expect(await ask(job('dc123b7e-4e8c-463c-b4dc-53d49100c991', '2027-01-09T08:00:00.000001', '2027-01-09T09:30:12.778000'))).toBe(first);
+    expect(await ask(job('DC123B7E-4E8C-463C-B4DC-53D49100C991', '2027-01-09T08:00:00.000001', '2027-01-09T09:30:12.778000'))).not.toBe(first);
+    expect(await ask(job('dc123b7e-4e8c-163c-b4dc-53d49100c991', '2027-01-09T08:00:00.000001', '2027-01-09T09:30:12.778000'))).not.toBe(first);
+    expect(await ask(job('dc123b7e-4e8c-463c-b4dc-53d49100c991', '2027-01-09T08:00:00.000001', '2027-01-09T09:30:12.778Z'))).not.toBe(first);
+    expect(await ask(job('dc123b7e-4e8c-463c-b4dc-53d49100c991', '2027-01-09T08:00:00', '2027-01-09T09:30:12.778000'))).not.toBe(first);
+    expect(await ask(job('dc123b7e-4e8c-463c-b4dc-53d49100c991', '2027-01-09T09:30:12.778000', '2027-01-09T08:00:00.000001'))).not.toBe(first);
+  });
+
   it('honours num_predict as a maximum token count and says the answer was cut', async () => {
     const answer = await ollama.generate({ model: 'llama3.2', prompt: 'Describe the sales ratio study.', stream: false, options: { num_predict: 5 } });
     expect(answer.eval_count).toBe(5);
