@@ -40,7 +40,8 @@ interface CountRow {
   shadow_status: number | null;
   shadow_error: string | null;
   ignored_by: string[];
-  hour: string;
+  /** The UTC hour's start: binned in SQL, formatted here (a million to_char calls cost more than the grouping). */
+  hour: Date;
   n: number;
   first: Date;
 }
@@ -61,11 +62,14 @@ function windowOf(query: TallyQuery, alias = ''): { where: string; values: unkno
 const emptyStats = (): LatencyStats => ({ count: 0, p50: null, p95: null, p99: null });
 const emptyComparison = (): LatencyComparison => ({ legacy: emptyStats(), reimpl: emptyStats(), reimplRankSum: 0, tieTerm: 0 });
 
-async function counts(pool: pg.Pool, query: TallyQuery): Promise<CountRow[]> {
+/** What the passes need of a connection: the tallies run on one client, in one snapshot. */
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function counts(pool: Queryable, query: TallyQuery): Promise<CountRow[]> {
   const { where, values } = windowOf(query);
   const result = await pool.query<CountRow>(
     `SELECT route_id, verdict, mode, errored_side, serving_side, serving_status, serving_error, shadow_side, shadow_status, shadow_error, ignored_by,
-            to_char(date_trunc('hour', observed_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00.000Z"') AS hour,
+            date_bin('1 hour', observed_at, timestamptz '2000-01-01 00:00:00+00') AS hour,
             count(*)::int AS n, min(observed_at) AS first
      FROM cutover.observations WHERE ${where}
      GROUP BY route_id, verdict, mode, errored_side, serving_side, serving_status, serving_error, shadow_side, shadow_status, shadow_error, ignored_by, 12`,
@@ -88,40 +92,53 @@ interface LatencyResultRow {
 }
 
 /** Nearest rank, as gate/statistics/percentile.ts and percentile_disc take it (float8 arithmetic, so the same rank for every count). */
-const nearestRank = (fraction: string, cumulative: string, total: string) => `min(v) FILTER (WHERE ${cumulative} >= greatest(1, ceil(${fraction}::float8 * ${total}::float8)))`;
-const percentilesOf = (cumulative: string, total: string) => `ARRAY[${['0.5', '0.95', '0.99'].map((fraction) => nearestRank(fraction, cumulative, total)).join(', ')}]`;
+const nearestRank = (fraction: string, cumulative: string, total: string, only: string) => `min(v) FILTER (WHERE ${only}${cumulative} >= greatest(1, ceil(${fraction}::float8 * ${total}::float8)))`;
+const percentilesOf = (cumulative: string, total: string, only = '') => `ARRAY[${['0.5', '0.95', '0.99'].map((fraction) => nearestRank(fraction, cumulative, total, only)).join(', ')}]`;
 
-async function latencies(pool: pg.Pool, query: TallyQuery): Promise<LatencyResultRow[]> {
+async function latencies(pool: Queryable, query: TallyQuery): Promise<LatencyResultRow[]> {
   const { where, values } = windowOf(query);
   // Every answered side once, with its basis for the gate (copies: both answered outside a canary;
-  // split: a canary's serving answer), counted per distinct value: the sorts then run over the
+  // split: a canary's serving answer), counted per distinct value: the sort then runs over the
   // distinct latencies, not the samples (latencies are stored to the microsecond, so there are few).
-  // From the cumulative counts per value come the nearest-rank percentiles, the ranks of the
-  // pooled sample (ties their mean rank; twice the rank sum stays whole) and the tie term. Counts
-  // are float8, exact below 2^53 and much cheaper to sum in a window than numeric.
+  // One window over a route's values in order gives every basis its cumulative counts at once
+  // (FILTER per basis; 'all' counts every row, so a value's rows of all bases are peers of one
+  // another), and from them come the nearest-rank percentiles, the ranks of the pooled sample
+  // (ties their mean rank; twice the rank sum stays whole) and the tie term. Counts are float8,
+  // exact below 2^53 and much cheaper to sum in a window than numeric. Route ids group and sort
+  // byte-wise (COLLATE "C"): a locale's comparison of the same prefix costs more than the sort's
+  // arithmetic. 'all' needs no rank sum (the gate compares copies and splits), so it has none.
+  const cumulative = (basis: 'all' | Basis) => {
+    const only = basis === 'all' ? '' : ` FILTER (WHERE basis = '${basis}')`;
+    return `sum(l)${only} OVER upto AS cl_${basis}, sum(r)${only} OVER upto AS cr_${basis}, sum(l)${only} OVER whole AS tl_${basis}, sum(r)${only} OVER whole AS tr_${basis}`;
+  };
+  const summary = (basis: 'all' | Basis) => {
+    const mine = basis === 'all' ? '' : `basis = '${basis}' AND `;
+    const ranks = basis === 'all'
+      ? 'NULL::float8, NULL::float8'
+      : `sum(r * (2 * (cl_${basis} + cr_${basis} - l - r) + l + r + 1)) FILTER (WHERE basis = '${basis}'), sum((l + r) * (l + r) * (l + r) - (l + r)) FILTER (WHERE basis = '${basis}')`;
+    return `ROW(max(tl_${basis})::int, max(tr_${basis})::int, ${percentilesOf(`cl_${basis}`, `tl_${basis}`, mine)}, ${percentilesOf(`cr_${basis}`, `tr_${basis}`, mine)}, ${ranks})`;
+  };
   const result = await pool.query<LatencyResultRow>(
     `WITH s AS (
-       SELECT route_id, serving_side AS side, serving_latency_ms AS v,
+       SELECT route_id COLLATE "C" AS route_id, serving_side AS side, serving_latency_ms AS v,
               CASE WHEN mode = 'canary' THEN 'split' WHEN shadow_error IS NULL AND shadow_status IS NOT NULL THEN 'copies' ELSE 'none' END AS basis
        FROM cutover.observations WHERE ${where} AND serving_error IS NULL AND serving_status IS NOT NULL
        UNION ALL
-       SELECT route_id, shadow_side, shadow_latency_ms,
+       SELECT route_id COLLATE "C", shadow_side, shadow_latency_ms,
               CASE WHEN mode <> 'canary' AND serving_error IS NULL AND serving_status IS NOT NULL THEN 'copies' ELSE 'none' END
        FROM cutover.observations WHERE ${where} AND shadow_error IS NULL AND shadow_status IS NOT NULL),
      h AS MATERIALIZED (
        SELECT route_id, basis, v, (count(*) FILTER (WHERE side = 'legacy'))::float8 AS l, (count(*) FILTER (WHERE side = 'reimpl'))::float8 AS r
        FROM s GROUP BY route_id, basis, v),
-     a AS (
-       SELECT route_id, 'all' AS basis, v, sum(l) AS l, sum(r) AS r FROM h GROUP BY route_id, v
-       UNION ALL
-       SELECT route_id, basis, v, l, r FROM h WHERE basis <> 'none'),
      w AS (
-       SELECT route_id, basis, v, l, r, sum(l) OVER upto AS cl, sum(r) OVER upto AS cr, sum(l) OVER whole AS tl, sum(r) OVER whole AS tr
-       FROM a WINDOW whole AS (PARTITION BY route_id, basis), upto AS (PARTITION BY route_id, basis ORDER BY v))
-     SELECT 'summary' AS kind, route_id, basis, NULL::int AS bucket, max(tl)::int AS legacy_n, max(tr)::int AS reimpl_n,
-            ${percentilesOf('cl', 'tl')} AS legacy_p, ${percentilesOf('cr', 'tr')} AS reimpl_p,
-            sum(r * (2 * (cl + cr - l - r) + l + r + 1)) AS rank_sum2, sum((l + r) * (l + r) * (l + r) - (l + r)) AS tie_term
-     FROM w GROUP BY route_id, basis
+       SELECT route_id, basis, v, l, r, ${cumulative('all')}, ${cumulative('copies')}, ${cumulative('split')}
+       FROM h WINDOW whole AS (PARTITION BY route_id), upto AS (PARTITION BY route_id ORDER BY v)),
+     g AS (
+       SELECT route_id, ${summary('all')} AS a, ${summary('copies')} AS c, ${summary('split')} AS p FROM w GROUP BY route_id)
+     SELECT 'summary' AS kind, g.route_id, x.basis, NULL::int AS bucket, x.legacy_n, x.reimpl_n, x.legacy_p, x.reimpl_p, x.rank_sum2, x.tie_term
+     FROM g CROSS JOIN LATERAL (SELECT 'all', (g.a).* UNION ALL SELECT 'copies', (g.c).* UNION ALL SELECT 'split', (g.p).*)
+       AS x(basis, legacy_n, reimpl_n, legacy_p, reimpl_p, rank_sum2, tie_term)
+     WHERE x.legacy_n IS NOT NULL
      UNION ALL
      SELECT 'bucket', route_id, 'all', ${bucketCase}, sum(l)::int, sum(r)::int, NULL, NULL, NULL, NULL FROM h GROUP BY route_id, 4`,
     values,
@@ -129,7 +146,7 @@ async function latencies(pool: pg.Pool, query: TallyQuery): Promise<LatencyResul
   return result.rows;
 }
 
-async function acceptedDifferences(pool: pg.Pool, query: TallyQuery): Promise<Array<{ route_id: string; id: string; path: string | null; n: number }>> {
+async function acceptedDifferences(pool: Queryable, query: TallyQuery): Promise<Array<{ route_id: string; id: string; path: string | null; n: number }>> {
   const { where, values } = windowOf(query, 'o.');
   const result = await pool.query<{ route_id: string; id: string; path: string | null; n: number }>(
     `SELECT route_id, id, path, count(DISTINCT oid)::int AS n FROM (
@@ -142,7 +159,7 @@ async function acceptedDifferences(pool: pg.Pool, query: TallyQuery): Promise<Ar
   return result.rows;
 }
 
-async function mismatchPaths(pool: pg.Pool, query: TallyQuery): Promise<Array<{ route_id: string; folded: string; n: number; observed_at: Date; request_path: string; path: string; serving: string | null; shadow: string | null }>> {
+async function mismatchPaths(pool: Queryable, query: TallyQuery): Promise<Array<{ route_id: string; folded: string; n: number; observed_at: Date; request_path: string; path: string; serving: string | null; shadow: string | null }>> {
   const { where, values } = windowOf(query, 'o.');
   // As talliesOf: a difference ignored by a rule, or disposed of other than as a mismatch, is not why it mismatched.
   const result = await pool.query(
@@ -161,7 +178,7 @@ async function mismatchPaths(pool: pg.Pool, query: TallyQuery): Promise<Array<{ 
   return result.rows;
 }
 
-async function newest(pool: pg.Pool, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, { service: string; method: string }>> {
+async function newest(pool: Queryable, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, { service: string; method: string }>> {
   if (routeIds.length === 0) return new Map();
   const values: unknown[] = [[...routeIds]];
   const since = query.since === undefined ? '' : `AND o.observed_at >= $${values.push(query.since)}`;
@@ -174,7 +191,7 @@ async function newest(pool: pg.Pool, routeIds: readonly string[], query: TallyQu
 }
 
 /** Requests the routes' samples left out, over the hours the window touches (counted per hour, so its first hour whole). */
-async function sampledOut(pool: pg.Pool, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, number>> {
+async function sampledOut(pool: Queryable, routeIds: readonly string[], query: TallyQuery): Promise<Map<string, number>> {
   if (routeIds.length === 0) return new Map();
   const values: unknown[] = [[...routeIds]];
   const since = query.since === undefined ? '' : `AND hour >= date_trunc('hour', $${values.push(query.since)}::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
@@ -208,9 +225,49 @@ function emptyRoute(routeId: string, first: Date): RouteTally {
 
 const sortedRecord = (map: Map<string, number>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
+/**
+ * Memory the tallies' aggregates may take per node. The counts' groups are few (thousands), but the
+ * planner, multiplying the distinct values of a dozen columns, expects one per row and below this
+ * sorts the whole window instead of hashing it; the latency histogram holds one row per distinct
+ * value. Hash tables only grow to what they hold, so this is a permission, not an allocation.
+ */
+const tallyWorkMem = '256MB';
+
+/**
+ * The passes run one after another on one client, in one REPEATABLE READ snapshot: the counts,
+ * the latencies and the mismatch paths then describe the same observations even while the proxy
+ * writes more, and a report holds one of the pool's connections, never all of them (the
+ * observation writer shares the pool). JIT is off: its compile time (150-350 ms here) is more than
+ * it saves on these plans.
+ */
+async function inSnapshot<T>(pool: pg.Pool, work: (client: Queryable) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  try {
+    await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '${tallyWorkMem}'; SET LOCAL jit = off`);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    failed = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    // A client whose rollback failed may be mid-transaction: destroy it rather than hand it back.
+    client.release(failed ? true : undefined);
+  }
+}
+
 /** The tallies of the window, computed in PostgreSQL. */
 export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): Promise<ObservationTallies> {
-  const [countRows, latency, accepted, mismatches] = await Promise.all([counts(pool, query), latencies(pool, query), acceptedDifferences(pool, query), mismatchPaths(pool, query)]);
+  return inSnapshot(pool, (client) => tallyIn(client, query));
+}
+
+async function tallyIn(pool: Queryable, query: TallyQuery): Promise<ObservationTallies> {
+  const countRows = await counts(pool, query);
+  const latency = await latencies(pool, query);
+  const accepted = await acceptedDifferences(pool, query);
+  const mismatches = await mismatchPaths(pool, query);
   const routes = new Map<string, RouteTally>();
   const modes = new Map<string, Set<FlagMode>>();
   const ignoredBy = new Map<string, Map<string, number>>();
@@ -240,9 +297,10 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
       answers.set(key, entry);
     }
     if (row.verdict === 'matched' || row.verdict === 'mismatched') {
-      const point = hours.get(row.hour) ?? { hour: row.hour, matched: 0, mismatched: 0 };
+      const hour = row.hour.toISOString();
+      const point = hours.get(hour) ?? { hour, matched: 0, mismatched: 0 };
       point[row.verdict] += row.n;
-      hours.set(row.hour, point);
+      hours.set(hour, point);
     }
   }
   for (const [routeId, route] of routes) {
@@ -279,7 +337,8 @@ export async function tallyObservations(pool: pg.Pool, query: TallyQuery = {}): 
     list.push({ path: row.folded, count: row.n, example: { observedAt: row.observed_at.toISOString(), requestPath: row.request_path, path: row.path, serving: row.serving, shadow: row.shadow } });
   }
   for (const [routeId, list] of paths) routes.get(routeId)!.mismatchPaths = list.sort(compareMismatchPaths);
-  const [names, sampled] = await Promise.all([newest(pool, [...routes.keys()], query), sampledOut(pool, [...routes.keys()], query)]);
+  const names = await newest(pool, [...routes.keys()], query);
+  const sampled = await sampledOut(pool, [...routes.keys()], query);
   for (const [routeId, route] of routes) Object.assign(route, names.get(routeId), { sampledOut: sampled.get(routeId) ?? 0 });
   return {
     routes: [...routes.values()].sort((a, b) => (a.routeId < b.routeId ? -1 : 1)),
