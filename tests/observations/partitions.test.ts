@@ -58,7 +58,8 @@ describe('observations by day', () => {
     } finally {
       await store.close();
     }
-  });
+    // Every migration from 040 on runs here, DDL by DDL: a minute and more on a loaded machine; what is checked is the result.
+  }, 120_000);
 
   it('creates a missing day on demand, so an insert never fails for want of a partition', async () => {
     const store = new PgObservationStore(database.url);

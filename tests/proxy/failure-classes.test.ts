@@ -44,8 +44,10 @@ describe.each([
 
   beforeAll(async () => {
     upstreams = await startUpstreams();
-    // Shadow copies get 1 s (the harness's proxy.shadow.timeoutMs), serving answers 800 ms of silence.
-    subject = await startTestProxy(upstreams, { proxy: { fastLane, upstreamTimeoutMs: 800, shadow: { maxCompareBodyBytes: 1024 } } });
+    // Shadow copies get 3 s, serving answers 2 s of silence: the stalls below wait them out, and an
+    // answer that does come (headers, or a whole body over the bound) must come well inside them
+    // even on a loaded machine, or a timeout would stand in for the class the test names.
+    subject = await startTestProxy(upstreams, { proxy: { fastLane, upstreamTimeoutMs: 2000, shadow: { timeoutMs: 3000, maxCompareBodyBytes: 1024 } } });
   });
   afterAll(() => stopTestProxy(subject, upstreams));
   beforeEach(async () => {
