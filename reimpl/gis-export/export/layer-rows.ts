@@ -27,6 +27,7 @@ export function exportClient(databaseUrl: string, schema: string | undefined): p
 export async function* streamRows(client: pg.Client, source: LayerSource, countyId: string, bbox: Bbox, batchSize: number): AsyncGenerator<unknown[][]> {
   const columns = source.fields.map((f) => f.sql).join(', ');
   await client.query('BEGIN');
+  let next: Promise<pg.QueryResult<unknown[]>> | undefined;
   try {
     await client.query(
       `DECLARE rows_cursor NO SCROLL CURSOR FOR SELECT ${columns}${columns ? ', ' : ''}geometry, min_x, min_y, max_x, max_y FROM ${source.table} ` +
@@ -34,12 +35,20 @@ export async function* streamRows(client: pg.Client, source: LayerSource, county
         `ORDER BY ${source.idColumn}`,
       [countyId, bbox[0], bbox[1], bbox[2], bbox[3]],
     );
+    const fetch = () => client.query<unknown[]>({ text: `FETCH ${batchSize} FROM rows_cursor`, rowMode: 'array' });
+    // One batch ahead: PostgreSQL reads and sends the next batch (on its own core) while this
+    // one is shaped and written, and never more than that, so memory stays two batches.
+    next = fetch();
     for (;;) {
-      const { rows } = await client.query<unknown[]>({ text: `FETCH ${batchSize} FROM rows_cursor`, rowMode: 'array' });
+      const { rows } = await next;
       if (rows.length === 0) break;
+      next = fetch();
       yield rows;
     }
+    next = undefined;
   } finally {
+    // A consumer that stops early (cancel, failure) leaves a fetch in flight; it settles before the ROLLBACK.
+    await next?.catch(() => undefined);
     await client.query('ROLLBACK');
   }
 }

@@ -95,16 +95,25 @@ function csvString(value: string): string {
   return value;
 }
 
+// Strings built by concatenation, not map/join: a feature's arrays would be garbage at once.
 function geoJsonCoords(c: Coordinates): string {
-  if (Array.isArray(c[0])) return `[ ${c.map((p) => geoJsonCoords(p as Coordinates)).join(', ')} ]`;
-  if (c.length !== 2) fail();
-  return `[ ${num(geoJsonCoordinate(c[0] as number))}, ${num(geoJsonCoordinate(c[1] as number))} ]`;
+  if (!Array.isArray(c[0])) {
+    if (c.length !== 2) fail();
+    return `[ ${num(geoJsonCoordinate(c[0] as number))}, ${num(geoJsonCoordinate(c[1] as number))} ]`;
+  }
+  let out = '[ ';
+  for (let i = 0; i < c.length; i++) out += (i > 0 ? ', ' : '') + geoJsonCoords(c[i] as Coordinates);
+  return `${out} ]`;
 }
 
 function wktCoords(c: Coordinates): string {
-  if (Array.isArray(c[0])) return `(${c.map((p) => wktCoords(p as Coordinates)).join(',')})`;
-  if (c.length !== 2) fail();
-  return `${num(wktCoordinate(c[0] as number))} ${num(wktCoordinate(c[1] as number))}`;
+  if (!Array.isArray(c[0])) {
+    if (c.length !== 2) fail();
+    return `${num(wktCoordinate(c[0] as number))} ${num(wktCoordinate(c[1] as number))}`;
+  }
+  let out = '(';
+  for (let i = 0; i < c.length; i++) out += (i > 0 ? ',' : '') + wktCoords(c[i] as Coordinates);
+  return `${out})`;
 }
 
 const WKT_NAME: Record<string, string> = { Polygon: 'POLYGON', MultiPolygon: 'MULTIPOLYGON', LineString: 'LINESTRING', MultiLineString: 'MULTILINESTRING', Point: 'POINT', MultiPoint: 'MULTIPOINT' };
@@ -117,17 +126,25 @@ interface TextWriter {
   footer(count: number): string;
 }
 
+// `, "name": ` of each union field, escaped once per export rather than once per feature.
+const keysOf = new WeakMap<readonly FieldSpec[], string[]>();
+function propertyKeys(union: readonly FieldSpec[]): string[] {
+  let keys = keysOf.get(union);
+  if (!keys) keysOf.set(union, (keys = union.map((field) => `, ${jsonString(field.name)}: `)));
+  return keys;
+}
+
 const geoJsonWriter: TextWriter = {
   header: (name) =>
     `{\n"type": "FeatureCollection",\n"name": ${jsonString(name)},\n"crs": { "type": "name", "properties": { "name": "urn:ogc:def:crs:OGC:1.3:CRS84" } },\n"features": [\n`,
   feature(layer, union, values, geometry) {
     let props = `"layer": ${jsonString(layer)}`;
+    const keys = propertyKeys(union);
     for (let i = 1; i < union.length; i++) {
       const value = values[i];
       if (value === null || value === undefined) continue;
       const kind = union[i]!.kind;
-      const text = kind === 'real' ? num(geoJsonReal(value as number)) : kind === 'integer' ? String(value) : jsonString(String(value));
-      props += `, ${jsonString(union[i]!.name)}: ${text}`;
+      props += keys[i]! + (kind === 'real' ? num(geoJsonReal(value as number)) : kind === 'integer' ? String(value) : jsonString(String(value)));
     }
     return `{ "type": "Feature", "properties": { ${props} }, "geometry": { "type": "${geometry.type}", "coordinates": ${geoJsonCoords(geometry.coordinates)} } }`;
   },
