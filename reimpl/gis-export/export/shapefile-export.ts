@@ -56,41 +56,84 @@ function fixed(value: number, width: number, decimals: number): string {
   if (!Number.isFinite(value)) fail();
   if (decimals > 0 && Number.isInteger(value * 65536) && !Number.isInteger(value * 32768)) fail();
   const text = decimals > 0 ? value.toFixed(decimals) : String(Math.trunc(value));
-  if (text.length > width || /e/.test(text)) fail(); // shapelib would truncate the field
+  if (text.length > width || text.includes('e')) fail(); // shapelib would truncate the field
   return text.padStart(width, ' ');
 }
 
-/** The bytes of one shape: what SHPCreateObject + SHPRewindObject + SHPWriteObject produce. */
-function shapeRecord(shapeType: number, parts: number[][][]): Buffer {
-  const points = parts.reduce((n, p) => n + p.length, 0);
-  const content = Buffer.alloc(44 + 4 * parts.length + 16 * points);
+/**
+ * Bytes appended in place into 1 MiB chunks that are written out and reused, so a record is
+ * never a Buffer of its own (each one an ArrayBuffer for the GC to track and free).
+ */
+class ChunkedBytes {
+  private chunk = Buffer.allocUnsafe(1 << 20);
+  private full: Buffer[] = [];
+  at = 0;
+
+  /** The chunk to write `length` bytes into at `at` (a fresh one when the current is too full). */
+  reserve(length: number): Buffer {
+    if (this.chunk.length - this.at < length) {
+      if (this.at > 0) this.full.push(this.chunk.subarray(0, this.at));
+      this.chunk = Buffer.allocUnsafe(Math.max(1 << 20, length));
+      this.at = 0;
+    }
+    return this.chunk;
+  }
+
+  async writeTo(file: FileHandle): Promise<void> {
+    for (const chunk of this.full) await file.write(chunk);
+    this.full = [];
+    if (this.at > 0) await file.write(this.chunk.subarray(0, this.at));
+    this.at = 0;
+  }
+}
+
+/**
+ * Appends one record (8-byte header, then the shape as SHPCreateObject + SHPRewindObject +
+ * SHPWriteObject lay it out) and widens `bounds` by its box; returns the content's length.
+ */
+function appendShapeRecord(out: ChunkedBytes, recordNumber: number, shapeType: number, parts: number[][][], bounds: number[]): number {
+  let points = 0;
+  for (const part of parts) points += part.length;
+  const length = 44 + 4 * parts.length + 16 * points;
+  const buffer = out.reserve(8 + length);
+  const record = out.at;
+  const content = record + 8;
+  buffer.writeInt32BE(recordNumber, record);
+  buffer.writeInt32BE(length / 2, record + 4);
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
   let maxY = -Infinity;
-  content.writeInt32LE(shapeType, 0);
-  content.writeInt32LE(parts.length, 36);
-  content.writeInt32LE(points, 40);
-  let at = 44 + 4 * parts.length;
+  buffer.writeInt32LE(shapeType, content);
+  buffer.writeInt32LE(parts.length, content + 36);
+  buffer.writeInt32LE(points, content + 40);
+  let at = content + 44 + 4 * parts.length;
   let start = 0;
-  parts.forEach((part, i) => {
-    content.writeInt32LE(start, 44 + 4 * i);
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    buffer.writeInt32LE(start, content + 44 + 4 * i);
     start += part.length;
     for (const [x, y] of part) {
       if (x! < minX) minX = x!;
       if (x! > maxX) maxX = x!;
       if (y! < minY) minY = y!;
       if (y! > maxY) maxY = y!;
-      content.writeDoubleLE(x!, at);
-      content.writeDoubleLE(y!, at + 8);
+      buffer.writeDoubleLE(x!, at);
+      buffer.writeDoubleLE(y!, at + 8);
       at += 16;
     }
-  });
-  content.writeDoubleLE(minX, 4);
-  content.writeDoubleLE(minY, 12);
-  content.writeDoubleLE(maxX, 20);
-  content.writeDoubleLE(maxY, 28);
-  return content;
+  }
+  buffer.writeDoubleLE(minX, content + 4);
+  buffer.writeDoubleLE(minY, content + 12);
+  buffer.writeDoubleLE(maxX, content + 20);
+  buffer.writeDoubleLE(maxY, content + 28);
+  // The box as read back from the record (a part without points leaves Infinity there, as written).
+  if (minX < bounds[0]!) bounds[0] = minX;
+  if (minY < bounds[1]!) bounds[1] = minY;
+  if (maxX > bounds[2]!) bounds[2] = maxX;
+  if (maxY > bounds[3]!) bounds[3] = maxY;
+  out.at = at;
+  return length;
 }
 
 /** shapelib's SHPRewindIsInnerRing: even-odd count of the other rings' edges right of the point; -1 when ambiguous. */
@@ -154,11 +197,11 @@ class ShapefileLayer {
   // One growing buffer: a Buffer per record's 8 index bytes cost ~250 bytes of heap each, kept until close (50 MB at 200k parcels).
   private shx = Buffer.allocUnsafe(8 * 4096);
   private shxLength = 0;
-  private shpChunks: Buffer[] = [];
-  private dbfChunks: Buffer[] = [];
+  private readonly shpBytes = new ChunkedBytes();
+  private readonly dbfBytes = new ChunkedBytes();
   private shpLength = 100;
   private records = 0;
-  private bounds: [number, number, number, number] | undefined;
+  private readonly bounds: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   private readonly recordLength: number;
 
   constructor(private readonly base: string, private readonly shapeType: number, private readonly fields: DbfField[]) {
@@ -175,45 +218,41 @@ class ShapefileLayer {
   }
 
   write(row: readonly Cell[], parts: number[][][]): void {
-    const content = shapeRecord(this.shapeType, parts);
-    const header = Buffer.alloc(8);
-    header.writeInt32BE(this.records + 1, 0);
-    header.writeInt32BE(content.length / 2, 4);
+    const length = appendShapeRecord(this.shpBytes, this.records + 1, this.shapeType, parts, this.bounds);
     if (this.shxLength + 8 > this.shx.length) {
       const grown = Buffer.allocUnsafe(this.shx.length * 2);
       this.shx.copy(grown, 0, 0, this.shxLength);
       this.shx = grown;
     }
     this.shx.writeInt32BE(this.shpLength / 2, this.shxLength);
-    this.shx.writeInt32BE(content.length / 2, this.shxLength + 4);
+    this.shx.writeInt32BE(length / 2, this.shxLength + 4);
     this.shxLength += 8;
-    this.shpChunks.push(header, content);
-    this.shpLength += 8 + content.length;
-    const box = [content.readDoubleLE(4), content.readDoubleLE(12), content.readDoubleLE(20), content.readDoubleLE(28)] as const;
-    this.bounds = this.bounds
-      ? [Math.min(this.bounds[0], box[0]), Math.min(this.bounds[1], box[1]), Math.max(this.bounds[2], box[2]), Math.max(this.bounds[3], box[3])]
-      : [...box];
-    this.dbfChunks.push(this.dbfRecord(row));
+    this.shpLength += 8 + length;
+    this.appendDbfRecord(row);
     this.records++;
   }
 
-  private dbfRecord(row: readonly Cell[]): Buffer {
-    const record = Buffer.alloc(this.recordLength, 0x20);
-    let at = 1;
-    this.fields.forEach((field, i) => {
+  private appendDbfRecord(row: readonly Cell[]): void {
+    const record = this.dbfBytes.reserve(this.recordLength);
+    const start = this.dbfBytes.at;
+    record.fill(0x20, start, start + this.recordLength);
+    let at = start + 1;
+    for (let i = 0; i < this.fields.length; i++) {
+      const field = this.fields[i]!;
       const value = row[i];
       if (value === null || value === undefined) {
         if (field.type === 'N') record.fill(0x2a, at, at + field.width);
       } else if (field.type === 'C') {
-        const bytes = Buffer.from(String(value), 'utf8');
-        if (bytes.length > field.width) fail(); // GDAL would cut it, maybe inside a character
-        bytes.copy(record, at);
+        const text = String(value);
+        // At most 3 UTF-8 bytes per UTF-16 unit: only a long text needs its length measured.
+        if (text.length * 3 > field.width && Buffer.byteLength(text, 'utf8') > field.width) fail(); // GDAL would cut it, maybe inside a character
+        record.write(text, at, 'utf8');
       } else {
         record.write(fixed(Number(value), field.width, field.decimals), at, 'latin1');
       }
       at += field.width;
-    });
-    return record;
+    }
+    this.dbfBytes.at = start + this.recordLength;
   }
 
   private dbfHeader(): Buffer {
@@ -243,7 +282,7 @@ class ShapefileLayer {
     header.writeInt32BE(length / 2, 24);
     header.writeInt32LE(1000, 28);
     header.writeInt32LE(this.shapeType, 32);
-    const [minX, minY, maxX, maxY] = this.bounds ?? [0, 0, 0, 0];
+    const [minX, minY, maxX, maxY] = this.records > 0 ? this.bounds : [0, 0, 0, 0];
     header.writeDoubleLE(minX, 36);
     header.writeDoubleLE(minY, 44);
     header.writeDoubleLE(maxX, 52);
@@ -252,10 +291,8 @@ class ShapefileLayer {
   }
 
   async flush(): Promise<void> {
-    if (this.shpChunks.length) await this.shp.write(Buffer.concat(this.shpChunks));
-    if (this.dbfChunks.length) await this.dbf.write(Buffer.concat(this.dbfChunks));
-    this.shpChunks = [];
-    this.dbfChunks = [];
+    await this.shpBytes.writeTo(this.shp);
+    await this.dbfBytes.writeTo(this.dbf);
   }
 
   /** Closes the files without finishing them (the export failed; its directory goes). */

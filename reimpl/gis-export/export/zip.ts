@@ -10,6 +10,7 @@
  */
 import { closeSync, createReadStream, openSync, statSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
+import * as zlib from 'node:zlib';
 import { Deflate } from 'pako';
 
 const CRC_TABLE = (() => {
@@ -22,7 +23,11 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+// zlib's own crc32 where Node has it (20.15+): the same polynomial, a native loop instead of a JS one.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 function crc32(crc: number, chunk: Buffer): number {
+  if (nativeCrc32) return nativeCrc32(chunk, crc);
   let c = ~crc;
   for (let i = 0; i < chunk.length; i++) c = CRC_TABLE[(c ^ chunk[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
