@@ -40,6 +40,12 @@ export interface CorrelationId {
   id: string;
   in: 'path' | 'query' | 'header' | 'request.body' | 'response.body';
   at: string;
+  /**
+   * The route that creates the record this id names, when no route of the same service does
+   * (the narrator analyses a job sync's run made): fuzz makes that record first on each side.
+   * It must name a route whose answer carries the same id (a response-body correlation).
+   */
+  madeBy?: string;
 }
 
 export interface Route {
@@ -153,7 +159,7 @@ const routeSchema = z
     writes: z.boolean(),
     upstream: z.string().min(1).optional(),
     correlation: z
-      .array(z.strictObject({ id: z.string().min(1), in: z.enum(['path', 'query', 'header', 'request.body', 'response.body']), at: z.string().min(1) }))
+      .array(z.strictObject({ id: z.string().min(1), in: z.enum(['path', 'query', 'header', 'request.body', 'response.body']), at: z.string().min(1), madeBy: z.string().min(1).optional() }))
       .optional(),
     eventual: z
       .strictObject({ poll: z.strictObject({ deadlineMs: z.number().int().positive().max(600_000), intervalMs: z.number().int().min(10) }).optional() })
@@ -194,6 +200,15 @@ const fileSchema = z
         context.addIssue({ code: 'custom', path: [key], message: 'unknown key (only version, services, routes and x-* anchors)' });
       }
     }
+    file.routes.forEach((route, index) => {
+      (route.correlation ?? []).forEach((entry, at) => {
+        if (entry.madeBy === undefined) return;
+        const maker = file.routes.find((other) => other.id === entry.madeBy);
+        if (!maker?.correlation?.some((made) => made.in === 'response.body' && made.id === entry.id)) {
+          context.addIssue({ code: 'custom', path: ['routes', index, 'correlation', at, 'madeBy'], message: `madeBy ${entry.madeBy} names no route whose answer carries ${entry.id} (a response.body correlation)` });
+        }
+      });
+    });
     if (!file.services) return;
     const declared = new Map(file.services.map((service) => [service.name, service]));
     file.services.forEach((service, index) => {

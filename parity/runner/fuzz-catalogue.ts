@@ -8,6 +8,8 @@
  *   response-body correlation of the same id, the longest shared path), or as ids naming
  *   nothing (uuids, any script, long, percent-encoded); a `{path*}` tail over the other
  *   service's read paths; each also raw (encoded characters, dot segments);
+ * - an id the route reads from its body (`correlation: in: request.body, madeBy:`): the record
+ *   the catalogue's `madeBy` route makes first on each side, or an id naming nothing;
  * - query parameters from the route's `query:` declaration (bounds, enums, counties,
  *   timestamps, booleans): values inside, on and past the bounds, of the wrong type, unicode,
  *   encoded, empty, repeated, and an undeclared one now and then;
@@ -202,7 +204,14 @@ export function planRoute(route: Route, catalogue: RouteCatalogue, space: InputS
   const parameters = parametersOf(route);
   const correlated = new Set((route.correlation ?? []).filter((entry) => entry.in === 'path').map((entry) => entry.at));
   const setupParameter = parameters.find((parameter) => correlated.has(parameter.name));
-  const creators = setupParameter ? creatorsOf(route, catalogue, (route.correlation ?? []).find((entry) => entry.in === 'path' && entry.at === setupParameter.name)!.id) : [];
+  // An id read from a top-level body field, made by a route the catalogue names (another service's).
+  const bodyId = setupParameter ? undefined : (route.correlation ?? []).find((entry) => entry.in === 'request.body' && entry.madeBy !== undefined && /^\$\.[A-Za-z0-9_]+$/.test(entry.at));
+  const bodyField = bodyId?.at.slice(2);
+  const bodyMaker = bodyId ? catalogue.byId(bodyId.madeBy!) : undefined;
+  const setupName = setupParameter?.name ?? bodyField;
+  const creators = setupParameter
+    ? creatorsOf(route, catalogue, (route.correlation ?? []).find((entry) => entry.in === 'path' && entry.at === setupParameter.name)!.id)
+    : bodyMaker ? [bodyMaker] : [];
   // A list reads the records its plugin's creators make: now and then one is made first and left running.
   const listCreators = !setupParameter && /\.list$/.test(route.id) ? creatorsOf(route, catalogue) : [];
   const creatorCases = [...creators, ...listCreators].map((creator) => {
@@ -213,6 +222,7 @@ export function planRoute(route: Route, catalogue: RouteCatalogue, space: InputS
     const setup = parameter === setupParameter && creators.length > 0 ? ` (setup ${creators.map((creator) => creator.id).join(' or ')})` : '';
     inputs.push(`path ${parameter.name}${parameter.tail ? '*' : ''}${setup}`);
   }
+  if (bodyField) inputs.push(`body ${bodyField} (setup ${creators.map((creator) => creator.id).join(' or ')})`);
   if (listCreators.length > 0) inputs.push(`in-flight ${listCreators.map((creator) => creator.id).join(' or ')}`);
   for (const name of Object.keys(route.query ?? {})) inputs.push(`query ${name}`);
   if (route.service === 'gateway') inputs.push(`logins ${users.join(', ')}, forged, none`);
@@ -224,8 +234,8 @@ export function planRoute(route: Route, catalogue: RouteCatalogue, space: InputS
         creator: which, setupBody: made.body, settled: !(race && (route.writes || listCreators.length > 0)),
       })))
       : fc.constant(undefined) },
-    { weight: setupParameter ? 2 : 0, arbitrary: fc.oneof(unknownIds, encodedTexts).map((id) => ({ unknown: id })) },
-    { weight: setupParameter ? 0 : listCreators.length > 0 ? 3 : 1, arbitrary: fc.constant(undefined) },
+    { weight: setupName ? 2 : 0, arbitrary: fc.oneof(unknownIds, encodedTexts).map((id) => ({ unknown: id })) },
+    { weight: setupName ? (bodyField ? 1 : 0) : listCreators.length > 0 ? 3 : 1, arbitrary: fc.constant(undefined) },
   );
   const others = fc.tuple(...parameters.filter((parameter) => parameter !== setupParameter).map((parameter) => (parameter.tail
     ? tailValues(route, catalogue, space)
@@ -241,10 +251,14 @@ export function planRoute(route: Route, catalogue: RouteCatalogue, space: InputS
     parameters.filter((parameter) => parameter !== setupParameter).forEach((parameter, index) => (path[parameter.name] = values[index]!));
     const fuzzCase: FuzzCase = { ...made };
     if (Object.keys(path).length > 0) fuzzCase.path = path;
-    if (acted && 'unknown' in acted) fuzzCase.pathId = acted.unknown;
+    if (acted && 'unknown' in acted) {
+      if (bodyField) putBodyField(fuzzCase, bodyField, acted.unknown);
+      else fuzzCase.pathId = acted.unknown;
+    }
     if (acted && 'setupBody' in acted) {
       // The record is the one each side's setup made, not an id the body generator named.
       delete fuzzCase.pathId;
+      if (bodyField) putBodyField(fuzzCase, bodyField, `{${bodyField}}`);
       fuzzCase.setupBody = { creator: creatorCases[acted.creator]!.creator.id, body: acted.setupBody };
       fuzzCase.settled = acted.settled;
     }
@@ -258,7 +272,16 @@ export function planRoute(route: Route, catalogue: RouteCatalogue, space: InputS
     return fuzzCase;
   });
 
-  return { route, cases, inputs, request: (fuzzCase) => requestOf(route, catalogue, fuzzCase, bodyRoute, setupParameter?.name, takesBody) };
+  return { route, cases, inputs, request: (fuzzCase) => requestOf(route, catalogue, fuzzCase, bodyRoute, setupName, takesBody) };
+}
+
+/** Makes the case's body name `id` at `field`: a generated object keeps its other fields, a body that is no object is replaced. */
+function putBodyField(fuzzCase: FuzzCase, field: string, id: string): void {
+  const body = fuzzCase.body;
+  const object = body !== null && typeof body === 'object' && !Array.isArray(body) && fuzzCase.raw === undefined;
+  if (!object) fuzzCase.family = 'record-id';
+  fuzzCase.body = { ...(object ? (body as Record<string, unknown>) : {}), [field]: id };
+  delete fuzzCase.raw;
 }
 
 /** The HTTP request a catalogue case stands for. */

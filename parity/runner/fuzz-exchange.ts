@@ -18,7 +18,7 @@ export type { Exchange } from '../compare/engine.js';
 /** A request as the fuzzer and calibrator build it; `body` is raw text so malformed JSON can be sent. */
 export interface RunRequest {
   method: string;
-  /** May hold `setup.placeholder`, replaced on each side by the id its setup created. */
+  /** May hold `setup.placeholder`, replaced on each side by the id its setup created (so may a string of `body`). */
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -166,7 +166,9 @@ export async function exchangeOnSide(
     createdIds.push(...setup.createdIds.filter((known) => known !== id), id);
     const creatorStatus = creator ? statusRouteOf(creator, catalogue) : undefined;
     if (creatorStatus) actedOn = { id, statusRoute: creatorStatus, settle: request.setup.follow === false, by: request.setup.request };
-    request = { ...request, path: request.path.split(request.setup.placeholder).join(encodeURIComponent(id)), setup: undefined };
+    // The placeholder stands in the path (percent-encoded) or inside a JSON string of the body (escaped as JSON).
+    const inBody = request.body?.split(request.setup.placeholder).join(JSON.stringify(id).slice(1, -1));
+    request = { ...request, path: request.path.split(request.setup.placeholder).join(encodeURIComponent(id)), ...(inBody === undefined ? {} : { body: inBody }), setup: undefined };
   }
   // A request that makes or acts on a job opens that job's window; a list shows jobs made before, elsewhere.
   const answer = await send(target, request, undefined, route.correlation?.length ? sentAt : undefined);

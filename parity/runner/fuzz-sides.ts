@@ -2,7 +2,8 @@
  * The sides a differential run talks to: legacy sync instance(s) and the reimplemented sync
  * (GIS export mounted), each on an ephemeral port, all against one database, started through
  * the Supervisor with the same env contract the platform uses. Fuzz starts one legacy and one
- * reimpl; calibrate starts two legacy instances and no reimpl.
+ * reimpl; calibrate starts two legacy instances and no reimpl. Gateways and narrators, when
+ * asked, call their own side's sync; each side's narrator asks an Ollama stand-in of its own.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { legacyServiceSpecs } from '../../src/platform/legacy-services.js';
 import { freePort } from '../../src/platform/ports.js';
 import { reimplEdgeServiceSpecs, reimplServiceSpecs } from '../../src/platform/reimpl-services.js';
 import { SideTarget } from './fuzz-exchange.js';
+import { startOllamaStandin, type OllamaStandin } from '../../src/ollama/index.js';
 import { Supervisor } from '../../src/platform/supervisor.js';
 import { isCountySeeded, seedCounty } from '../../src/seed/index.js';
 import { countyConfigsDir } from '../../src/platform/paths.js';
@@ -26,6 +28,9 @@ export interface Sides {
   /** Base URLs of the gateways, when started: each legacy instance's, calling its own sync, and the reimplementation's, calling the reimplemented sync. */
   legacyGateways: string[];
   reimplGateway?: string;
+  /** Base URLs of the narrators, when started: legacy's (of the first legacy instance) and the reimplementation's. */
+  legacyNarrator?: string;
+  reimplNarrator?: string;
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -37,6 +42,8 @@ export interface SidesOptions {
   reimpl: boolean;
   /** Start a gateway per side too (its routes fuzzed with real logins); each calls its own side's sync. */
   gateways?: boolean;
+  /** Start a narrator per side too (legacy's beside the first legacy instance), each with its own Ollama stand-in and its side's sync. */
+  narrators?: boolean;
   /** Counties seeded when they hold no parcels yet (small ones keep a run fast). */
   seed?: ReadonlyArray<{ countyId: string; parcels: number }>;
   log?: (line: string) => void;
@@ -56,7 +63,25 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
   const work = mkdtempSync(join(tmpdir(), 'cutover-sides-'));
   const supervisor = new Supervisor(join(work, 'logs'));
   const host = '127.0.0.1';
-  const sides: Sides = { legacy: [], legacyGateways: [], databaseUrl, stop: () => supervisor.stopAll() };
+  const standins: OllamaStandin[] = [];
+  const stopAll = async () => {
+    await supervisor.stopAll();
+    await Promise.all(standins.map((standin) => standin.close()));
+  };
+  // A narrator of this side, asking a stand-in of its own: the two sides' narrators then count and log apart.
+  const startNarrator = async (side: 'legacy' | 'reimpl', syncUrl: string, exportDir: string): Promise<string> => {
+    const standin = await startOllamaStandin({ models: [config.ollama.model] });
+    standins.push(standin);
+    const endpoint = { host, port: await freePort(host) };
+    const env = { databaseUrl, exportDir, ollamaUrl: standin.url, syncServiceUrl: syncUrl, narratorUrl: '' };
+    const spec = side === 'legacy'
+      ? legacyServiceSpecs(config, env, { sync: endpoint, gateway: endpoint, narrator: endpoint }, 'legacy-0').find((candidate) => candidate.id.endsWith('.narrator'))!
+      : reimplEdgeServiceSpecs(config, env, { gateway: endpoint, narrator: endpoint }, { only: ['narrator'] })[0]!;
+    const up = await supervisor.start(spec);
+    log(`${spec.id} healthy at ${up.url} (Ollama stand-in ${standin.url})`);
+    return up.url;
+  };
+  const sides: Sides = { legacy: [], legacyGateways: [], databaseUrl, stop: stopAll };
   try {
     for (let i = 0; i < options.legacyInstances; i++) {
       const port = await freePort(host);
@@ -77,6 +102,7 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
         sides.legacyGateways.push(up.url);
         log(`${gateway.id} healthy at ${up.url}`);
       }
+      if (options.narrators && i === 0) sides.legacyNarrator = await startNarrator('legacy', running.url, join(work, 'legacy-0-exports'));
     }
     if (options.reimpl) {
       const endpoint = { host, port: await freePort(host) };
@@ -94,9 +120,10 @@ export async function startSides(options: SidesOptions): Promise<Sides> {
         sides.reimplGateway = up.url;
         log(`${gateway!.id} healthy at ${up.url}`);
       }
+      if (options.narrators) sides.reimplNarrator = await startNarrator('reimpl', running.url, join(work, 'reimpl-exports'));
     }
   } catch (error) {
-    await supervisor.stopAll();
+    await stopAll();
     throw error;
   }
   return sides;
@@ -108,6 +135,8 @@ export function sideTargets(sides: Sides, passwords: Readonly<Record<string, str
   const reimpl: Record<string, string> = { sync: sides.reimpl! };
   if (sides.legacyGateways[0]) legacy.gateway = sides.legacyGateways[0];
   if (sides.reimplGateway) reimpl.gateway = sides.reimplGateway;
+  if (sides.legacyNarrator) legacy.narrator = sides.legacyNarrator;
+  if (sides.reimplNarrator) reimpl.narrator = sides.reimplNarrator;
   return { legacy: new SideTarget(legacy, passwords), reimpl: new SideTarget(reimpl, passwords) };
 }
 

@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import type { Route, RouteCatalogue } from '../../flags/route-catalogue.js';
 import { loadAcceptedDifferences } from '../compare/accepted-registry.js';
+import { routeNoise } from './calibrate-learn.js';
 import type { FuzzCase, InputSpace } from './fuzz-arbitraries.js';
 import { planRoute } from './fuzz-catalogue.js';
 import { compareSides, mismatchLines, type CompareSources, type RequestComparison } from './fuzz-compare.js';
@@ -37,7 +38,7 @@ export interface FuzzOptions {
   shrinkBudget?: number;
   /** Where counterexamples are saved as fixtures (`<dir>/<route>/<shape>.json`); not saved when unset. */
   fixturesDir?: string;
-  /** Noise and accepted differences; accepted ones default to parity/accepted-differences.yaml. */
+  /** Noise and accepted differences; accepted ones default to parity/accepted-differences.yaml, noise to what each route's rules pin. */
   sources?: CompareSources;
   /** How long a created job may take to reach a terminal state, per side. */
   jobDeadlineMs?: number;
@@ -136,7 +137,9 @@ function lostLegacyHop(side: SideExchanges): boolean {
 export async function fuzzRoute(options: FuzzOptions): Promise<FuzzResult> {
   const route = options.catalogue.byId(options.routeId);
   const registry = options.sources?.accepted ? undefined : loadAcceptedDifferences();
-  const sources: CompareSources = { ...options.sources, accepted: options.sources?.accepted ?? ((id) => registry!.forRoute(id)) };
+  // Without calibrated noise, a route's pinned noise (routes.yaml) still applies, as the proxy applies it.
+  const pinned = (id: string) => routeNoise(id, undefined, options.catalogue.byId(id)?.compare);
+  const sources: CompareSources = { ...options.sources, accepted: options.sources?.accepted ?? ((id) => registry!.forRoute(id)), noise: options.sources?.noise ?? pinned };
   options = { ...options, sources };
   if (!route) throw new CutoverError('CUTOVER_ERR_FUZZ_ROUTE_UNSUPPORTED', `no route ${options.routeId} in the catalogue`);
   const plan = planRoute(route, options.catalogue, options.space, { invalid: options.invalid ?? true, ...(options.passwords ? { passwords: options.passwords } : {}) });

@@ -49,7 +49,9 @@ export const fuzzCommand: Command = {
       const databaseUrl = database.url;
       // Gateway routes are fuzzed through a gateway per side, each calling its own side's sync.
       const gateways = routes.some((route) => route.service === 'gateway');
-      sides = await startSides({ config, databaseUrl, ...(database.seed ? { seed: database.seed } : {}), legacyInstances: 1, reimpl: true, gateways, log: (line) => progress.note(line) });
+      // Narrator routes through a narrator per side, each with its own side's sync and Ollama stand-in.
+      const narrators = routes.some((route) => route.service === 'narrator');
+      sides = await startSides({ config, databaseUrl, ...(database.seed ? { seed: database.seed } : {}), legacyInstances: 1, reimpl: true, gateways, narrators, log: (line) => progress.note(line) });
       // Calibrated noise, when there is any: differences within legacy-vs-legacy spread are not mismatches.
       // Calibrations live in the configured database, also when the sides run on an isolated one.
       const store = new PgNoiseStore(values.isolated ? config.database.url ?? (await ensureDatabase(server, config.database.name)) : databaseUrl);

@@ -19,7 +19,7 @@ const runsPerRoute = 3;
 
 beforeAll(async () => {
   database = await createIsolatedDatabase('fuzz_catalogue');
-  sides = await startSides({ config, databaseUrl: database.url, legacyInstances: 1, reimpl: true, gateways: true, seed: [{ countyId: 'test_county', parcels: 200 }] });
+  sides = await startSides({ config, databaseUrl: database.url, legacyInstances: 1, reimpl: true, gateways: true, narrators: true, seed: [{ countyId: 'test_county', parcels: 200 }] });
   targets = sideTargets(sides, config.fixtures.replayPasswords);
   const { legacy, reimpl } = targets;
   space = await loadInputSpace(database.url, 20);
@@ -33,12 +33,18 @@ afterAll(async () => {
   await database?.drop();
 });
 
-describe('cutover fuzz over the whole catalogue, against real legacy and reimplemented sync and gateways', () => {
-  it('fuzzes every sync and gateway route, and names the narrator routes it could not reach', () => {
-    const fuzzed = run.results.map((result) => result.routeId);
-    expect(fuzzed).toEqual(catalogue.routes.filter((route) => route.service !== 'narrator').map((route) => route.id));
-    expect(run.skipped.map((entry) => entry.routeId)).toEqual(catalogue.routes.filter((route) => route.service === 'narrator').map((route) => route.id));
+describe('cutover fuzz over the whole catalogue, against real legacy and reimplemented sync, gateways and narrators', () => {
+  it('fuzzes every catalogued route, the narrator’s through a narrator and an Ollama stand-in per side', () => {
+    expect(run.results.map((result) => result.routeId)).toEqual(catalogue.routes.map((route) => route.id));
+    expect(run.skipped).toEqual([]);
     for (const result of run.results) expect(result.runs, result.routeId).toBe(runsPerRoute);
+  });
+
+  it('analyses a GIS job each side’s sync made first, the ids correlated, and matches the narrations', () => {
+    const analysis = run.results.find((result) => result.routeId === 'narrator.analyze.gis-export')!;
+    expect(analysis.inputs).toContain('body job_id (setup sync.gis-export.run)');
+    expect(analysis.counts.ignored ?? 0).toBe(0);
+    expect(analysis.counts.matched ?? 0).toBe(runsPerRoute);
   });
 
   it('finds no difference that no rule, race or accepted difference explains', () => {

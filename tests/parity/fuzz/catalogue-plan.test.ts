@@ -105,4 +105,24 @@ describe('fuzz plans built from the route catalogue', () => {
     expect(new Set(made.map((request) => request.setup!.follow))).toEqual(new Set([true, false]));
     expect(requests.some((request) => /\/cancel\/(%25|\.\.|%2e)/i.test(request.path) || /\/cancel\/%/.test(request.path))).toBe(true);
   });
+
+  it('analyses a GIS job the route its body correlation names (madeBy) made first and followed, or an id naming nothing', () => {
+    const catalogue = loadRouteCatalogue();
+    const plan = planRoute(catalogue.byId('narrator.analyze.gis-export')!, catalogue, space);
+    const requests = fc.sample(plan.cases, { numRuns: 200, seed: 7 }).map((fuzzCase) => plan.request(fuzzCase));
+    const made = requests.filter((request) => request.setup);
+    expect(made.length).toBeGreaterThan(40);
+    for (const request of made) {
+      expect(request.setup).toMatchObject({ route: { id: 'sync.gis-export.run' }, placeholder: '{job_id}', idAt: '$.job_id', follow: true });
+      expect((JSON.parse(request.body!) as { job_id: unknown }).job_id).toBe('{job_id}');
+    }
+    const others = requests.filter((request) => !request.setup && request.body?.startsWith('{"'));
+    expect(others.some((request) => typeof (JSON.parse(request.body!) as { job_id?: unknown }).job_id === 'string')).toBe(true);
+  });
+
+  it('refuses a madeBy that names no route whose answer carries the id', () => {
+    const document = parse(readFileSync(defaultRoutesFile, 'utf8')) as { routes: Array<{ id: string; correlation?: Array<Record<string, string>> }> };
+    document.routes.find((route) => route.id === 'narrator.analyze.gis-export')!.correlation![0]!.madeBy = 'sync.gis-export.status';
+    expect(() => parseRouteCatalogue(document)).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_ROUTES_INVALID', message: expect.stringContaining('madeBy sync.gis-export.status names no route whose answer carries job_id') }));
+  });
 });
