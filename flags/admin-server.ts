@@ -11,13 +11,14 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { CutoverConfig } from '../src/config/schema.js';
 import { configSecrets, refuseUnsafeSecrets } from '../src/config/secrets.js';
 import { CutoverError, isCutoverError } from '../src/errors.js';
 import { flagModes, type FlagSource } from './flag.js';
 import { flagRows } from './flag-listing.js';
+import { createCredentialFailures } from './credential-failures.js';
 import { createSessionKeys, csrfHeader, originIsSelf, sessionCookie, sessionCookieOf, type AdminSession } from './admin-session.js';
 import type { FlagStore } from './flag-store.js';
 import type { LiveFlagSource, LiveFlagSourceStatus } from './live-flag-source.js';
@@ -125,6 +126,24 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   // Behind a TLS-terminating balancer the cookie is marked Secure; on plain loopback HTTP it cannot be.
   const secureRequest = (request: FastifyRequest) => request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
 
+  const credentialFailures = createCredentialFailures(config.proxy.adminCredentialFailures);
+  const refusedCredentials =
+    (metricsRegistry.getSingleMetric('cutover_admin_credentials_refused_total') as Counter<'reason'> | undefined) ??
+    new Counter({ name: 'cutover_admin_credentials_refused_total', help: 'Admin credentials refused: wrong (a wrong token or sign-in) or rate-limited (the address had too many wrong ones)', labelNames: ['reason'], registers: [metricsRegistry] });
+  /** Refuses an address that presented too many wrong tokens, before its new one is even compared; true when it did. */
+  const rateLimited = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const waitMs = credentialFailures.retryAfterMs(request.ip);
+    if (waitMs <= 0) return false;
+    refusedCredentials.inc({ reason: 'rate-limited' });
+    const seconds = Math.ceil(waitMs / 1000);
+    refuse(reply.header('retry-after', String(seconds)), new CutoverError('CUTOVER_ERR_ADMIN_RATE_LIMITED', `too many wrong admin tokens from ${request.ip}; try again in ${seconds} s`));
+    return true;
+  };
+  const wrongCredential = (request: FastifyRequest) => {
+    credentialFailures.failed(request.ip);
+    refusedCredentials.inc({ reason: 'wrong' });
+  };
+
   const open = new Set(['/health', '/livez', '/readyz', '/metrics', '/console/sign-in', ...(options.console?.openUrls ?? [])]);
   app.addHook('onRequest', async (request, reply) => {
     if (open.has(request.routeOptions.url ?? '')) return;
@@ -132,8 +151,10 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (header !== undefined) {
       // A bearer token is not ambient (a page of another site cannot attach it), so it needs no CSRF token.
       const presented = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      if (presented && rateLimited(request, reply)) return;
       const holder = presented ? holderOf(presented) : undefined;
       if (holder !== undefined) return void actors.set(request, holder);
+      if (presented) wrongCredential(request);
       const error = new CutoverError('CUTOVER_ERR_ADMIN_UNAUTHORIZED', presented ? 'wrong admin token' : 'the admin API needs Authorization: Bearer <token>');
       return refuse(reply.header('www-authenticate', 'Bearer realm="cutover-admin"'), error);
     }
@@ -169,9 +190,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     if (!originIsSelf(request.headers.origin, request.headers.host)) {
       return refuse(reply, new CutoverError('CUTOVER_ERR_CSRF_REJECTED', `a sign-in from origin '${request.headers.origin ?? '(none)'}' was refused: sign in on the console page of this admin server`));
     }
+    if (rateLimited(request, reply)) return reply;
     const body = signInBody.safeParse(request.body ?? {});
     const holder = body.success && body.data.token !== '' ? holderOf(body.data.token) : undefined;
     if (holder === undefined) {
+      wrongCredential(request);
       return refuse(reply, new CutoverError('CUTOVER_ERR_CONSOLE_SIGN_IN_FAILED', 'that is not an admin token of this proxy; nothing was set'));
     }
     const { session, cookieValue } = sessions.open(holder);

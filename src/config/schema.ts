@@ -182,6 +182,18 @@ export const configSchema = z.object({
        * lasts before its cookie is refused and the console asks for the token again.
        */
       consoleSessionTtlMs: z.number().int().min(60_000).max(7 * 24 * 3_600_000).default(8 * 3_600_000),
+      /**
+       * Wrong admin tokens (console sign-in or Bearer header) one client address may present within
+       * `windowMs` before the admin API answers it 429 (CUTOVER_ERR_ADMIN_RATE_LIMITED) until the
+       * oldest leaves the window (flags/credential-failures.ts). Counted per instance.
+       */
+      adminCredentialFailures: z
+        .object({
+          max: z.number().int().min(1).max(10_000).default(10),
+          windowMs: z.number().int().min(1_000).max(24 * 3_600_000).default(60_000),
+          maxAddresses: z.number().int().min(1).max(1_000_000).default(10_000),
+        })
+        .prefault({}),
       /** Add x-cutover-route / x-cutover-served-by to proxied answers; off leaves the headers untouched. */
       exposeHeaders: z.boolean().default(true),
       /**

@@ -1,4 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminServer, type AdminServer } from '../../flags/admin-server.js';
 import { createFakeFlagStore, type FakeFlagStore } from '../../flags/fake-flag-store.js';
@@ -118,5 +119,57 @@ describe('the admin API', () => {
     const other = createAdminServer({ config, flagStore: store, flagSource: store.source(), metricsRegistry: new Registry(), catalogue: contractCatalogue });
     expect(other.generatedToken).toBe(true);
     expect(other.adminToken.length).toBeGreaterThanOrEqual(32);
+  });
+});
+
+describe('wrong admin tokens, counted per client address', () => {
+  let admin: AdminServer;
+  let base: string;
+  let registry: Registry;
+  const guesses = 3;
+  const windowMs = 1_000;
+  // Another loopback address of this host: its own count, as another client's would be.
+  const elsewhere = new Agent({ localAddress: '127.0.0.2' });
+  const flags = (bearer: string, dispatcher?: Agent) => undiciFetch(`${base}/flags`, { headers: { authorization: `Bearer ${bearer}` }, dispatcher });
+  const signIn = (candidate: string) =>
+    fetch(`${base}/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base }, body: JSON.stringify({ token: candidate }) });
+  const refusals = async (reason: string) => {
+    const match = new RegExp(`cutover_admin_credentials_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(await registry.metrics());
+    return match ? Number(match[1]) : 0;
+  };
+
+  beforeAll(async () => {
+    registry = new Registry();
+    const config = loadConfig({ overrides: { proxy: { admin: { host: '0.0.0.0', port: 0 }, adminToken: token, adminCredentialFailures: { max: guesses, windowMs } } } });
+    admin = createAdminServer({ config, flagStore: createFakeFlagStore({ catalogue: contractCatalogue }), flagSource: createFakeFlagStore({ catalogue: contractCatalogue }).source(), metricsRegistry: registry, catalogue: contractCatalogue });
+    base = `http://127.0.0.1:${(await admin.listen()).port}`;
+  });
+  afterAll(async () => {
+    await admin?.close();
+    await elsewhere.close();
+  });
+
+  it('refuses an address with 429 and Retry-After once it guessed wrong too often, the right token included, on the API and at sign-in', async () => {
+    for (let guess = 0; guess < guesses - 1; guess++) expect((await flags(`guess-${guess}-0123456789012345678901234567`)).status).toBe(401);
+    expect((await signIn('a-wrong-sign-in-token-0123456789012')).status).toBe(401);
+    const refused = await flags(token);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused.json()).toMatchObject({ error: 'CUTOVER_ERR_ADMIN_RATE_LIMITED' });
+    const signInRefused = await signIn(token);
+    expect(signInRefused.status).toBe(429);
+    expect(signInRefused.headers.get('set-cookie')).toBeNull();
+    expect(await refusals('wrong')).toBe(guesses);
+    expect(await refusals('rate-limited')).toBe(2);
+  });
+
+  it('keeps counting other addresses on their own', async () => {
+    expect((await flags(token, elsewhere)).status).toBe(200);
+  });
+
+  it('lets the address in again once its wrong tokens have left the window', async () => {
+    expect((await flags(token)).status).toBe(429);
+    await new Promise((resolve) => setTimeout(resolve, windowMs + 200));
+    expect((await flags(token)).status).toBe(200);
   });
 });
