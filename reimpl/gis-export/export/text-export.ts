@@ -22,7 +22,8 @@ import type { BoundaryFeature, BoundaryShaper, BoundaryShaping } from './boundar
 /** The job needs the GDAL worker; nothing it wrote is kept. */
 export class FastPathUnavailable extends Error {}
 
-const BATCH_SIZE = 1000;
+// Rows of a batch live until it is written: 250 (~0.4 MB) stay within a 1 MiB semi-space; 1,000 were promoted.
+const BATCH_SIZE = 250;
 // Shapefile, KML and GeoPackage: shapefile-export.ts, kml-export.ts, geopackage-export.ts, on the same rows and shaping.
 export const TEXT_FORMATS: ReadonlySet<string> = new Set(['GeoJSON', 'CSV', 'Shapefile', 'KML', 'GeoPackage']);
 
@@ -251,29 +252,42 @@ export async function shapeFeatures(
       const at = source.fields.length;
       for await (const batch of streamRows(client, source, request.countyId, rect, BATCH_SIZE)) {
         if (isCancelled()) return 'cancelled';
-        // Features inside the rectangle are shaped here; those across its edge go to GDAL as one batch, order kept.
-        const shaped = new Array<Shaped | null | undefined>(batch.length);
+        // Features inside the rectangle are shaped here; those across its edge go to GDAL as one
+        // batch, order kept. Until the first such feature each one is written as soon as it is
+        // shaped and its row let go, so a feature's objects die young (they would otherwise
+        // outlive several 1 MiB scavenges and be promoted, batch after batch).
+        const rows = batch as (Cell[] | undefined)[];
+        let held: (Shaped | null | undefined)[] | undefined;
         const crossing: number[] = [];
         const features: BoundaryFeature[] = [];
-        for (let i = 0; i < batch.length; i++) {
-          const row = batch[i]!;
+        for (let i = 0; i < rows.length; i++) {
+          const row = rows[i]!;
           const text = row[at] as string;
-          const [minx, miny, maxx, maxy] = row.slice(at + 1) as (number | null)[];
-          const inside = minx !== null && minx! >= rect[0] && maxx! <= rect[2] && miny! >= rect[1] && maxy! <= rect[3];
-          shaped[i] = inside ? shapeInside(text, tolerance) : undefined;
-          if (shaped[i] === undefined) {
+          const minx = row[at + 1] as number | null;
+          const miny = row[at + 2] as number;
+          const maxx = row[at + 3] as number;
+          const maxy = row[at + 4] as number;
+          const inside = minx !== null && minx >= rect[0] && maxx <= rect[2] && miny >= rect[1] && maxy <= rect[3];
+          const geometry = inside ? shapeInside(text, tolerance) : undefined;
+          if (geometry === undefined) {
+            held ??= new Array<Shaped | null | undefined>(rows.length);
             crossing.push(i);
-            features.push({ text, dimension: source.dimension, bbox: [minx!, miny!, maxx!, maxy!] });
+            features.push({ text, dimension: source.dimension, bbox: [minx!, miny, maxx, maxy] });
+          } else if (held) {
+            held[i] = geometry;
+          } else {
+            if (sink.feature(source, row, geometry)) count++;
+            rows[i] = undefined;
           }
         }
-        if (features.length > 0) {
+        if (held) {
           boundary ??= shaping(request.areaOfInterest, tolerance);
           const results = await boundary.shapeMany(features);
-          for (let k = 0; k < crossing.length; k++) shaped[crossing[k]!] = results[k]!;
-        }
-        for (let i = 0; i < batch.length; i++) {
-          const geometry = shaped[i];
-          if (geometry && sink.feature(source, batch[i] as Cell[], geometry)) count++;
+          for (let k = 0; k < crossing.length; k++) held[crossing[k]!] = results[k]!;
+          for (let i = crossing[0]!; i < rows.length; i++) {
+            const geometry = held[i];
+            if (geometry && sink.feature(source, rows[i]!, geometry)) count++;
+          }
         }
         await sink.flush();
       }
