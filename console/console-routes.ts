@@ -14,7 +14,8 @@ import type { AdminConsole } from '../flags/admin-server.js';
 import type { FlagSnapshot } from '../flags/flag.js';
 import type { LiveFlagSource } from '../flags/live-flag-source.js';
 import type { PromotionGuard } from '../flags/promotion-guard.js';
-import { abortRollout, pauseRollout, resumeRollout } from '../rollout/rollout-service.js';
+import { abortRollout, pauseRollout, resumeRollout, startRollout } from '../rollout/rollout-service.js';
+import type { CutoverConfig } from '../src/config/schema.js';
 import { CutoverError } from '../src/errors.js';
 import { consoleAssets, consoleContentSecurityPolicy } from './assets.js';
 import { routeDetail, routesOverview, type ConsoleSources } from './route-views.js';
@@ -28,9 +29,20 @@ export interface ConsoleOptions extends ConsoleSources {
   heartbeatMs?: number;
   /** How often the rollouts are read while a console is open: their changes (a pause from the CLI) raise no NOTIFY. */
   rolloutPollMs?: number;
+  /** What a rollout started here takes when the form leaves a field empty: the config's, as `cutover rollout start`. */
+  rolloutDefaults: Pick<CutoverConfig['rollout'], 'steps' | 'stepDurationMs' | 'checks'>;
 }
 
 const rolloutAction = z.object({ reason: z.string().optional() }).strict();
+const rolloutStart = z
+  .object({
+    steps: z.array(z.number().int()).min(1).optional(),
+    stepDurationMs: z.number().int().positive().optional(),
+    checks: z.number().int().positive().optional(),
+    reason: z.string(),
+    force: z.boolean().optional(),
+  })
+  .strict();
 
 /** What a flag event carries: enough for a page to tell what changed without asking. */
 export function flagEvent(snapshot: FlagSnapshot): { killSwitch: boolean; state: string; loadedAt: string; flags: Array<{ routeId: string; mode: string; percent: number }> } {
@@ -90,7 +102,14 @@ export function createConsole(options: ConsoleOptions): AdminConsole {
       app.get('/routes', async () => routesOverview(options));
       app.get<{ Params: { routeId: string } }>('/routes/:routeId', async (request) => routeDetail(options, request.params.routeId));
 
-      app.get<{ Querystring: { route?: string } }>('/rollouts', async (request) => ({ rollouts: await options.rollouts.list(request.query.route || undefined) }));
+      app.get<{ Querystring: { route?: string } }>('/rollouts', async (request) => ({ rollouts: await options.rollouts.list(request.query.route || undefined), defaults: options.rolloutDefaults }));
+      // As `cutover rollout start`: the first step is a promotion, so the readiness gate guards it (409 unless forced, with the reason).
+      app.post<{ Params: { pattern: string } }>('/rollouts/:pattern/start', async (request) => {
+        const parsed = rolloutStart.safeParse(request.body ?? {});
+        if (!parsed.success) throw new CutoverError('CUTOVER_ERR_ROLLOUT_INVALID', `invalid rollout start: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ')} (the actor is the signed-in token's name)`);
+        const { steps, stepDurationMs, checks, reason, force } = { ...options.rolloutDefaults, ...parsed.data };
+        return startRollout(parts(), { pattern: request.params.pattern, steps, stepDurationMs, checks, reason, force, actor: actorOf(request), now: clock() });
+      });
       app.post<{ Params: { pattern: string } }>('/rollouts/:pattern/pause', async (request) => {
         parseAction(request.body);
         return { rollouts: await pauseRollout(parts(), request.params.pattern, clock()) };

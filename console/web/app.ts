@@ -333,6 +333,37 @@ async function routesView(main: HTMLElement): Promise<void> {
 
 // ---- a route's page -------------------------------------------------------------------------
 
+type GateRefusals = Array<{ routeId: string; verdict: string; failed: string[] }>;
+const forcedText = (forced: GateRefusals) => forced.map((refusal) => ` Forced past the gate (${refusal.verdict}: ${refusal.failed.join(', ')}).`).join('');
+
+/**
+ * A form whose change goes through the promotion guard: on submit it clears its messages, makes
+ * the change, says what happened (the reason and the force box cleared for the next one), or
+ * shows why not, the gate's refusal with what to do about it.
+ */
+function onGuardedSubmit(
+  form: HTMLFormElement,
+  parts: { error: HTMLElement; notice: HTMLElement; reason: HTMLTextAreaElement; force: HTMLInputElement },
+  onChanged: () => Promise<void>,
+  change: () => Promise<string>,
+): void {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    parts.error.textContent = '';
+    parts.notice.textContent = '';
+    change()
+      .then(async (done) => {
+        parts.reason.value = '';
+        parts.force.checked = false;
+        parts.notice.textContent = done;
+        await onChanged();
+      })
+      .catch((failure: unknown) => {
+        parts.error.textContent = failure instanceof ApiError && failure.code === 'CUTOVER_ERR_GATE_NOT_PASSED' ? `Refused by the readiness gate (${failure.code}): ${failure.message}. Gather the evidence, or force it with a reason.` : failureText(failure);
+      });
+  });
+}
+
 function flagForm(routeId: string, onChanged: () => Promise<void>): HTMLElement {
   const mode = h('select', { id: 'flag-mode', name: 'mode' }, ...modes.map((value) => h('option', { value }, value)));
   const share = h('input', { id: 'flag-percent', name: 'percent', type: 'number', min: '0', max: '100', step: '1', value: '5' });
@@ -355,23 +386,55 @@ function flagForm(routeId: string, onChanged: () => Promise<void>): HTMLElement 
     error,
     notice,
   );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    error.textContent = '';
-    notice.textContent = '';
+  onGuardedSubmit(form, { error, notice, reason, force }, onChanged, async () => {
     const body: Record<string, unknown> = { mode: mode.value, reason: reason.value, force: force.checked };
     if (mode.value === 'canary') body.percent = Number(share.value);
-    api<{ changed: Array<{ routeId: string }>; forced: Array<{ routeId: string; verdict: string; failed: string[] }> }>('PUT', `/flags/${encodeURIComponent(routeId)}`, body)
-      .then(async (result) => {
-        reason.value = '';
-        force.checked = false;
-        const forced = result.forced.map((refusal) => ` Forced past the gate (${refusal.verdict}: ${refusal.failed.join(', ')}).`).join('');
-        notice.textContent = result.changed.length ? `Set to ${mode.value}${mode.value === 'canary' ? ` ${share.value}%` : ''}.${forced}` : 'Nothing changed: the route was already in that state.';
-        await onChanged();
-      })
-      .catch((failure: unknown) => {
-        error.textContent = failure instanceof ApiError && failure.code === 'CUTOVER_ERR_GATE_NOT_PASSED' ? `Refused by the readiness gate (${failure.code}): ${failure.message}. Gather the evidence, or force it with a reason.` : failureText(failure);
-      });
+    const result = await api<{ changed: Array<{ routeId: string }>; forced: GateRefusals }>('PUT', `/flags/${encodeURIComponent(routeId)}`, body);
+    return result.changed.length ? `Set to ${mode.value}${mode.value === 'canary' ? ` ${share.value}%` : ''}.${forcedText(result.forced)}` : 'Nothing changed: the route was already in that state.';
+  });
+  return form;
+}
+
+/** Starts a rollout of this route (POST /rollouts/<route>/start, as `cutover rollout start`); empty fields take the config's defaults. */
+function rolloutForm(routeId: string, onChanged: () => Promise<void>): HTMLElement {
+  const steps = h('input', { id: 'rollout-steps', name: 'steps', type: 'text', inputmode: 'numeric', placeholder: 'config default', 'aria-describedby': 'rollout-steps-help' });
+  const minutes = h('input', { id: 'rollout-minutes', name: 'minutes', type: 'number', min: '1', step: '1', placeholder: 'config default' });
+  const checks = h('input', { id: 'rollout-checks', name: 'checks', type: 'number', min: '1', step: '1', placeholder: 'config default' });
+  const reason = h('textarea', { id: 'rollout-reason', name: 'reason', rows: '2', required: true });
+  const force = h('input', { id: 'rollout-force', name: 'force', type: 'checkbox' });
+  const error = h('p', { id: 'rollout-error', class: 'error', role: 'alert' });
+  const notice = h('p', { id: 'rollout-notice', class: 'notice', role: 'status' });
+  void api<{ defaults: { steps: number[]; stepDurationMs: number; checks: number } }>('GET', `/rollouts?route=${encodeURIComponent(routeId)}`)
+    .then(({ defaults }) => {
+      steps.placeholder = defaults.steps.join(', ');
+      minutes.placeholder = String(Math.round(defaults.stepDurationMs / 60_000));
+      checks.placeholder = String(defaults.checks);
+    })
+    .catch(() => undefined);
+  const form = h(
+    'form',
+    { id: 'rollout-form', 'aria-labelledby': 'rollout-form-title' },
+    h('h2', { id: 'rollout-form-title' }, 'Start a rollout'),
+    h(
+      'div',
+      { class: 'row' },
+      h('div', { class: 'field' }, h('label', { for: 'rollout-steps' }, 'Canary steps (%)'), steps, h('small', { id: 'rollout-steps-help', class: 'muted' }, 'rising, comma-separated')),
+      h('div', { class: 'field' }, h('label', { for: 'rollout-minutes' }, 'Minutes per step'), minutes),
+      h('div', { class: 'field' }, h('label', { for: 'rollout-checks' }, 'Breaching checks to roll back'), checks),
+    ),
+    h('div', { class: 'field' }, h('label', { for: 'rollout-reason' }, 'Reason for the rollout (recorded in the audit log)'), reason),
+    h('div', { class: 'field' }, h('label', {}, force, ' Force the first step past the readiness gate (recorded as forced)')),
+    h('button', { type: 'submit', class: 'primary' }, 'Start rollout'),
+    error,
+    notice,
+  );
+  onGuardedSubmit(form, { error, notice, reason, force }, onChanged, async () => {
+    const body: Record<string, unknown> = { reason: reason.value, force: force.checked };
+    if (steps.value.trim()) body.steps = steps.value.split(',').map((step) => Number(step.trim()));
+    if (minutes.value) body.stepDurationMs = Number(minutes.value) * 60_000;
+    if (checks.value) body.checks = Number(checks.value);
+    const result = await api<{ started: Rollout[]; forced: GateRefusals }>('POST', `/rollouts/${encodeURIComponent(routeId)}/start`, body);
+    return `Rollout started at canary ${result.started[0]?.steps[0]}% (steps ${result.started[0]?.steps.join(', ')}).${forcedText(result.forced)}`;
   });
   return form;
 }
@@ -460,7 +523,7 @@ async function routeView(main: HTMLElement, routeId: string): Promise<void> {
   const data = h('div', { id: 'route-data' }, h('p', { class: 'muted' }, 'loading…'));
   const facts = h('div', { id: 'route-facts' });
   let reloading: () => Promise<void> = async () => undefined;
-  main.replaceChildren(h('p', {}, h('a', { href: '#/routes' }, '← all routes')), h('h1', {}, routeId), facts, flagForm(routeId, () => reloading()), data);
+  main.replaceChildren(h('p', {}, h('a', { href: '#/routes' }, '← all routes')), h('h1', {}, routeId), facts, flagForm(routeId, () => reloading()), rolloutForm(routeId, () => reloading()), data);
   const load = async () => {
     const [detail, history] = await Promise.all([api<RouteDetail>('GET', `/routes/${encodeURIComponent(routeId)}`), api<{ entries: AuditEntry[] }>('GET', `/history?route=${encodeURIComponent(routeId)}&limit=50`)]);
     const row = detail.row;

@@ -120,6 +120,7 @@ export async function startProxyServer(options: ProxyServerOptions): Promise<Pro
       redactor: createStorageRedactor(config.redaction.piiFields),
       metricsRegistry: proxy.metrics.registry,
       guard: promotionGuard,
+      rolloutDefaults: config.rollout,
     });
     const admin = createAdminServer({
       config,

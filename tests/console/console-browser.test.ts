@@ -203,6 +203,27 @@ describe('the web console in chromium', { timeout: 180_000 }, () => {
     expect(entry).toMatchObject({ actor: 'ana', to: 'shadow', reason: 'rollout aborted: mismatch rate looks wrong' });
   });
 
+  it('starts a rollout from a route\'s page, refused by the gate until forced with a reason', async () => {
+    const rolled = 'sync.counties.get';
+    // From the rollouts page, where the aborted rollout left it, to the route's own page.
+    await page.locator('table.rollouts tbody tr').filter({ hasText: 'aborted' }).getByRole('link', { name: rolled }).first().click();
+    const form = page.locator('#rollout-form');
+    await form.getByLabel('Canary steps (%)').fill('5, 50, 100');
+    await form.getByLabel('Minutes per step').fill('15');
+    await form.getByLabel('Reason for the rollout (recorded in the audit log)').fill('roll the county read out again');
+    await form.getByRole('button', { name: 'Start rollout' }).click();
+    await page.locator('#rollout-error').filter({ hasText: 'CUTOVER_ERR_GATE_NOT_PASSED' }).waitFor();
+    expect((await server.rollouts.active()).filter((rollout) => rollout.routeId === rolled)).toEqual([]);
+    await form.getByLabel('Force the first step past the readiness gate').check();
+    await form.getByRole('button', { name: 'Start rollout' }).click();
+    await page.locator('#rollout-notice').filter({ hasText: 'Rollout started at canary 5% (steps 5, 50, 100).' }).filter({ hasText: 'Forced past the gate' }).waitFor();
+    await page.locator('table.rollouts tbody tr').filter({ hasText: 'running' }).filter({ hasText: 'ana: roll the county read out again' }).waitFor();
+    await page.locator('#route-mode').filter({ hasText: 'canary 5%' }).waitFor();
+    const [rollout] = (await server.rollouts.active()).filter((candidate) => candidate.routeId === rolled);
+    expect(rollout).toMatchObject({ state: 'running', steps: [5, 50, 100], stepDurationMs: 15 * 60_000, actor: 'ana' });
+    await shot('05b-rollout-started');
+  });
+
   it('engages the kill switch only after its confirmation, by keyboard', async () => {
     await page.getByRole('button', { name: 'Engage kill switch…' }).focus();
     await page.keyboard.press('Enter');

@@ -184,6 +184,38 @@ describe('console changes', () => {
     const listed = await withSession(signed, 'GET', '/rollouts?route=sync.counties.get');
     expect(await listed.json()).toMatchObject({ rollouts: [{ state: 'aborted' }] });
   });
+
+  it('start a rollout as the signed-in actor: refused by the gate without evidence, started when forced with a reason, at the config defaults where the form left fields out', async () => {
+    const signed = await signIn(anaToken);
+    const routeId = 'sync.sync-sources.list';
+    const refused = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: 'roll it from the console' });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ error: 'CUTOVER_ERR_GATE_NOT_PASSED' });
+    expect(await server.rollouts.list(routeId)).toEqual([]);
+    const forged = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: 'x', actor: 'someone-else', force: true });
+    expect(forged.status).toBe(400);
+    expect(await forged.json()).toMatchObject({ error: 'CUTOVER_ERR_ROLLOUT_INVALID' });
+    const noReason = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: ' ', force: true });
+    expect(await noReason.json()).toMatchObject({ error: 'CUTOVER_ERR_FLAG_REASON_REQUIRED' });
+    const badSteps = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: 'drill', steps: [50, 10], force: true });
+    expect(await badSteps.json()).toMatchObject({ error: 'CUTOVER_ERR_ROLLOUT_INVALID' });
+    const started = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: 'incident drill', steps: [10, 100], force: true });
+    expect(started.status).toBe(200);
+    const defaults = loadConfig().rollout;
+    expect(await started.json()).toMatchObject({
+      started: [{ routeId, state: 'running', steps: [10, 100], stepDurationMs: defaults.stepDurationMs, checks: defaults.checks, actor: 'ana', reason: 'incident drill' }],
+      forced: [{ routeId }],
+    });
+    const flag = (await server.flagStore.snapshot()).flags.get(routeId);
+    expect(flag).toMatchObject({ mode: 'canary', percent: 10 });
+    const [entry] = await server.flagStore.history({ routeId, limit: 1 });
+    expect(entry).toMatchObject({ actor: 'ana', to: 'canary:10' });
+    expect(entry!.reason).toMatch(/^FORCED past the readiness gate .*rollout start \(steps 10,100\): incident drill$/);
+    const again = await withSession(signed, 'POST', `/rollouts/${routeId}/start`, { reason: 'twice', force: true });
+    expect(await again.json()).toMatchObject({ error: 'CUTOVER_ERR_ROLLOUT_INVALID' });
+    const listed = await withSession(signed, 'GET', `/rollouts?route=${routeId}`);
+    expect(await listed.json()).toMatchObject({ rollouts: [{ routeId, state: 'running' }], defaults: { steps: defaults.steps } });
+  });
 });
 
 describe('console views', () => {

@@ -70,6 +70,7 @@ export async function startConsoleServer(label: string): Promise<ConsoleServer> 
       redactor: createStorageRedactor(config.redaction.piiFields),
       metricsRegistry: registry,
       guard,
+      rolloutDefaults: config.rollout,
     }),
   });
   const { url } = await admin.listen();
