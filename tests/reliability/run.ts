@@ -17,7 +17,7 @@
  *   a SIGTERM restart: serving answers lost or changed against legacy asked directly, serving
  *   p50/p99, and where every observation went.
  *
- * - Differential fuzz of the route catalogue (catalogue-fuzz.ts): every sync and gateway route
+ * - Differential fuzz of the route catalogue (catalogue-fuzz.ts): every catalogued route (sync, gateway, narrator)
  *   against real legacy and reimplemented services, --catalogue-runs runs a route (25; 0 skips),
  *   within --catalogue-minutes (15); a counterexample left fails the run.
  *
