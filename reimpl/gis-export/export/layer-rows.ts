@@ -23,6 +23,15 @@ export function exportClient(databaseUrl: string, schema: string | undefined): p
   });
 }
 
+/** The rows an export reads of a layer: the county's, with a geometry, bbox overlapping the area's ($1 county, $2-$5 bbox). */
+const LAYER_FILTER = 'WHERE county_id = $1 AND geometry IS NOT NULL AND max_x >= $2 AND min_x <= $4 AND max_y >= $3 AND min_y <= $5';
+
+/** How many rows streamRows will give for the same layer, county and bbox. */
+export async function countRows(client: pg.Client, source: LayerSource, countyId: string, bbox: Bbox): Promise<number> {
+  const { rows } = await client.query<unknown[]>({ text: `SELECT count(*) FROM ${source.table} ${LAYER_FILTER}`, values: [countyId, bbox[0], bbox[1], bbox[2], bbox[3]], rowMode: 'array' });
+  return Number(rows[0]![0]);
+}
+
 /** Batches of rows: the layer's fields, then geometry text, min_x, min_y, max_x, max_y. */
 export async function* streamRows(client: pg.Client, source: LayerSource, countyId: string, bbox: Bbox, batchSize: number): AsyncGenerator<unknown[][]> {
   const columns = source.fields.map((f) => f.sql).join(', ');
@@ -31,8 +40,7 @@ export async function* streamRows(client: pg.Client, source: LayerSource, county
   try {
     await client.query(
       `DECLARE rows_cursor NO SCROLL CURSOR FOR SELECT ${columns}${columns ? ', ' : ''}geometry, min_x, min_y, max_x, max_y FROM ${source.table} ` +
-        'WHERE county_id = $1 AND geometry IS NOT NULL AND max_x >= $2 AND min_x <= $4 AND max_y >= $3 AND min_y <= $5 ' +
-        `ORDER BY ${source.idColumn}`,
+        `${LAYER_FILTER} ORDER BY ${source.idColumn}`,
       [countyId, bbox[0], bbox[1], bbox[2], bbox[3]],
     );
     const fetch = () => client.query<unknown[]>({ text: `FETCH ${batchSize} FROM rows_cursor`, rowMode: 'array' });

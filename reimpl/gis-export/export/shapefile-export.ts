@@ -15,8 +15,10 @@ import { join } from 'node:path';
 import { resolveLayers, type FieldSpec, type LayerSource } from './formats.js';
 import type { BoundaryShaping } from './boundary-shaping.js';
 import type { ExportRequest, ExportResult } from './run-export.js';
-import { FastPathUnavailable, includeAttributesOf, jobDirectory, shapeFeatures, type Cell, type Shaped } from './text-export.js';
+import { FastPathUnavailable, includeAttributesOf, jobDirectory, rectangleOf, shapeFeatures, type Cell, type Shaped } from './text-export.js';
 import { writeZip } from './zip.js';
+import { MemberDeflation, type DeflatedMember } from './member-deflation.js';
+import { countRows, exportClient } from './layer-rows.js';
 
 const WGS84_ESRI_WKT =
   'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]';
@@ -61,11 +63,13 @@ function fixed(value: number, width: number, decimals: number): string {
 }
 
 /**
- * Bytes appended in place into 1 MiB chunks that are written out and reused, so a record is
- * never a Buffer of its own (each one an ArrayBuffer for the GC to track and free).
+ * Bytes appended in place into 256 KiB chunks (a batch's .dbf records: ~230 KB) that are written
+ * out and reused, so a record is never a Buffer of its own (each one an ArrayBuffer for the GC
+ * to track and free).
  */
+const CHUNK_BYTES = 256 << 10;
 class ChunkedBytes {
-  private chunk = Buffer.allocUnsafe(1 << 20);
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   private full: Buffer[] = [];
   at = 0;
 
@@ -73,16 +77,20 @@ class ChunkedBytes {
   reserve(length: number): Buffer {
     if (this.chunk.length - this.at < length) {
       if (this.at > 0) this.full.push(this.chunk.subarray(0, this.at));
-      this.chunk = Buffer.allocUnsafe(Math.max(1 << 20, length));
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, length));
       this.at = 0;
     }
     return this.chunk;
   }
 
-  async writeTo(file: FileHandle): Promise<void> {
-    for (const chunk of this.full) await file.write(chunk);
+  /** Writes what was appended to `file` (and hands it to `deflation`, which copies it); the chunk is reused after. */
+  async writeTo(file: FileHandle, deflation?: MemberDeflation): Promise<void> {
+    if (this.at > 0) this.full.push(this.chunk.subarray(0, this.at));
+    for (const chunk of this.full) {
+      await file.write(chunk);
+      await deflation?.push(chunk);
+    }
     this.full = [];
-    if (this.at > 0) await file.write(this.chunk.subarray(0, this.at));
     this.at = 0;
   }
 }
@@ -204,17 +212,33 @@ class ShapefileLayer {
   private readonly bounds: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
   private readonly recordLength: number;
 
+  /** The .dbf deflated as it is written, for the record count and date of `speculatedHeader`. */
+  private deflation: MemberDeflation | undefined;
+  private speculatedHeader: Buffer | undefined;
+
   constructor(private readonly base: string, private readonly shapeType: number, private readonly fields: DbfField[]) {
     this.recordLength = 1 + fields.reduce((n, f) => n + f.width, 0);
   }
 
-  async open(): Promise<void> {
+  /**
+   * Opens the files. With the number of records the layer will get (`expected`: the rows the
+   * export will read, known before the first is written), the .dbf's header is known too, and
+   * the .dbf is deflated into `deflatedPath` as it is written; a different count at close
+   * (a boundary feature the clip dropped), or another day, discards that.
+   */
+  async open(expected: Promise<number | undefined>, deflatedPath: string): Promise<void> {
     this.shp = await open(`${this.base}.shp`, 'w');
     this.dbf = await open(`${this.base}.dbf`, 'w');
     // Placeholders written in sequence (a positional write would not move the file position);
     // the real headers are written over them on close.
     await this.shp.write(Buffer.alloc(100));
-    await this.dbf.write(this.dbfHeader());
+    const records = await expected;
+    const header = this.dbfHeader(records ?? 0, new Date());
+    await this.dbf.write(header);
+    if (!records) return;
+    this.deflation = MemberDeflation.start(deflatedPath);
+    this.speculatedHeader = header;
+    await this.deflation?.push(header);
   }
 
   write(row: readonly Cell[], parts: number[][][]): void {
@@ -255,14 +279,13 @@ class ShapefileLayer {
     this.dbfBytes.at = start + this.recordLength;
   }
 
-  private dbfHeader(): Buffer {
+  private dbfHeader(records: number, today: Date): Buffer {
     const header = Buffer.alloc(32 + 32 * this.fields.length + 1);
-    const today = new Date();
     header[0] = 0x03;
     header[1] = today.getFullYear() - 1900;
     header[2] = today.getMonth() + 1;
     header[3] = today.getDate();
-    header.writeUInt32LE(this.records, 4);
+    header.writeUInt32LE(records, 4);
     header.writeUInt16LE(header.length, 8);
     header.writeUInt16LE(this.recordLength, 10);
     this.fields.forEach((field, i) => {
@@ -292,21 +315,31 @@ class ShapefileLayer {
 
   async flush(): Promise<void> {
     await this.shpBytes.writeTo(this.shp);
-    await this.dbfBytes.writeTo(this.dbf);
+    await this.dbfBytes.writeTo(this.dbf, this.deflation);
   }
 
   /** Closes the files without finishing them (the export failed; its directory goes). */
   async abandon(): Promise<void> {
-    await Promise.allSettled([this.shp?.close(), this.dbf?.close()]);
+    await Promise.allSettled([this.shp?.close(), this.dbf?.close(), this.deflation?.abandon()]);
   }
 
-  async close(): Promise<void> {
+  /** Finishes the files; resolves to the .dbf's ready deflate stream when the speculation held. */
+  async close(): Promise<DeflatedMember | undefined> {
     await this.flush();
     await this.shp.write(this.shpHeader(this.shpLength), 0, 100, 0);
     await this.shp.close();
-    await this.dbf.write(Buffer.from([0x1a]));
-    await this.dbf.write(this.dbfHeader(), 0, undefined, 0);
+    const end = Buffer.from([0x1a]);
+    await this.dbf.write(end);
+    const header = this.dbfHeader(this.records, new Date());
+    await this.dbf.write(header, 0, undefined, 0);
     await this.dbf.close();
+    let member: DeflatedMember | undefined;
+    if (this.deflation && this.speculatedHeader?.equals(header)) {
+      await this.deflation.push(end);
+      member = await this.deflation.finish();
+    } else {
+      await this.deflation?.abandon();
+    }
     const shx = await open(`${this.base}.shx`, 'w');
     await shx.write(this.shpHeader(100 + 8 * this.records));
     await shx.write(this.shx.subarray(0, this.shxLength));
@@ -317,6 +350,11 @@ class ShapefileLayer {
     const cpg = await open(`${this.base}.cpg`, 'w');
     await cpg.write('UTF-8');
     await cpg.close();
+    return member;
+  }
+
+  get dbfPath(): string {
+    return `${this.base}.dbf`;
   }
 }
 
@@ -330,6 +368,13 @@ export async function runShapefileExport(request: ExportRequest, isCancelled: ()
   const path = join(directory, `${request.countyId}_gis_export.zip`);
   const layers = new Map<LayerSource, ShapefileLayer>();
   const openings: Promise<void>[] = [];
+  // A second connection counts each layer's rows while the first streams them (0 or a failure: no speculation).
+  const rect = rectangleOf(request.areaOfInterest);
+  const counting = exportClient(request.databaseUrl, request.schema);
+  counting.on('error', () => undefined); // a lost counting connection only loses the speculation
+  const connected = counting.connect().then(() => true, () => false);
+  const expected = (source: LayerSource) =>
+    connected.then((ok) => (ok && rect ? countRows(counting, source, request.countyId, rect) : undefined)).catch(() => undefined);
   try {
     const count = await shapeFeatures(request, sources, {
       layer(source) {
@@ -337,7 +382,7 @@ export async function runShapefileExport(request: ExportRequest, isCancelled: ()
         const fields = includeAttributes && source.fields.length > 0 ? dbfFields(source.fields) : fail();
         const layer = new ShapefileLayer(join(workdir, source.name), source.dimension === 2 ? SHPT_POLYGON : SHPT_POLYLINE, fields);
         layers.set(source, layer);
-        openings.push(layer.open());
+        openings.push(layer.open(expected(source), join(directory, `${source.name}.dbf.deflated`)));
       },
       feature(source, row, geometry) {
         layers.get(source)!.write(row, partsOf(geometry, source.dimension === 2));
@@ -349,18 +394,26 @@ export async function runShapefileExport(request: ExportRequest, isCancelled: ()
       },
     }, isCancelled, shaping);
     await Promise.all(openings);
-    for (const layer of layers.values()) await layer.close();
+    const deflated = new Map<string, DeflatedMember>();
+    for (const layer of layers.values()) {
+      const member = await layer.close();
+      if (member) deflated.set(layer.dbfPath, member);
+    }
     if (count === 'cancelled') {
       rmSync(directory, { recursive: true, force: true });
       return 'cancelled';
     }
-    await writeZip(path, readdirSync(workdir).sort().map((name) => join(workdir, name)));
+    await writeZip(path, readdirSync(workdir).sort().map((name) => join(workdir, name)), deflated);
     rmSync(workdir, { recursive: true, force: true });
+    for (const member of deflated.values()) rmSync(member.path, { force: true });
     return { path, fileSizeKb: Math.ceil(statSync(path).size / 1024), recordCount: count };
   } catch (error) {
     await Promise.allSettled(openings);
     for (const layer of layers.values()) await layer.abandon();
     rmSync(directory, { recursive: true, force: true });
     throw error;
+  } finally {
+    await connected;
+    await counting.end().catch(() => undefined);
   }
 }

@@ -12,6 +12,7 @@ import { closeSync, createReadStream, openSync, statSync, writeSync } from 'node
 import { basename } from 'node:path';
 import * as zlib from 'node:zlib';
 import { Deflate } from 'pako';
+import type { DeflatedMember } from './member-deflation.js';
 
 const CRC_TABLE = (() => {
   const table = new Int32Array(256);
@@ -51,8 +52,12 @@ interface Entry {
   mode: number;
 }
 
-/** Writes `files` (absolute paths) into a new ZIP at `zipPath`, entries named by their base name. */
-export async function writeZip(zipPath: string, files: readonly string[]): Promise<void> {
+/**
+ * Writes `files` (absolute paths) into a new ZIP at `zipPath`, entries named by their base name;
+ * a file in `deflated` (member-deflation.ts) is copied from its ready deflate stream when its
+ * size matches, instead of being deflated here.
+ */
+export async function writeZip(zipPath: string, files: readonly string[], deflated: ReadonlyMap<string, DeflatedMember> = new Map()): Promise<void> {
   const fd = openSync(zipPath, 'w');
   let position = 0;
   const write = (buffer: Buffer, at?: number) => {
@@ -68,19 +73,25 @@ export async function writeZip(zipPath: string, files: readonly string[]): Promi
       const entry: Entry = { name, offset: position, crc: 0, compressed: 0, size: 0, time, day, mode: stat.mode & 0xffff };
       const header = Buffer.alloc(30);
       write(Buffer.concat([header, name])); // patched once the sizes are known
-      const deflate = new Deflate({ level: 1, raw: true });
-      deflate.onData = (chunk: Uint8Array) => {
-        write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-        entry.compressed += chunk.length;
-      };
-      for await (const chunk of createReadStream(file)) {
-        const buffer = chunk as Buffer;
-        entry.crc = crc32(entry.crc, buffer);
-        entry.size += buffer.length;
-        deflate.push(buffer, false);
+      const ready = deflated.get(file);
+      if (ready && ready.size === stat.size) {
+        for await (const chunk of createReadStream(ready.path)) write(chunk as Buffer);
+        Object.assign(entry, { crc: ready.crc, size: ready.size, compressed: ready.compressed });
+      } else {
+        const deflate = new Deflate({ level: 1, raw: true });
+        deflate.onData = (chunk: Uint8Array) => {
+          write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+          entry.compressed += chunk.length;
+        };
+        for await (const chunk of createReadStream(file)) {
+          const buffer = chunk as Buffer;
+          entry.crc = crc32(entry.crc, buffer);
+          entry.size += buffer.length;
+          deflate.push(buffer, false);
+        }
+        deflate.push(new Uint8Array(0), true);
+        if (deflate.err) throw new Error(`deflate failed for ${file}: ${deflate.msg}`);
       }
-      deflate.push(new Uint8Array(0), true);
-      if (deflate.err) throw new Error(`deflate failed for ${file}: ${deflate.msg}`);
       header.writeUInt32LE(0x04034b50, 0);
       header.writeUInt16LE(20, 4);
       header.writeUInt16LE(0, 6);
