@@ -215,6 +215,7 @@ class ShapefileLayer {
   /** The .dbf deflated as it is written, for the record count and date of `speculatedHeader`. */
   private deflation: MemberDeflation | undefined;
   private speculatedHeader: Buffer | undefined;
+  private deflatedPath: string | undefined;
 
   constructor(private readonly base: string, private readonly shapeType: number, private readonly fields: DbfField[]) {
     this.recordLength = 1 + fields.reduce((n, f) => n + f.width, 0);
@@ -236,6 +237,7 @@ class ShapefileLayer {
     const header = this.dbfHeader(records ?? 0, new Date());
     await this.dbf.write(header);
     if (!records) return;
+    this.deflatedPath = deflatedPath;
     this.deflation = MemberDeflation.start(deflatedPath);
     this.speculatedHeader = header;
     await this.deflation?.push(header);
@@ -340,6 +342,8 @@ class ShapefileLayer {
     } else {
       await this.deflation?.abandon();
     }
+    // A deflation not used leaves nothing beside the zip.
+    if (!member && this.deflatedPath) rmSync(this.deflatedPath, { force: true });
     const shx = await open(`${this.base}.shx`, 'w');
     await shx.write(this.shpHeader(100 + 8 * this.records));
     await shx.write(this.shx.subarray(0, this.shxLength));
