@@ -88,6 +88,14 @@ function parseWrkLatency(text: string, label: string): number {
 
 export type Measured = LoadResult & { cpuUs: number };
 
+/** Requests the serving upstream answered in a run, and the shadow upstream's copies of them. */
+interface Copies {
+  served: number;
+  copied: number;
+}
+
+const describeCopies = ({ served, copied }: Copies) => `${copied} of ${served} (${served ? ((100 * copied) / served).toFixed(1) : '0'}%)`;
+
 /**
  * Load on `url`; with `pid`, also the CPU time that process (and its children) spent per
  * request — robust where wall-clock rates are not, on a shared and busy machine.
@@ -185,21 +193,29 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
     const useWrk = await hasWrk();
     const withCpu = (target: string, pid: number | undefined) => measure(target, options, useWrk, pid);
     const proxyPid = children[children.length - 1]!.pid;
+    // What each upstream answered during a run: a shadowing proxy that dropped its copies would do less work and look faster.
+    const answeredBy = async (port: number) => ((await (await fetch(url(port, '/__bench/requests'))).json()) as { requests: number }).requests;
+    const copiesOf = async <T>(run: () => Promise<T>, settle = 0): Promise<[T, Copies]> => {
+      const [served, copied] = [await answeredBy(legacyPort!), await answeredBy(reimplPort!)];
+      const result = await run();
+      if (settle) await new Promise((resolve) => setTimeout(resolve, settle));
+      return [result, { served: (await answeredBy(legacyPort!)) - served, copied: (await answeredBy(reimplPort!)) - copied }];
+    };
     const direct = await withCpu(url(legacyPort!, '/pass'), undefined);
     const nginxPlain = await withCpu(url(plainPort!, '/pass'), nginx.pid);
-    const nginxMirror = await withCpu(url(mirrorPort!, '/pass'), nginx.pid);
+    const [nginxMirror, mirrorCopies] = await copiesOf(() => withCpu(url(mirrorPort!, '/pass'), nginx.pid));
     const pass = await withCpu(url(proxyPort!, '/pass'), proxyPid);
-    const shadow = await withCpu(url(proxyPort!, '/shadow'), proxyPid);
+    const [shadow, shadowCopies] = await copiesOf(() => withCpu(url(proxyPort!, '/shadow'), proxyPid), settleMs);
     // The closed loop saturates the machine, where latency is concurrency over throughput and a
     // copy's extra CPU shows as serving latency. Whether shadow work delays serving is measured below
     // saturation: the same fixed rate, open loop, with and without shadowing, once the saturated
     // run's backlog of comparisons has drained.
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
     const rate = Math.max(100, Math.round((shadow.rps * fixedRateShare) / 100) * 100);
     const atRate = (path: string) =>
       runFixedRate({ origin: url(proxyPort!, ''), path, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency });
     const passAtRate: Measured = { ...(await atRate('/pass')), cpuUs: Number.NaN };
-    const shadowAtRate: Measured = { ...(await atRate('/shadow')), cpuUs: Number.NaN };
+    const [shadowAtRateLoad, rateCopies] = await copiesOf(() => atRate('/shadow'), 1_000);
+    const shadowAtRate: Measured = { ...shadowAtRateLoad, cpuUs: Number.NaN };
 
     const row = (metric: string, baselineLabel: string, baseline: number, candidateLabel: string, candidate: number, higherIsBetter: boolean, target?: number): BenchRow => ({
       metric,
@@ -239,6 +255,7 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
         `fixed rate: ${rate} req/s open loop (${Math.round(fixedRateShare * 100)}% of proxy-shadow's saturated req/s, after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator`,
         describe(`proxy pass-through at ${rate} req/s`, passAtRate),
         describe(`proxy shadow at ${rate} req/s`, shadowAtRate),
+        `copies that reached the shadow upstream (serving requests, warm-up included): nginx mirror ${describeCopies(mirrorCopies)}; proxy shadow ${describeCopies(shadowCopies)}; proxy shadow at ${rate} req/s ${describeCopies(rateCopies)}`,
       ],
     };
   } finally {
