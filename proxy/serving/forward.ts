@@ -11,8 +11,8 @@ import type { Dispatcher } from 'undici';
 import { errorCodes, type ErrorCode } from '../../src/errors.js';
 import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult } from './capture.js';
 import type { Side } from './decide.js';
-import { checkFraming, isRefusal } from '../transport/framing.js';
-import { endToEndHeaders } from '../transport/hop-by-hop.js';
+import { checkFraming, isRefusal } from '../wire/framing.js';
+import { endToEndHeaders } from '../wire/hop-by-hop.js';
 import type { Upstream } from './upstreams.js';
 
 export interface OutgoingRequest {

@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher, Pool } from 'undici';
-import { SocketPool } from '../transport/socket-pool.js';
+import { SocketPool } from '../wire/socket-pool.js';
 import type { CutoverConfig, UpstreamSide } from '../../src/config/schema.js';
 import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
 import type { Side } from './decide.js';

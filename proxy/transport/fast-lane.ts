@@ -29,10 +29,10 @@ import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult, 
 import type { Side } from '../serving/decide.js';
 import { describeFailure, internalErrorBody, upstreamErrorBody } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
-import { refusalAnswer, type RefusalCode } from './framing.js';
-import { endToEndHeaders } from './hop-by-hop.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from './http1.js';
-import type { PooledSocket } from './socket-pool.js';
+import { refusalAnswer, type RefusalCode } from '../wire/framing.js';
+import { endToEndHeaders } from '../wire/hop-by-hop.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
+import type { PooledSocket } from '../wire/socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */

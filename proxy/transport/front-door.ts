@@ -13,8 +13,8 @@ import type { ProxyMetrics } from '../observe/metrics.js';
 import { streamedBody, unknownRouteId, type Forward, type Matched, type PipelineRequest } from '../pipeline/serving-call.js';
 import type { RequestPipeline } from '../pipeline/pipeline.js';
 import { forward, internalErrorBody, type FallbackReason } from '../serving/forward.js';
-import { checkFraming, isRefusal, refusalAnswer, refusalBody, targetRefusal } from './framing.js';
-import { endToEndHeaders } from './hop-by-hop.js';
+import { checkFraming, isRefusal, refusalAnswer, refusalBody, targetRefusal } from '../wire/framing.js';
+import { endToEndHeaders } from '../wire/hop-by-hop.js';
 import { hasBody, readRequestBody } from './request-body.js';
 
 /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead, tooLarge } from '../../proxy/transport/http1.js';
+import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead, tooLarge } from '../../proxy/wire/http1.js';
 
 const head = (text: string) => Buffer.from(text, 'latin1');
 

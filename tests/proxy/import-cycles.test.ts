@@ -92,4 +92,20 @@ describe('proxy/ imports', () => {
     expect(graph.get('proxy/transport/front-door.ts')).toContain('proxy/pipeline/pipeline.ts');
     expect(cyclesOf(graph)).toEqual([]);
   });
+
+  it('has no cycle among the transport, serving and wire folders: transport stands on serving, both on wire, which stands on nothing of the proxy', () => {
+    const layers = ['proxy/transport/', 'proxy/serving/', 'proxy/wire/'];
+    const folders: ImportGraph = new Map(layers.map((folder) => [folder, []]));
+    for (const [file, imports] of declaredGraph()) {
+      const from = layers.find((folder) => file.startsWith(folder));
+      if (!from) continue;
+      for (const imported of imports) {
+        const to = layers.find((folder) => imported.startsWith(folder));
+        if (to && to !== from && !folders.get(from)!.includes(to)) folders.get(from)!.push(to);
+      }
+    }
+    expect(folders.get('proxy/transport/')).toContain('proxy/serving/');
+    expect(cyclesOf(folders)).toEqual([]);
+    expect(folders.get('proxy/wire/')).toEqual([]);
+  });
 });
