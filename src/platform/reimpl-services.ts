@@ -39,6 +39,12 @@ function env(config: CutoverConfig, e: ReimplEnvironment): Record<string, string
   };
 }
 
+/** The environment of a process that writes GIS exports: glibc's arena limit (config reimpl.exportHeap.mallocArenaMax). */
+export function exportProcessEnv(config: CutoverConfig, serviceEnv: Record<string, string>): Record<string, string> {
+  const { mallocArenaMax } = config.reimpl.exportHeap;
+  return mallocArenaMax > 0 ? { ...serviceEnv, MALLOC_ARENA_MAX: String(mallocArenaMax) } : serviceEnv;
+}
+
 /** Node's heap flags of a process that writes GIS exports (config reimpl.exportHeap). */
 export function exportHeapArgs(config: CutoverConfig): string[] {
   const { maxSemiSpaceMb, maxOldSpaceMb } = config.reimpl.exportHeap;
@@ -71,9 +77,11 @@ export function reimplServiceSpecs(
   const shared = env(config, e);
   const specs: ServiceSpec[] = [];
   const heap = exportHeapArgs(config);
-  if (only.includes('sync')) specs.push(nodeService(`${prefix}.sync`, 'sync', ports.sync, shared, '/health', e.mountGisExport === false ? [] : heap));
+  const exporting = exportProcessEnv(config, shared);
+  const mounted = e.mountGisExport !== false;
+  if (only.includes('sync')) specs.push(nodeService(`${prefix}.sync`, 'sync', ports.sync, mounted ? exporting : shared, '/health', mounted ? heap : []));
   if (only.includes('gis-export')) {
-    specs.push(nodeService(`${prefix}.gis-export`, 'gis-export', ports.gisExport, shared, '/plugins/v1/gis-export/health', heap));
+    specs.push(nodeService(`${prefix}.gis-export`, 'gis-export', ports.gisExport, exporting, '/plugins/v1/gis-export/health', heap));
   }
   return specs;
 }
