@@ -94,6 +94,7 @@ interface Copies {
   copied: number;
 }
 
+const share = ({ served, copied }: Copies) => (served ? copied / served : 0);
 const describeCopies = ({ served, copied }: Copies) => `${copied} of ${served} (${served ? ((100 * copied) / served).toFixed(1) : '0'}%)`;
 
 /**
@@ -231,6 +232,9 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
       row('pass-through p99 ms', 'nginx', nginxPlain.p99Ms, 'proxy', pass.p99Ms, false, 1.5),
       row('pass-through p50 ms', 'nginx', nginxPlain.p50Ms, 'proxy', pass.p50Ms, false),
       row('shadow req/s', 'nginx-mirror', nginxMirror.rps, 'proxy-shadow', shadow.rps, true, 1.5),
+      // Throughput is only comparable at the same work: the share of requests whose copy reached the shadow side.
+      row('shadow copies per request', 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(shadowCopies), true, 0.99),
+      row(`shadow copies per request at ${rate} req/s`, 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(rateCopies), true, 0.99),
       row(`serving p99 ms at ${rate} req/s`, 'proxy-pass', passAtRate.p99Ms, 'proxy-shadow', shadowAtRate.p99Ms, false, 1.1),
       row('serving p99 ms saturated', 'proxy-pass', pass.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
       row('shadow p99 ms', 'nginx-mirror', nginxMirror.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
