@@ -103,7 +103,8 @@ export class PgObservationStore implements ObservationStore {
     this.pool = new pg.Pool({
       connectionString: databaseUrl,
       max: 4,
-      // The tallies hash-aggregate and sort a window's samples: at the 4 MB default those spill to disk at 100,000s of observations.
+      // Sorts of listed and retained rows stay in memory at 100,000s of observations; the tallies
+      // set their own, larger work_mem per report (pg-observation-tallies.ts).
       options: '-c work_mem=64MB',
     });
     // An idle client losing its server must not crash the proxy; the next query reports it.
