@@ -24,7 +24,7 @@ describe('a zip member deflated beside the export', () => {
     writeFileSync(file, bytes);
     const deflation = MemberDeflation.start(join(directory, 'parcels.dbf.deflated'))!;
     expect(deflation).toBeDefined();
-    // Pieces of uneven sizes, more than the 4 MiB the worker may lag behind.
+    // Pieces of uneven sizes, more than the 2 MiB the worker may lag behind (IN_FLIGHT_LIMIT).
     for (let at = 0, size = 7; at < bytes.length; at += size, size = (size * 7) % 300_001) await deflation.push(bytes.subarray(at, at + size));
     const member = await deflation.finish();
     expect(member).toMatchObject({ size: bytes.length });
