@@ -29,7 +29,7 @@ export const errorCodes = {
   CUTOVER_ERR_SERVICE_SETTINGS_INVALID: { status: 500, hint: 'A reimplemented service read a bad environment variable (named in the message); fix it and restart the service.' },
   CUTOVER_ERR_REIMPL_FIX_UNKNOWN: { status: 500, hint: 'REIMPL_FIXES may only name ids of parity/accepted-differences.yaml entries with a fix (or `none`).' },
   CUTOVER_ERR_ACCEPTED_DIFFERENCES_INVALID: { status: 500, hint: 'Fix the named entry of parity/accepted-differences.yaml; the registry is checked at load.' },
-  CUTOVER_ERR_EXPORT_WORKER_DIED: { status: 500, hint: 'The GIS export worker process exited mid-job (crash or out of memory); see the reimpl sync log. The next job starts a new worker.' },
+  CUTOVER_ERR_EXPORT_WORKER_DIED: { status: 500, hint: 'The GIS export worker process exited mid-job (crash or out of memory); see the reimpl sync log. A replacement is forked once the slot is free.' },
   CUTOVER_ERR_FIXTURE_INVALID: { status: 500, hint: 'The named fixture file is not a golden fixture; re-record it with `cutover record` or `cutover replay --update all`, or delete it.' },
   CUTOVER_ERR_GOLDEN_UPDATE_IN_CI: { status: 400, hint: 'CI never rewrites goldens: run `cutover replay --update none` there, and update fixtures locally (--update new|all), then commit them.' },
   CUTOVER_ERR_REPLAY_LOGIN_FAILED: { status: 502, hint: 'Replay logs in as the fixture\'s recorded user with the demo credentials (fixtures.replayPasswords); check the target gateway and the RBAC files.' },

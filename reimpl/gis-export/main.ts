@@ -23,7 +23,7 @@ const gisExportMetrics = new GisExportMetrics();
 installFastApiSurface(app);
 await registerGisExport(app, {
   pool, counties: new CountyConfigs(env.countyConfigsDir), metrics: gisExportMetrics, databaseUrl: env.databaseUrl, schema: env.schema,
-  exportDir: env.exportDir, workers: env.gisExportWorkers, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
+  exportDir: env.exportDir, workers: env.gisExportWorkers, workerLifetime: env.gisExportWorkerLifetime, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
 });
 app.get('/metrics', async (_request, reply) => reply.header('content-type', FASTAPI_PROMETHEUS_CONTENT_TYPE).send(await serviceExposition(await registry.metrics(), gisExportMetrics)));
 app.addHook('onClose', async () => pool.end());

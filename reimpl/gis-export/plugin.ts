@@ -11,6 +11,7 @@ import { GisJobStore } from './job-store.js';
 import type { GisExportMetrics } from './metrics-text.js';
 import { gisExportRoutes } from './routes.js';
 import { ExportRunner } from './runner.js';
+import type { WorkerLifetime } from './export-worker.js';
 
 export interface GisExportOptions {
   pool: pg.Pool;
@@ -20,6 +21,7 @@ export interface GisExportOptions {
   schema?: string;
   exportDir: string;
   workers: number;
+  workerLifetime: WorkerLifetime;
   honourCancel: boolean;
 }
 
@@ -28,7 +30,7 @@ export async function registerGisExport(app: FastifyInstance, options: GisExport
   const store = new GisJobStore(options.pool);
   const runner = new ExportRunner({
     store, databaseUrl: options.databaseUrl, schema: options.schema, exportDir: options.exportDir,
-    workers: options.workers, metrics: options.metrics, honourCancel: options.honourCancel,
+    workers: options.workers, workerLifetime: options.workerLifetime, metrics: options.metrics, honourCancel: options.honourCancel,
     log: (line) => app.log.error(line),
   });
   await gisExportRoutes(app, { store, counties: options.counties, runner, exportDir: options.exportDir, metrics: options.metrics });

@@ -3,32 +3,21 @@
  * terrafusion_sync/gis/worker.py: PENDING -> RUNNING when a worker picks the job up (a job
  * cancelled first is skipped), FAIL_FORMAT_SIM fails with `Simulated failure for testing
  * purposes`, success records `/plugins/v1/gis-export/download/{id}`, real size and count, and
- * the gis_export_* metrics are emitted. Exports run in forked worker processes
- * (GIS_EXPORT_WORKERS, default 2, as legacy's thread pool), so the event loop stays free.
+ * the gis_export_* metrics are emitted. Jobs run GIS_EXPORT_WORKERS at a time (default 2, as
+ * legacy's thread pool), each on a slot of the worker pool (export-worker.ts): the TypeScript
+ * writers run here, and what needs GDAL runs in the slot's forked process, kept between jobs.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { GisExportMetrics } from './metrics-text.js';
-import { CutoverError } from '../../src/errors.js';
+import { ExportWorker, type Outcome, type WorkerLifetime } from './export-worker.js';
 import { plainNumber, PyDecimal, PyFloat, type PyValue } from '../shared/py-json.js';
 import type { GisJobStore } from './job-store.js';
 import type { ExportRequest, ExportResult } from './export/run-export.js';
 import { runShapefileExport } from './export/shapefile-export.js';
 import { runKmlExport } from './export/kml-export.js';
 import { runGeoPackageExport } from './export/geopackage-export.js';
-import { FastPathUnavailable, runTextExport, textFastPathApplies, type Shaped } from './export/text-export.js';
-import type { BoundaryShaping } from './export/boundary-shaping.js';
+import { FastPathUnavailable, runTextExport, textFastPathApplies } from './export/text-export.js';
 
 const SIMULATED_FAILURE_FORMAT = 'FAIL_FORMAT_SIM';
-// A bundle (src/platform/reimpl-build.ts) defines the worker's bundle, a sibling run on bare
-// node; from source the worker runs through tsx like its parent; a tree built file by file
-// (cutover bundle) has worker-main.js beside, run on bare node too.
-declare const __GIS_EXPORT_WORKER__: string | undefined;
-const builtWorker = typeof __GIS_EXPORT_WORKER__ === 'string' ? __GIS_EXPORT_WORKER__ : undefined;
-const fromSource = !builtWorker && import.meta.url.endsWith('.ts');
-const workerScript = fileURLToPath(new URL(builtWorker ? `./${builtWorker}` : fromSource ? './export/worker-main.ts' : './export/worker-main.js', import.meta.url));
-const workerExecArgv = fromSource ? ['--import', 'tsx'] : [];
-const WORKER_IDLE_MS = 1500;
 
 /** The TypeScript writers of the formats that are not GeoJSON or CSV (runTextExport). */
 const IN_PROCESS_WRITERS: Record<string, typeof runTextExport> = { Shapefile: runShapefileExport, KML: runKmlExport, GeoPackage: runGeoPackageExport };
@@ -39,13 +28,13 @@ export interface RunnerOptions {
   schema?: string;
   exportDir: string;
   workers: number;
+  /** How long a worker is kept and when it is replaced (config reimpl.exportWorkers). */
+  workerLifetime: WorkerLifetime;
   metrics: GisExportMetrics;
   /** Declared difference `gis-export-cancel-overwritten`: a cancel of a RUNNING job ends CANCELLED. */
   honourCancel: boolean;
   log?: (line: string) => void;
 }
-
-type Outcome = { ok: true; result: ExportResult | 'cancelled' } | { ok: false; error: string; errorType: string };
 
 /** Plain JSON values for the worker (PyFloat/PyDecimal unwrapped). */
 function plain(value: PyValue | undefined): unknown {
@@ -53,86 +42,6 @@ function plain(value: PyValue | undefined): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
   return value;
-}
-
-/** What the worker answers: an export's outcome, or a batch of shaped boundary features. */
-type WorkerReply = Outcome | { ok: true; geometries: (Shaped | null)[] };
-
-class ExportWorker {
-  private child: ChildProcess | undefined;
-  /** Jobs and shape batches sent and not yet answered, with the process each was sent to. */
-  private readonly pending = new Map<string, { child: ChildProcess; settle: (reply: WorkerReply) => void }>();
-  private batches = 0;
-  private idleTimer: NodeJS.Timeout | undefined;
-  busy = 0;
-
-  private ensure(): ChildProcess {
-    if (this.child && this.child.connected) return this.child;
-    const child = fork(workerScript, [], { execArgv: workerExecArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.on('message', (message: { jobId: string } & WorkerReply) => {
-      this.pending.get(message.jobId)?.settle(message);
-      this.pending.delete(message.jobId);
-    });
-    child.on('exit', (code, signal) => {
-      // Only this process's jobs die with it: a worker retired when idle exits after its
-      // successor may already have taken the next job.
-      const died = new CutoverError('CUTOVER_ERR_EXPORT_WORKER_DIED', `export worker exited (code ${code}, signal ${signal})`);
-      for (const [jobId, entry] of this.pending) {
-        if (entry.child !== child) continue;
-        entry.settle({ ok: false, error: died.message, errorType: died.code });
-        this.pending.delete(jobId);
-      }
-      if (this.child === child) this.child = undefined;
-    });
-    this.child = child;
-    return child;
-  }
-
-  /** Sends one message to the worker (forked if need be) and settles with its answer to `id`; the idle timer waits meanwhile. */
-  private ask<T>(id: string, message: object, settle: (reply: WorkerReply, resolve: (value: T) => void, reject: (error: Error) => void) => void): Promise<T> {
-    clearTimeout(this.idleTimer);
-    return new Promise<T>((resolve, reject) => {
-      const child = this.ensure();
-      this.pending.set(id, { child, settle: (reply) => settle(reply, resolve, reject) });
-      child.send(message);
-    }).finally(() => this.retireWhenIdle());
-  }
-
-  run(request: ExportRequest): Promise<Outcome> {
-    return this.ask<Outcome>(request.jobId, { type: 'export', request }, (reply, resolve) =>
-      resolve('geometries' in reply ? { ok: false, error: 'the export worker answered an export with shapes', errorType: 'Error' } : reply),
-    );
-  }
-
-  /** The boundary features of an export this process writes, shaped by GDAL in the worker (boundary-shaping.ts). */
-  readonly shaping: BoundaryShaping = (areaOfInterest, tolerance) => ({
-    shapeMany: (features) => {
-      const jobId = `shape-${++this.batches}`;
-      return this.ask<(Shaped | null)[]>(jobId, { type: 'shape', jobId, areaOfInterest, tolerance, features }, (reply, resolve, reject) => {
-        if ('geometries' in reply) resolve(reply.geometries);
-        else reject(new Error(reply.ok ? 'the export worker answered a shape batch with an export result' : reply.error));
-      });
-    },
-  });
-
-  // A worker holds GDAL (~150 MiB); one left idle is let go, and the next job forks another
-  // (a plain-node fork with GDAL costs ~0.2 s against exports of seconds).
-  private retireWhenIdle(): void {
-    if (this.pending.size > 0) return;
-    this.idleTimer = setTimeout(() => {
-      if (this.pending.size === 0 && this.child?.connected) this.child.disconnect();
-    }, WORKER_IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  cancel(jobId: string): void {
-    if (this.pending.has(jobId)) this.child?.send({ type: 'cancel', jobId });
-  }
-
-  stop(): void {
-    clearTimeout(this.idleTimer);
-    this.child?.kill('SIGTERM');
-  }
 }
 
 export class ExportRunner {
@@ -144,7 +53,7 @@ export class ExportRunner {
   private readonly cancelledInProcess = new Set<string>();
 
   constructor(private readonly options: RunnerOptions) {
-    this.workers = Array.from({ length: Math.max(1, options.workers) }, () => new ExportWorker());
+    this.workers = Array.from({ length: Math.max(1, options.workers) }, () => new ExportWorker(options.workerLifetime, options.log));
     this.metrics = options.metrics;
   }
 
@@ -176,15 +85,14 @@ export class ExportRunner {
 
   private pump(): void {
     while (this.queue.length > 0) {
-      const worker = this.workers.find((w) => w.busy === 0);
+      const worker = this.workers.find((w) => !w.busy);
       if (!worker) return;
       const jobId = this.queue.shift()!;
-      worker.busy++;
       this.running.set(jobId, worker);
-      void this.process(jobId, worker)
+      void worker
+        .job(() => this.process(jobId, worker))
         .catch((error) => this.options.log?.(`GIS export job ${jobId} crashed outside the export: ${String(error)}`))
         .finally(() => {
-          worker.busy--;
           this.running.delete(jobId);
           this.pump();
           if (this.queue.length === 0 && this.running.size === 0) for (const resolve of this.idle.splice(0)) resolve();

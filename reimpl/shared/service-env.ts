@@ -6,6 +6,7 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exportWorkerDefaults } from '../../src/config/export-worker-defaults.js';
 import { CutoverError } from '../../src/errors.js';
 
 export interface ServiceEnv {
@@ -20,6 +21,8 @@ export interface ServiceEnv {
   deployment: string | undefined;
   /** Parallel export jobs (legacy's GIS_EXPORT_WORKERS). */
   gisExportWorkers: number;
+  /** How long an export worker process is kept and when it is replaced (config reimpl.exportWorkers). */
+  gisExportWorkerLifetime: Readonly<{ idleLifetimeMs: number; rssCeilingMb: number }>;
   /** Declared differences switched on (parity/accepted-differences.yaml); `none` reproduces legacy exactly. */
   fixes: ReadonlySet<string>;
   /** Whether the sync service serves the GIS export routes itself. */
@@ -47,6 +50,10 @@ export function readServiceEnv(env: NodeJS.ProcessEnv, defaultPort: number): Ser
     environment: env.ENVIRONMENT || 'development',
     deployment: env.ENV,
     gisExportWorkers: Number(env.GIS_EXPORT_WORKERS || 2),
+    gisExportWorkerLifetime: Object.freeze({
+      idleLifetimeMs: Number(env.GIS_EXPORT_WORKER_IDLE_MS || exportWorkerDefaults.idleLifetimeMs),
+      rssCeilingMb: Number(env.GIS_EXPORT_WORKER_RSS_CEILING_MB || exportWorkerDefaults.rssCeilingMb),
+    }),
     fixes: new Set(fixes),
     mountGisExport: (env.SYNC_MOUNT_GIS_EXPORT ?? '1') !== '0',
   });

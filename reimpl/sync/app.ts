@@ -34,7 +34,7 @@ export async function buildSyncApp(env: ServiceEnv): Promise<FastifyInstance> {
   if (env.mountGisExport) {
     await registerGisExport(app, {
       pool, counties, metrics: gisExportMetrics, databaseUrl: env.databaseUrl, schema: env.schema, exportDir: env.exportDir,
-      workers: env.gisExportWorkers, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
+      workers: env.gisExportWorkers, workerLifetime: env.gisExportWorkerLifetime, honourCancel: env.fixes.has('gis-export-cancel-overwritten'),
     });
   }
   registerReporting(app, pool);

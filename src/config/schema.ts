@@ -3,6 +3,7 @@
  * place. Parsed once at start (defaults <- config file <- environment), validated, frozen.
  */
 import { z } from 'zod';
+import { exportWorkerDefaults } from './export-worker-defaults.js';
 import { developmentSecrets } from './secrets.js';
 
 const port = z.number().int().min(0).max(65535);
@@ -123,6 +124,29 @@ export const configSchema = z.object({
            * peak 115 -> 108 MiB with 2, no time lost). 0 leaves glibc's default.
            */
           mallocArenaMax: z.number().int().min(0).default(2),
+        })
+        .prefault({}),
+      /**
+       * The GIS export's worker processes (reimpl/gis-export/export-worker.ts: GDAL loaded, for
+       * the jobs the TypeScript writers cannot write and the features across an area's edge),
+       * kept between jobs rather than forked per job (decision 0038). Passed to the export
+       * processes as GIS_EXPORT_WORKER_IDLE_MS and GIS_EXPORT_WORKER_RSS_CEILING_MB.
+       */
+      exportWorkers: z
+        .object({
+          /**
+           * A worker without a job for this long exits, giving its memory back; 0 keeps it until
+           * the service stops. 1.5 s keeps it through a run of jobs: one kept idle is ~110 MiB
+           * (GDAL) in the service's process group, which put every later job's peak RSS at
+           * 192-205 MiB against legacy's 117-124 (decision 0038).
+           */
+          idleLifetimeMs: z.number().int().min(0).default(exportWorkerDefaults.idleLifetimeMs),
+          /**
+           * After a job, a worker whose RSS is above this (MiB) is replaced by a fresh one, forked
+           * while the slot is idle; 0 never replaces. Above the 185-208 MiB a worker reaches after
+           * one GDAL export of 20k or 200k parcels, so only growth past that forks again.
+           */
+          rssCeilingMb: z.number().int().min(0).default(exportWorkerDefaults.rssCeilingMb),
         })
         .prefault({}),
     })
@@ -442,6 +466,8 @@ export const environmentVariables: ReadonlyArray<{ name: string; path: string; k
   { name: 'REIMPL_EXPORT_MAX_SEMI_SPACE_MB', path: 'reimpl.exportHeap.maxSemiSpaceMb', kind: 'number' },
   { name: 'REIMPL_EXPORT_MAX_OLD_SPACE_MB', path: 'reimpl.exportHeap.maxOldSpaceMb', kind: 'number' },
   { name: 'REIMPL_EXPORT_MALLOC_ARENA_MAX', path: 'reimpl.exportHeap.mallocArenaMax', kind: 'number' },
+  { name: 'REIMPL_EXPORT_WORKER_IDLE_MS', path: 'reimpl.exportWorkers.idleLifetimeMs', kind: 'number' },
+  { name: 'REIMPL_EXPORT_WORKER_RSS_CEILING_MB', path: 'reimpl.exportWorkers.rssCeilingMb', kind: 'number' },
   { name: 'PROXY_GATEWAY_PORT', path: 'proxy.gateway.port', kind: 'number' },
   { name: 'PROXY_SYNC_PORT', path: 'proxy.sync.port', kind: 'number' },
   { name: 'PROXY_NARRATOR_PORT', path: 'proxy.narrator.port', kind: 'number' },

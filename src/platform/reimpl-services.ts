@@ -39,10 +39,16 @@ function env(config: CutoverConfig, e: ReimplEnvironment): Record<string, string
   };
 }
 
-/** The environment of a process that writes GIS exports: glibc's arena limit (config reimpl.exportHeap.mallocArenaMax). */
+/** The environment of a process that writes GIS exports: glibc's arena limit (config reimpl.exportHeap.mallocArenaMax) and its workers' lifetime (reimpl.exportWorkers). */
 export function exportProcessEnv(config: CutoverConfig, serviceEnv: Record<string, string>): Record<string, string> {
   const { mallocArenaMax } = config.reimpl.exportHeap;
-  return mallocArenaMax > 0 ? { ...serviceEnv, MALLOC_ARENA_MAX: String(mallocArenaMax) } : serviceEnv;
+  const { idleLifetimeMs, rssCeilingMb } = config.reimpl.exportWorkers;
+  return {
+    ...serviceEnv,
+    ...(mallocArenaMax > 0 ? { MALLOC_ARENA_MAX: String(mallocArenaMax) } : {}),
+    GIS_EXPORT_WORKER_IDLE_MS: String(idleLifetimeMs),
+    GIS_EXPORT_WORKER_RSS_CEILING_MB: String(rssCeilingMb),
+  };
 }
 
 /** Node's heap flags of a process that writes GIS exports (config reimpl.exportHeap). */

@@ -55,7 +55,7 @@ describe('cutover scaffold route', () => {
     const { buildSyncApp } = (await import(join(root, 'reimpl/sync/app.ts'))) as typeof import('../../reimpl/sync/app.js');
     const sync = await buildSyncApp({
       host: '127.0.0.1', port: 0, databaseUrl: 'postgres://nobody@127.0.0.1:9/none', schema: undefined, countyConfigsDir: join(repoRoot, 'legacy/county_configs'),
-      exportDir: root, environment: 'development', deployment: undefined, gisExportWorkers: 1, fixes: new Set(), mountGisExport: false,
+      exportDir: root, environment: 'development', deployment: undefined, gisExportWorkers: 1, gisExportWorkerLifetime: { idleLifetimeMs: 0, rssCeilingMb: 0 }, fixes: new Set(), mountGisExport: false,
     });
     try {
       const reply = await sync.inject({ method: 'GET', url: '/parcels/P-1/history' });

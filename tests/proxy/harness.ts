@@ -235,6 +235,16 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
+/** Whether a process with this pid exists (signal 0 only checks). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Sends one request as raw bytes (so headers undici would refuse, like Connection lists, reach the proxy) and answers the raw response text. */
 export function rawRequest(baseUrl: string, text: string): Promise<string> {
   const url = new URL(baseUrl);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
 import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import { startProxy, type RunningProxy } from '../../proxy/start.js';
-import { call, configFor, eventually, ManualFlags, startUpstreams, type Upstreams } from './harness.js';
+import { alive, call, configFor, eventually, ManualFlags, startUpstreams, type Upstreams } from './harness.js';
 
 const download = '/plugins/v1/gis-export/download/00000000-0000-4000-8000-000000000001';
 
@@ -81,15 +81,6 @@ const workers = () =>
     .split('\n')
     .filter((line) => line.includes('compare-worker'))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const metric = async (name: string) => (await proxy.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#'));
 

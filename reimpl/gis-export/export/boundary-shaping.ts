@@ -3,7 +3,7 @@
  * reprojected by GDAL/GEOS, exactly as legacy's FeatureShaper (terrafusion_sync/gis/
  * exporter.py) does; a TypeScript clip would have to reproduce GEOS's ring starts and
  * orientation to keep the files byte-identical (decision 0010). GDAL costs ~100 MiB once
- * loaded, so the export service asks its transient export worker (worker-main.ts) to shape
+ * loaded, so the export service asks its export worker (worker-main.ts) to shape
  * them, a batch at a time; the HTTP process never loads GDAL for an export.
  */
 import type { Shaped } from './text-export.js';

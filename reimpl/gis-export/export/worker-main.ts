@@ -3,9 +3,10 @@
  * time, off the HTTP service's event loop (gdal-async does not support worker_threads, and
  * its per-call async API would pay a thread-pool hop per feature), and shapes the boundary
  * features of the exports the service writes itself (boundary-shaping.ts), so that only this
- * transient process ever loads GDAL. Messages over IPC:
+ * worker process (export-worker.ts) ever loads GDAL. Messages over IPC:
  * in  {type:'export', request} | {type:'cancel', jobId} | {type:'shape', jobId, areaOfInterest, tolerance, features};
- * out {jobId, ok, result} | {jobId, ok:false, error} | {jobId, ok, geometries}.
+ * out {ready, rss} once loaded, then {jobId, ok, result, rss} | {jobId, ok:false, error, rss} | {jobId, ok, geometries, rss}:
+ * the RSS (bytes) at each answer tells the service when to replace this process (export-worker.ts).
  */
 import { gdalShaper, type BoundaryFeature } from './boundary-shaping.js';
 import { runExport, type ExportRequest } from './run-export.js';
@@ -21,6 +22,7 @@ let queue = Promise.resolve();
 /** The shaper of the last area and tolerance asked for: an export sends many batches with the same. */
 let shaper: { key: string; shape: Promise<(feature: BoundaryFeature) => Shaped | null> } | undefined;
 
+const answer = (reply: object) => process.send!({ ...reply, rss: process.memoryUsage().rss });
 const failure = (jobId: string, error: unknown) => ({
   jobId,
   ok: false,
@@ -38,20 +40,21 @@ process.on('message', (message: Message) => {
     if (shaper?.key !== key) shaper = { key, shape: gdalShaper(message.areaOfInterest, message.tolerance) };
     // GDAL failing to load and a feature failing to shape both come back as the batch's failure.
     shaper.shape
-      .then((shape) => process.send!({ jobId: message.jobId, ok: true, geometries: message.features.map(shape) }))
-      .catch((error: unknown) => process.send!(failure(message.jobId, error)));
+      .then((shape) => answer({ jobId: message.jobId, ok: true, geometries: message.features.map(shape) }))
+      .catch((error: unknown) => answer(failure(message.jobId, error)));
     return;
   }
   const { request } = message;
   queue = queue.then(async () => {
     try {
       const result = await runExport(request, () => cancelled.has(request.jobId));
-      process.send!({ jobId: request.jobId, ok: true, result });
+      answer({ jobId: request.jobId, ok: true, result });
     } catch (error) {
-      process.send!(failure(request.jobId, error));
+      answer(failure(request.jobId, error));
     } finally {
       cancelled.delete(request.jobId);
     }
   });
 });
 process.on('disconnect', () => process.exit(0));
+answer({ ready: true });
