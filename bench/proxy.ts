@@ -8,12 +8,12 @@
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../src/platform/ports.js';
-import { formatBench, type BenchResult, type BenchRow } from './bench-report.js';
+import { formatBench, median, ratio, type BenchResult, type BenchRow } from './bench-report.js';
 
 // The benches' free ports come from the project's allocator (below the kernel's ephemeral range).
 export { freePort };
@@ -38,6 +38,8 @@ export interface ProxyBenchOptions {
   proxyWorkers?: number;
   /** nginx worker_processes. */
   nginxWorkers?: number;
+  /** Rounds measured against the same processes; each row is their median. */
+  rounds?: number;
 }
 
 export function startChild(file: string, args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
@@ -101,7 +103,7 @@ const describeCopies = ({ served, copied }: Copies) => `${copied} of ${served} (
  * Load on `url`; with `pid`, also the CPU time that process (and its children) spent per
  * request — robust where wall-clock rates are not, on a shared and busy machine.
  */
-export async function measure(url: string, options: Required<ProxyBenchOptions>, useWrk: boolean, pid: number | undefined): Promise<Measured> {
+export async function measure(url: string, options: Pick<Required<ProxyBenchOptions>, 'concurrency' | 'durationMs' | 'warmupMs'>, useWrk: boolean, pid: number | undefined): Promise<Measured> {
   if (!useWrk) {
     const parsed = new URL(url);
     const before = pid ? cpuSeconds(pid) : 0;
@@ -165,7 +167,135 @@ export async function waitForHttp(url: string, deadlineMs = 10_000): Promise<voi
   }
 }
 
-/** Runs the side-by-side proxy benchmark and returns its rows as ratios against nginx. */
+/** The processes one bench run measures: both upstreams, nginx (plain and mirror) and the proxy. */
+interface Targets {
+  url: (port: number, path: string) => string;
+  legacyPort: number;
+  reimplPort: number;
+  plainPort: number;
+  mirrorPort: number;
+  proxyPort: number;
+  nginxPid: number | undefined;
+  proxyPid: number | undefined;
+  useWrk: boolean;
+}
+
+/** One round: every side measured once, the fixed-rate pair in the order `passFirst` says. */
+interface Round {
+  rows: BenchRow[];
+  rate: number;
+  notes: string[];
+}
+
+const row = (metric: string, baselineLabel: string, baseline: number, candidateLabel: string, candidate: number, higherIsBetter: boolean, target?: number): BenchRow => ({
+  metric,
+  baselineLabel,
+  baseline,
+  candidateLabel,
+  candidate,
+  higherIsBetter,
+  ...(target === undefined ? {} : { target }),
+});
+
+const describe = (label: string, result: Measured) =>
+  `${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
+  `${Number.isNaN(result.cpuUs) ? '' : `${result.cpuUs.toFixed(0)} CPU us/req, `}${result.errors} errors, ${result.non2xx} non-2xx`;
+
+async function measureRound(targets: Targets, options: Required<ProxyBenchOptions>, passFirst: boolean): Promise<Round> {
+  const { url, legacyPort, reimplPort, plainPort, mirrorPort, proxyPort, nginxPid, proxyPid, useWrk } = targets;
+  const withCpu = (target: string, pid: number | undefined) => measure(target, options, useWrk, pid);
+  // What each upstream answered during a run: a shadowing proxy that dropped its copies would do less work and look faster.
+  const answeredBy = async (port: number) => ((await (await fetch(url(port, '/__bench/requests'))).json()) as { requests: number }).requests;
+  const copiesOf = async <T>(run: () => Promise<T>, settle = 0): Promise<[T, Copies]> => {
+    const [served, copied] = [await answeredBy(legacyPort), await answeredBy(reimplPort)];
+    const result = await run();
+    if (settle) await new Promise((resolve) => setTimeout(resolve, settle));
+    return [result, { served: (await answeredBy(legacyPort)) - served, copied: (await answeredBy(reimplPort)) - copied }];
+  };
+  const direct = await withCpu(url(legacyPort, '/pass'), undefined);
+  const nginxPlain = await withCpu(url(plainPort, '/pass'), nginxPid);
+  const [nginxMirror, mirrorCopies] = await copiesOf(() => withCpu(url(mirrorPort, '/pass'), nginxPid));
+  const pass = await withCpu(url(proxyPort, '/pass'), proxyPid);
+  const [shadow, shadowCopies] = await copiesOf(() => withCpu(url(proxyPort, '/shadow'), proxyPid), settleMs);
+  // The closed loop saturates the machine, where latency is concurrency over throughput and a
+  // copy's extra CPU shows as serving latency. Whether shadow work delays serving is measured below
+  // saturation: the same fixed rate, open loop, with and without shadowing, once the saturated
+  // run's backlog of comparisons has drained. Rounds alternate which of the two goes first, so a
+  // drift in the machine's load within a round does not always land on the same side.
+  const rate = Math.max(100, Math.round((shadow.rps * fixedRateShare) / 100) * 100);
+  const atRate = (path: string) =>
+    runFixedRate({ origin: url(proxyPort, ''), path, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency });
+  const passAtRateOnce = async (): Promise<Measured> => ({ ...(await atRate('/pass')), cpuUs: Number.NaN });
+  const shadowAtRateOnce = async (): Promise<[Measured, Copies]> => {
+    const [result, copies] = await copiesOf(() => atRate('/shadow'), 1_000);
+    return [{ ...result, cpuUs: Number.NaN }, copies];
+  };
+  let passAtRate: Measured;
+  let shadowAtRate: Measured;
+  let rateCopies: Copies;
+  if (passFirst) {
+    passAtRate = await passAtRateOnce();
+    [shadowAtRate, rateCopies] = await shadowAtRateOnce();
+  } else {
+    [shadowAtRate, rateCopies] = await shadowAtRateOnce();
+    passAtRate = await passAtRateOnce();
+  }
+  const atShare = `at ${Math.round(fixedRateShare * 100)}% of saturated shadow req/s`;
+  return {
+    rate,
+    rows: [
+      row('pass-through req/s', 'nginx', nginxPlain.rps, 'proxy', pass.rps, true, 0.6),
+      row('pass-through p99 ms', 'nginx', nginxPlain.p99Ms, 'proxy', pass.p99Ms, false, 1.5),
+      row('pass-through p50 ms', 'nginx', nginxPlain.p50Ms, 'proxy', pass.p50Ms, false),
+      row('shadow req/s', 'nginx-mirror', nginxMirror.rps, 'proxy-shadow', shadow.rps, true, 1.5),
+      // Throughput is only comparable at the same work: the share of requests whose copy reached the shadow side.
+      row('shadow copies per request', 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(shadowCopies), true, 0.99),
+      row(`shadow copies per request ${atShare}`, 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(rateCopies), true, 0.99),
+      row(`serving p99 ms ${atShare}`, 'proxy-pass', passAtRate.p99Ms, 'proxy-shadow', shadowAtRate.p99Ms, false, 1.1),
+      row('serving p99 ms saturated', 'proxy-pass', pass.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
+      row('shadow p99 ms', 'nginx-mirror', nginxMirror.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
+      row('reference req/s', 'direct', direct.rps, 'nginx', nginxPlain.rps, true),
+      row('pass-through CPU us/req', 'nginx', nginxPlain.cpuUs, 'proxy', pass.cpuUs, false),
+      row('shadow CPU us/req', 'nginx-mirror', nginxMirror.cpuUs, 'proxy-shadow', shadow.cpuUs, false),
+    ],
+    notes: [
+      describe('direct', direct),
+      describe('nginx', nginxPlain),
+      describe('nginx mirror', nginxMirror),
+      describe('proxy pass-through', pass),
+      describe('proxy shadow', shadow),
+      describe(`proxy pass-through at ${rate} req/s`, passAtRate),
+      describe(`proxy shadow at ${rate} req/s`, shadowAtRate),
+      `copies that reached the shadow upstream (serving requests, warm-up included): nginx mirror ${describeCopies(mirrorCopies)}; proxy shadow ${describeCopies(shadowCopies)}; proxy shadow at ${rate} req/s ${describeCopies(rateCopies)}`,
+    ],
+  };
+}
+
+/** Each row of the rounds as one: medians of baseline and candidate, every round's values kept for the spread. */
+export function mergeRounds(rounds: readonly BenchRow[][]): BenchRow[] {
+  const first = rounds[0] ?? [];
+  return first.map((template, index) => {
+    const baseline = rounds.map((rows) => rows[index]!.baseline);
+    const candidate = rounds.map((rows) => rows[index]!.candidate);
+    return { ...template, baseline: median(baseline), candidate: median(candidate), ...(rounds.length > 1 ? { runs: { baseline, candidate } } : {}) };
+  });
+}
+
+/** Each round's ratio of the rows with a target: paired within the round, so a noisy round shows as one outlier. */
+function pairedRatios(rounds: readonly BenchRow[][]): string[] {
+  const first = rounds[0] ?? [];
+  return first.flatMap((template, index) =>
+    template.target === undefined ? [] : [`${template.metric}, ratio per round: ${rounds.map((rows) => ratio(rows[index]!).toFixed(2)).join(' / ')}`],
+  );
+}
+
+const loadAverage = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
+
+/**
+ * Runs the side-by-side proxy benchmark: `rounds` rounds (BENCH_PROXY_ROUNDS, default 5) against
+ * the same processes, each measuring every side once; every row is the median of the rounds,
+ * with their spread, as issue 9 asks ("the median of 5 runs for each ratio").
+ */
 export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<BenchResult> {
   const options: Required<ProxyBenchOptions> = {
     concurrency: input.concurrency ?? 50,
@@ -173,7 +303,9 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
     warmupMs: input.warmupMs ?? 1_000,
     proxyWorkers: input.proxyWorkers ?? Number(process.env.BENCH_PROXY_WORKERS ?? 1),
     nginxWorkers: input.nginxWorkers ?? Number(process.env.BENCH_NGINX_WORKERS ?? 1),
+    rounds: input.rounds ?? Number(process.env.BENCH_PROXY_ROUNDS ?? 5),
   };
+  if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error(`BENCH_PROXY_ROUNDS must be a positive integer, not ${options.rounds}`);
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-nginx-'));
   try {
@@ -190,76 +322,29 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
     );
     const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
     await Promise.all([waitForHttp(url(plainPort!, '/')), waitForHttp(url(mirrorPort!, '/')), waitForHttp(url(proxyPort!, '/pass'))]);
-
-    const useWrk = await hasWrk();
-    const withCpu = (target: string, pid: number | undefined) => measure(target, options, useWrk, pid);
-    const proxyPid = children[children.length - 1]!.pid;
-    // What each upstream answered during a run: a shadowing proxy that dropped its copies would do less work and look faster.
-    const answeredBy = async (port: number) => ((await (await fetch(url(port, '/__bench/requests'))).json()) as { requests: number }).requests;
-    const copiesOf = async <T>(run: () => Promise<T>, settle = 0): Promise<[T, Copies]> => {
-      const [served, copied] = [await answeredBy(legacyPort!), await answeredBy(reimplPort!)];
-      const result = await run();
-      if (settle) await new Promise((resolve) => setTimeout(resolve, settle));
-      return [result, { served: (await answeredBy(legacyPort!)) - served, copied: (await answeredBy(reimplPort!)) - copied }];
+    const targets: Targets = {
+      url, legacyPort: legacyPort!, reimplPort: reimplPort!, plainPort: plainPort!, mirrorPort: mirrorPort!, proxyPort: proxyPort!,
+      nginxPid: nginx.pid, proxyPid: children[children.length - 1]!.pid, useWrk: await hasWrk(),
     };
-    const direct = await withCpu(url(legacyPort!, '/pass'), undefined);
-    const nginxPlain = await withCpu(url(plainPort!, '/pass'), nginx.pid);
-    const [nginxMirror, mirrorCopies] = await copiesOf(() => withCpu(url(mirrorPort!, '/pass'), nginx.pid));
-    const pass = await withCpu(url(proxyPort!, '/pass'), proxyPid);
-    const [shadow, shadowCopies] = await copiesOf(() => withCpu(url(proxyPort!, '/shadow'), proxyPid), settleMs);
-    // The closed loop saturates the machine, where latency is concurrency over throughput and a
-    // copy's extra CPU shows as serving latency. Whether shadow work delays serving is measured below
-    // saturation: the same fixed rate, open loop, with and without shadowing, once the saturated
-    // run's backlog of comparisons has drained.
-    const rate = Math.max(100, Math.round((shadow.rps * fixedRateShare) / 100) * 100);
-    const atRate = (path: string) =>
-      runFixedRate({ origin: url(proxyPort!, ''), path, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency });
-    const passAtRate: Measured = { ...(await atRate('/pass')), cpuUs: Number.NaN };
-    const [shadowAtRateLoad, rateCopies] = await copiesOf(() => atRate('/shadow'), 1_000);
-    const shadowAtRate: Measured = { ...shadowAtRateLoad, cpuUs: Number.NaN };
-
-    const row = (metric: string, baselineLabel: string, baseline: number, candidateLabel: string, candidate: number, higherIsBetter: boolean, target?: number): BenchRow => ({
-      metric,
-      baselineLabel,
-      baseline,
-      candidateLabel,
-      candidate,
-      higherIsBetter,
-      ...(target === undefined ? {} : { target }),
-    });
-    const rows: BenchRow[] = [
-      row('pass-through req/s', 'nginx', nginxPlain.rps, 'proxy', pass.rps, true, 0.6),
-      row('pass-through p99 ms', 'nginx', nginxPlain.p99Ms, 'proxy', pass.p99Ms, false, 1.5),
-      row('pass-through p50 ms', 'nginx', nginxPlain.p50Ms, 'proxy', pass.p50Ms, false),
-      row('shadow req/s', 'nginx-mirror', nginxMirror.rps, 'proxy-shadow', shadow.rps, true, 1.5),
-      // Throughput is only comparable at the same work: the share of requests whose copy reached the shadow side.
-      row('shadow copies per request', 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(shadowCopies), true, 0.99),
-      row(`shadow copies per request at ${rate} req/s`, 'nginx-mirror', share(mirrorCopies), 'proxy-shadow', share(rateCopies), true, 0.99),
-      row(`serving p99 ms at ${rate} req/s`, 'proxy-pass', passAtRate.p99Ms, 'proxy-shadow', shadowAtRate.p99Ms, false, 1.1),
-      row('serving p99 ms saturated', 'proxy-pass', pass.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
-      row('shadow p99 ms', 'nginx-mirror', nginxMirror.p99Ms, 'proxy-shadow', shadow.p99Ms, false),
-      row('reference req/s', 'direct', direct.rps, 'nginx', nginxPlain.rps, true),
-      row('pass-through CPU us/req', 'nginx', nginxPlain.cpuUs, 'proxy', pass.cpuUs, false),
-      row('shadow CPU us/req', 'nginx-mirror', nginxMirror.cpuUs, 'proxy-shadow', shadow.cpuUs, false),
-    ];
-    const describe = (label: string, result: Measured) =>
-      `${label}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ` +
-      `${Number.isNaN(result.cpuUs) ? '' : `${result.cpuUs.toFixed(0)} CPU us/req, `}${result.errors} errors, ${result.non2xx} non-2xx`;
+    const rounds: Round[] = [];
+    const roundNotes: string[] = [];
+    for (let index = 0; index < options.rounds; index++) {
+      const before = loadAverage();
+      const round = await measureRound(targets, options, index % 2 === 0);
+      rounds.push(round);
+      roundNotes.push(`round ${index + 1} (load ${before} before, ${loadAverage()} after; fixed rate ${round.rate} req/s, ${index % 2 === 0 ? 'pass-through' : 'shadow'} first):`, ...round.notes.map((note) => `  ${note}`));
+    }
+    const rowsOfRounds = rounds.map((round) => round.rows);
     return {
       name: 'proxy (issue 6)',
-      rows,
+      rows: mergeRounds(rowsOfRounds),
       notes: [
-        `load: ${useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
+        `load: ${targets.useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
         `nginx worker_processes ${options.nginxWorkers}; proxy workers ${options.proxyWorkers}`,
-        describe('direct', direct),
-        describe('nginx', nginxPlain),
-        describe('nginx mirror', nginxMirror),
-        describe('proxy pass-through', pass),
-        describe('proxy shadow', shadow),
-        `fixed rate: ${rate} req/s open loop (${Math.round(fixedRateShare * 100)}% of proxy-shadow's saturated req/s, after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator`,
-        describe(`proxy pass-through at ${rate} req/s`, passAtRate),
-        describe(`proxy shadow at ${rate} req/s`, shadowAtRate),
-        `copies that reached the shadow upstream (serving requests, warm-up included): nginx mirror ${describeCopies(mirrorCopies)}; proxy shadow ${describeCopies(shadowCopies)}; proxy shadow at ${rate} req/s ${describeCopies(rateCopies)}`,
+        `medians of ${options.rounds} rounds against the same processes, (min–max) beside each; the ratio is of the medians`,
+        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; rounds alternate which side goes first`,
+        ...pairedRatios(rowsOfRounds),
+        ...roundNotes,
       ],
     };
   } finally {
