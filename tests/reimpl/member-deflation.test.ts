@@ -47,4 +47,29 @@ describe('a zip member deflated beside the export', () => {
     await writeZip(join(directory, 'after.zip'), [file]);
     expect(readFileSync(join(directory, 'ahead.zip')).equals(readFileSync(join(directory, 'after.zip')))).toBe(true);
   });
+
+  it('runs on a thread kept from the previous member, and a member whose thread failed is deflated from disk, the next on a new thread', async () => {
+    directory = mkdtempSync(join(tmpdir(), 'cutover-member-'));
+    const file = join(directory, 'parcels.dbf');
+    const bytes = dbfLike(5_000);
+    writeFileSync(file, bytes);
+    const deflateAhead = async (into: string) => {
+      const deflation = MemberDeflation.start(into)!;
+      await deflation.push(bytes);
+      return { thread: deflation.threadId, member: await deflation.finish() };
+    };
+    const first = await deflateAhead(join(directory, 'first.deflated'));
+    const second = await deflateAhead(join(directory, 'second.deflated'));
+    expect(second.thread).toBe(first.thread);
+    // The thread cannot open its output (no such folder): it fails, and the zip is deflated from the file as before.
+    const failed = await deflateAhead(join(directory, 'missing', 'third.deflated'));
+    expect(failed.member).toBeUndefined();
+    const fourth = await deflateAhead(join(directory, 'fourth.deflated'));
+    expect(fourth.thread).not.toBe(failed.thread);
+    await writeZip(join(directory, 'after.zip'), [file]);
+    for (const [name, member] of [['second', second.member], ['failed', failed.member], ['fourth', fourth.member]] as const) {
+      await writeZip(join(directory, `${name}.zip`), [file], member ? new Map([[file, member]]) : new Map());
+      expect(readFileSync(join(directory, `${name}.zip`)).equals(readFileSync(join(directory, 'after.zip')))).toBe(true);
+    }
+  });
 });

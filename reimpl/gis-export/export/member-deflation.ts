@@ -5,7 +5,8 @@
  * stream are what zip.ts would produce from the finished file (pako level 1, raw; its output
  * does not depend on how the input is cut into pushes), so a member deflated here can be put
  * in the zip as it is. Anything going wrong (no zlib.crc32, the worker dying) only means the
- * member is deflated from disk as before.
+ * member is deflated from disk as before. The thread is kept for the next job, so pako is
+ * loaded and compiled once per process, not once per export (decision 0038).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -21,16 +22,21 @@ export interface DeflatedMember {
 
 // The worker's program, CommonJS for `eval`: a file of its own would need an entry in each way
 // the services are built and run (esbuild bundle, tsx from source, the offline bundle's files).
+// It deflates one member at a time and is kept for the next job's (pako loaded and compiled once).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { openSync, writeSync, closeSync } = require('node:fs');
 const { crc32 } = require('node:zlib');
 const { Deflate } = require(workerData.pako);
-const fd = openSync(workerData.path, 'w');
-const deflate = new Deflate({ level: 1, raw: true });
-let crc = 0, size = 0, compressed = 0;
-deflate.onData = (chunk) => { writeSync(fd, chunk); compressed += chunk.length; };
+let fd, deflate, crc, size, compressed;
 parentPort.on('message', (message) => {
+  if (message.start) {
+    fd = openSync(message.start, 'w');
+    deflate = new Deflate({ level: 1, raw: true });
+    crc = 0; size = 0; compressed = 0;
+    deflate.onData = (chunk) => { writeSync(fd, chunk); compressed += chunk.length; };
+    return;
+  }
   if (message.bytes) {
     const bytes = new Uint8Array(message.bytes, 0, message.length);
     crc = crc32(bytes, crc);
@@ -42,8 +48,41 @@ parentPort.on('message', (message) => {
   deflate.push(new Uint8Array(0), true);
   closeSync(fd);
   parentPort.postMessage(deflate.err ? { error: String(deflate.msg) } : { crc, size, compressed });
+  deflate = undefined;
 });
 `;
+
+/** The deflation thread kept between jobs, one per process; a second job at the same time starts its own. */
+let parked: Worker | undefined;
+
+function deflationThread(): Worker {
+  const kept = parked;
+  parked = undefined;
+  if (kept) {
+    kept.ref();
+    return kept;
+  }
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { pako: createRequire(import.meta.url).resolve('pako') },
+    // pako's state is ~0.5 MB; the chunks arrive as transferred buffers, outside the heap.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+    stdout: false,
+    stderr: false,
+  });
+  worker.on('exit', () => {
+    if (parked === worker) parked = undefined;
+  });
+  return worker;
+}
+
+/** Keeps a thread that deflated its member whole for the next job; ends it if one is kept already. */
+function park(worker: Worker): Promise<void> {
+  if (parked) return worker.terminate().then(() => undefined);
+  worker.unref(); // a parked thread does not keep the process alive
+  parked = worker;
+  return Promise.resolve();
+}
 
 type WorkerAnswer = { done: ArrayBuffer } | { error: string } | { crc: number; size: number; compressed: number };
 
@@ -62,34 +101,34 @@ export class MemberDeflation {
   private readonly result: Promise<DeflatedMember | undefined>;
 
   private constructor(readonly path: string) {
-    this.worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { path, pako: createRequire(import.meta.url).resolve('pako') },
-      // pako's state is ~0.5 MB; the chunks arrive as transferred buffers, outside the heap.
-      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
-      stdout: false,
-      stderr: false,
-    });
+    this.worker = deflationThread();
     this.result = new Promise((resolve) => {
       let settled = false;
       const give = (member: DeflatedMember | undefined) => {
         if (settled) return;
         settled = true;
         this.failed = member === undefined;
+        this.worker.off('message', onMessage).off('error', onFailure).off('exit', onFailure);
         this.wake();
         resolve(member);
       };
-      this.worker.on('message', (answer: WorkerAnswer) => {
+      const onMessage = (answer: WorkerAnswer) => {
         if ('done' in answer) {
           this.inFlight -= answer.done.byteLength;
           this.spare.push(answer.done);
           if (this.inFlight < IN_FLIGHT_LIMIT) this.wake();
         } else if ('error' in answer) give(undefined);
         else give({ path, ...answer });
-      });
-      this.worker.on('error', () => give(undefined));
-      this.worker.on('exit', () => give(undefined));
+      };
+      const onFailure = () => give(undefined);
+      this.worker.on('message', onMessage).on('error', onFailure).on('exit', onFailure);
     });
+    this.worker.postMessage({ start: path });
+  }
+
+  /** The thread deflating this member (kept for the next job's when it ends well). */
+  get threadId(): number {
+    return this.worker.threadId;
   }
 
   /** A deflation into `path`, or undefined where this Node has no zlib.crc32 (before 20.15). */
@@ -119,11 +158,12 @@ export class MemberDeflation {
   async finish(): Promise<DeflatedMember | undefined> {
     if (!this.failed) this.worker.postMessage({ end: true });
     const member = await this.result;
-    await this.worker.terminate();
+    if (member) await park(this.worker);
+    else await this.worker.terminate();
     return member;
   }
 
-  /** Stops the worker; what it wrote is left for the caller to remove with the job's directory. */
+  /** Stops the worker (mid-member: the next job starts another); what it wrote is left for the caller to remove with the job's directory. */
   async abandon(): Promise<void> {
     await this.worker.terminate();
   }
