@@ -15,6 +15,7 @@
 import pg from 'pg';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config/load.js';
 import { formatBench, median, type BenchResult, type BenchRow } from './bench-report.js';
 import { ensureParcels, samplePeakRss, startSyncPair, type SyncPair } from './sync-services.js';
 
@@ -75,9 +76,19 @@ async function runJob(baseUrl: string, pid: number, body: unknown): Promise<JobM
   }
 }
 
-/** Longer than the reimplementation's idle export worker lives (WORKER_IDLE_MS in reimpl/gis-export/runner.ts, 1.5 s). */
-const workerRetiredMs = 2_000;
-const idle = () => new Promise((resolve) => setTimeout(resolve, workerRetiredMs));
+/**
+ * The quiet spell before each reimpl job: past the configured lifetime of an idle export worker
+ * (reimpl.exportWorkers.idleLifetimeMs, which the services of startSyncPair get too), so a job
+ * finds its worker retired, as a job after a quiet spell does; with workers kept until the
+ * service stops (0), 2 s, and the job finds the worker an earlier job forked (the warm-up's
+ * roads job forks one), counted in the group's RSS.
+ */
+const { idleLifetimeMs } = loadConfig().reimpl.exportWorkers;
+const quietMs = idleLifetimeMs > 0 ? idleLifetimeMs + 500 : 2_000;
+const idle = () => new Promise((resolve) => setTimeout(resolve, quietMs));
+const whatTheJobFinds = idleLifetimeMs > 0
+  ? `each reimpl job starts after ${quietMs} ms idle, past the export worker's idle lifetime (${idleLifetimeMs} ms): its worker retired; the service's writers and its .dbf deflation thread are warm from the runs before (the first run of a format is its first in the session)`
+  : `each reimpl job starts after ${quietMs} ms idle with the export worker an earlier job forked still alive (idle lifetime 0: kept), counted in its RSS`;
 
 /** A row of medians, carrying every run for the spread. */
 function medianRow(metric: string, baselineLabel: string, baseline: number[], candidateLabel: string, candidate: number[], target?: number): BenchRow {
@@ -115,7 +126,7 @@ async function sideBySide(sizes: number[], formats: string[], runs: number, log:
         const reimpl: JobMeasure[] = [];
         for (let run = 0; run < runs; run++) {
           legacy.push(await runJob(pair.legacy.url, pair.legacy.pid, body(format)));
-          // Each reimpl job finds the service idle, its export worker (if any) retired, as a job after a quiet spell does.
+          // Each reimpl job finds the service idle after a quiet spell (quietMs: what it finds is in the notes).
           await idle();
           reimpl.push(await runJob(pair.reimpl.url, pair.reimpl.pid, body(format)));
           log(`${format} ${size} run ${run + 1}: legacy ${legacy[run]!.wallMs.toFixed(0)} ms ${legacy[run]!.peakRssMb.toFixed(0)} MiB, reimpl ${reimpl[run]!.wallMs.toFixed(0)} ms ${reimpl[run]!.peakRssMb.toFixed(0)} MiB (load ${load()})`);
@@ -188,7 +199,8 @@ export async function runGisExportBench(options: GisExportBenchOptions = {}): Pr
   }
   scaleRows(scale, scaleFormats, rows);
   notes.push(`medians of ${runs} runs, (min–max) beside each; wall-time ratios on a shared machine swing with its load (load averages above)`);
-  notes.push('peak RSS is the whole process group of each service during the job (reimpl: sync + its export worker, when a job needs it); each reimpl job starts with the service idle (its export worker retired).');
+  notes.push('peak RSS is the whole process group of each service during the job (reimpl: sync, its deflation thread and its export worker while one is alive)');
+  notes.push(`both sides get one untimed warm-up job per size (GeoJSON of the roads) before the timed runs, and then alternate, legacy first; ${whatTheJobFinds}`);
   return { name: 'GIS export: legacy vs reimpl (same database, same job)', rows, notes };
 }
 
