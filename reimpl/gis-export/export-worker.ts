@@ -4,7 +4,7 @@
  * cross an area's edge. It is kept between jobs (legacy's thread pool keeps its threads), let go
  * after `idleLifetimeMs` without a job, and replaced after a job that left it above
  * `rssCeilingMb` or when it dies: the replacement is forked while the slot is idle, so the next
- * job finds a worker ready (decision 0038). A dying worker fails only the jobs it held.
+ * job finds a worker ready (decision 0039). A dying worker fails only the jobs it held.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -129,7 +129,7 @@ export const configSchema = z.object({
       /**
        * The GIS export's worker processes (reimpl/gis-export/export-worker.ts: GDAL loaded, for
        * the jobs the TypeScript writers cannot write and the features across an area's edge),
-       * kept between jobs rather than forked per job (decision 0038). Passed to the export
+       * kept between jobs rather than forked per job (decision 0039). Passed to the export
        * processes as GIS_EXPORT_WORKER_IDLE_MS and GIS_EXPORT_WORKER_RSS_CEILING_MB.
        */
       exportWorkers: z
@@ -138,7 +138,7 @@ export const configSchema = z.object({
            * A worker without a job for this long exits, giving its memory back; 0 keeps it until
            * the service stops. 1.5 s keeps it through a run of jobs: one kept idle is ~110 MiB
            * (GDAL) in the service's process group, which put every later job's peak RSS at
-           * 192-205 MiB against legacy's 117-124 (decision 0038).
+           * 192-205 MiB against legacy's 117-124 (decision 0039).
            */
           idleLifetimeMs: z.number().int().min(0).default(exportWorkerDefaults.idleLifetimeMs),
           /**

@@ -6,7 +6,7 @@
  * does not depend on how the input is cut into pushes), so a member deflated here can be put
  * in the zip as it is. Anything going wrong (no zlib.crc32, the worker dying) only means the
  * member is deflated from disk as before. The thread is kept for the next job, so pako is
- * loaded and compiled once per process, not once per export (decision 0038).
+ * loaded and compiled once per process, not once per export (decision 0039).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
