@@ -46,7 +46,8 @@ function benchConfig(settings: Settings): CutoverConfig {
     overrides: {
       legacy: { sync: { port: settings.legacy } },
       reimpl: { sync: { port: settings.reimpl } },
-      proxy: { sync: { port: settings.port }, connectionsPerUpstream: 64 },
+      // BENCH_PROXY_SHADOW (JSON, proxy.shadow's options) tries other shadow bounds against the defaults, e.g. '{"perRouteConcurrency":256}'.
+      proxy: { sync: { port: settings.port }, connectionsPerUpstream: 64, shadow: JSON.parse(process.env.BENCH_PROXY_SHADOW ?? '{}') as Record<string, number> },
     },
   });
 }

@@ -261,10 +261,15 @@ export const configSchema = z.object({
           maxRequestBodyBytes: z.number().int().nonnegative().default(1_048_576),
           /** Response bytes kept per side for the comparison; beyond it the observation is ignored by rule `compare.max-body`. */
           maxCompareBodyBytes: z.number().int().positive().default(4_194_304),
-          /** Shadow copies in flight per route; over it the copy is dropped and counted, never queued. */
-          perRouteConcurrency: z.number().int().positive().default(64),
-          /** Shadow copies in flight across all routes. */
-          totalConcurrency: z.number().int().positive().default(256),
+          /**
+           * Shadow copies in flight per route; over it the copy is dropped and counted, never queued. At saturation
+           * copies outlive their serving answers: 64 dropped 4-6% of them behind 50 busy client connections, 128
+           * none (decision 0037, dated section). Each copy holds at most its captured bodies, so the memory bound
+           * is this count times those caps.
+           */
+          perRouteConcurrency: z.number().int().positive().default(128),
+          /** Shadow copies in flight across all routes (four routes at their own limit). */
+          totalConcurrency: z.number().int().positive().default(512),
           /** Share (0..1) of mismatches whose full bodies are stored with the observation. */
           mismatchBodySampleRate: z.number().min(0).max(1).default(1),
           /** Bytes kept of each stored mismatch body (the rest is cut). */
