@@ -70,9 +70,13 @@ function deflationThread(): Worker {
     stdout: false,
     stderr: false,
   });
-  worker.on('exit', () => {
+  const forget = () => {
     if (parked === worker) parked = undefined;
-  });
+  };
+  worker.on('exit', forget);
+  // Always listened to: between members (parked, or its member's listeners already removed) an
+  // 'error' with no listener would be thrown by the emitter and end the service.
+  worker.on('error', forget);
   return worker;
 }
 
