@@ -95,15 +95,24 @@ export class ExportWorker {
       this.pending.get(message.jobId)?.settle(message);
       this.pending.delete(message.jobId);
     });
-    child.on('exit', (code, signal) => {
-      // Only this process's jobs die with it: a retired worker may exit after its successor
-      // has taken the next job.
-      const died = new CutoverError('CUTOVER_ERR_EXPORT_WORKER_DIED', `export worker exited (code ${code}, signal ${signal})`);
+    // Only this process's jobs die with it: a retired worker may exit after its successor
+    // has taken the next job.
+    const failPending = (reason: string) => {
+      const died = new CutoverError('CUTOVER_ERR_EXPORT_WORKER_DIED', reason);
       for (const [jobId, entry] of this.pending) {
         if (entry.child !== child) continue;
         entry.settle({ ok: false, error: died.message, errorType: died.code });
         this.pending.delete(jobId);
       }
+    };
+    // A fork that cannot start, or a send to a process that just died, is an 'error' on the
+    // child: unheard, the emitter would throw it and end the service with every job in it.
+    child.on('error', (error) => {
+      this.log?.(`GIS export worker ${child.pid ?? '(not started)'}: ${error.message}`);
+      failPending(`export worker failed: ${error.message}`);
+    });
+    child.on('exit', (code, signal) => {
+      failPending(`export worker exited (code ${code}, signal ${signal})`);
       if (this.child !== child) return;
       this.child = undefined;
       if (this.retired.has(child) || this.stopped || !this.loaded.has(child)) return;
