@@ -1,3 +1,5 @@
+import { loadavg } from 'node:os';
+
 /** The shape every benchmark returns, and how `npm run bench` prints it: measured values side by side, as ratios. */
 export interface BenchRow {
   /** What was measured, e.g. `GET /properties rps` or `GeoJSON 20k wall ms`. */
@@ -21,6 +23,9 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/** The machine's load averages (1 / 5 / 15 min), for the notes: ratios on a shared machine swing with it. */
+export const loadAverage = (): string => loadavg().map((value) => value.toFixed(1)).join(' / ');
 
 export interface BenchResult {
   name: string;

@@ -13,10 +13,9 @@
  * BENCH_GIS_SCALE_SIZES=1000000 — empty to skip the scaling part, BENCH_GIS_SCALE_FORMATS=GeoJSON,CSV).
  */
 import pg from 'pg';
-import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/load.js';
-import { formatBench, median, type BenchResult, type BenchRow } from './bench-report.js';
+import { formatBench, loadAverage, median, type BenchResult, type BenchRow } from './bench-report.js';
 import { ensureParcels, samplePeakRss, startSyncPair, type SyncPair } from './sync-services.js';
 
 const PREFIX = '/plugins/v1/gis-export';
@@ -37,7 +36,6 @@ export interface GisExportBenchOptions {
 
 const seconds = (iso: string) => Date.parse(`${iso}Z`) / 1000;
 const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
-const load = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
 
 async function countyAoi(databaseUrl: string, countyId: string): Promise<unknown> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -120,7 +118,7 @@ async function sideBySide(sizes: number[], formats: string[], runs: number, log:
       const aoi = await countyAoi(pair.databaseUrl, countyId);
       const body = (format: string) => ({ county_id: countyId, format, username: 'bench', area_of_interest: aoi, layers: ['parcels'] });
       await warmUp(pair, body, ['legacy', 'reimpl']);
-      notes.push(`${size / 1000}k: load average (1/5/15 min) ${load()} at the start`);
+      notes.push(`${size / 1000}k: load average (1/5/15 min) ${loadAverage()} at the start`);
       for (const format of formats) {
         const legacy: JobMeasure[] = [];
         const reimpl: JobMeasure[] = [];
@@ -129,7 +127,7 @@ async function sideBySide(sizes: number[], formats: string[], runs: number, log:
           // Each reimpl job finds the service idle after a quiet spell (quietMs: what it finds is in the notes).
           await idle();
           reimpl.push(await runJob(pair.reimpl.url, pair.reimpl.pid, body(format)));
-          log(`${format} ${size} run ${run + 1}: legacy ${legacy[run]!.wallMs.toFixed(0)} ms ${legacy[run]!.peakRssMb.toFixed(0)} MiB, reimpl ${reimpl[run]!.wallMs.toFixed(0)} ms ${reimpl[run]!.peakRssMb.toFixed(0)} MiB (load ${load()})`);
+          log(`${format} ${size} run ${run + 1}: legacy ${legacy[run]!.wallMs.toFixed(0)} ms ${legacy[run]!.peakRssMb.toFixed(0)} MiB, reimpl ${reimpl[run]!.wallMs.toFixed(0)} ms ${reimpl[run]!.peakRssMb.toFixed(0)} MiB (load ${loadAverage()})`);
         }
         if (legacy.some((m, i) => m.records !== reimpl[i]!.records)) notes.push(`${format} ${size}: record counts differ (legacy ${legacy[0]!.records}, reimpl ${reimpl[0]!.records})`);
         record(scale, format, size, reimpl);
@@ -137,7 +135,7 @@ async function sideBySide(sizes: number[], formats: string[], runs: number, log:
         rows.push(medianRow(`${label} wall ms`, 'legacy', legacy.map((m) => m.wallMs), 'reimpl', reimpl.map((m) => m.wallMs), 0.5));
         rows.push(medianRow(`${label} peak RSS MiB`, 'legacy', legacy.map((m) => m.peakRssMb), 'reimpl', reimpl.map((m) => m.peakRssMb), 1));
       }
-      notes.push(`${size / 1000}k: load average ${load()} at the end`);
+      notes.push(`${size / 1000}k: load average ${loadAverage()} at the end`);
     }
   } finally {
     await pair.stop();
@@ -158,7 +156,7 @@ async function scaleRuns(sizes: number[], formats: string[], runs: number, log: 
         for (let run = 0; run < runs; run++) {
           await idle();
           jobs.push(await runJob(pair.reimpl.url, pair.reimpl.pid, body(format)));
-          log(`scaling ${format} ${size} run ${run + 1}: ${jobs[run]!.wallMs.toFixed(0)} ms for ${jobs[run]!.records} features, ${jobs[run]!.peakRssMb.toFixed(0)} MiB (load ${load()})`);
+          log(`scaling ${format} ${size} run ${run + 1}: ${jobs[run]!.wallMs.toFixed(0)} ms for ${jobs[run]!.records} features, ${jobs[run]!.peakRssMb.toFixed(0)} MiB (load ${loadAverage()})`);
         }
         record(scale, format, size, jobs);
       }

@@ -8,12 +8,12 @@
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../src/platform/ports.js';
-import { formatBench, median, ratio, type BenchResult, type BenchRow } from './bench-report.js';
+import { formatBench, loadAverage, median, ratio, type BenchResult, type BenchRow } from './bench-report.js';
 
 // The benches' free ports come from the project's allocator (below the kernel's ephemeral range).
 export { freePort };
@@ -288,8 +288,6 @@ function pairedRatios(rounds: readonly BenchRow[][]): string[] {
     template.target === undefined ? [] : [`${template.metric}, ratio per round: ${rounds.map((rows) => ratio(rows[index]!).toFixed(2)).join(' / ')}`],
   );
 }
-
-const loadAverage = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
 
 /**
  * Runs the side-by-side proxy benchmark: `rounds` rounds (BENCH_PROXY_ROUNDS, default 5) against
