@@ -1,6 +1,6 @@
 /** Port helpers: free ports for services started on ephemeral ports, and a clear error when a configured port is taken. */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { CutoverError } from '../errors.js';
 
 /**
@@ -75,4 +75,33 @@ export async function assertPortFree(host: string, port: number, owner: string):
   if (!('error' in bound)) return;
   const { error } = bound;
   throw new CutoverError('CUTOVER_ERR_PORT_IN_USE', `${owner} cannot listen on ${host}:${port}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}`);
+}
+
+/** Whether a connection to host:port is refused (nothing listens there). */
+function refuses(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+let refusing: Promise<number> | undefined;
+
+/**
+ * A port on host that refuses connections and goes on refusing: for "the other side is down".
+ * Not one from `listen(0)` and closed again: that port is back in the kernel's ephemeral pool,
+ * and a server another test file starts meanwhile can get it (CI saw a "refused" shadow answer
+ * 200). Not one from `freePort` either: a service of another worker may bind it. Ports below
+ * 1024 are never handed out by the kernel and nothing here binds them.
+ */
+export function refusingPort(host = '127.0.0.1'): Promise<number> {
+  refusing ??= (async () => {
+    for (let port = 1; port < 1024; port++) if (await refuses(port, host)) return port;
+    throw new CutoverError('CUTOVER_ERR_PORT_IN_USE', `every port below 1024 on ${host} accepts connections: no refusing port for a test`);
+  })();
+  return refusing;
 }

@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { emptySnapshot, type FlagMode, type FlagSnapshot, type FlagSource, type RouteFlag } from '../../flags/flag.js';
 import { parseRouteCatalogue, type RouteCatalogue } from '../../flags/route-catalogue.js';
 import { loadConfig } from '../../src/config/load.js';
+import { refusingPort } from '../../src/platform/ports.js';
 import type { ConfigInput, CutoverConfig } from '../../src/config/schema.js';
 import { FakeObservationStore } from '../../proxy/observe/fake-observation-store.js';
 import type { ObservationStore } from '../../proxy/observe/observation.js';
@@ -82,14 +83,8 @@ export function answerJson(res: ServerResponse, status: number, body: unknown): 
   res.end(text);
 }
 
-/** A port nothing listens on (bound, read, released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on, for as long as the test runs. */
+export const closedPort = (): Promise<number> => refusingPort();
 
 export const testCatalogue: RouteCatalogue = parseRouteCatalogue({
   version: 1,

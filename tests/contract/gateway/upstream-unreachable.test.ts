@@ -2,7 +2,7 @@
 // (503 "not available") or answers garbage (500 "communication error").
 import { createServer as createNetServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../src/platform/ports.js';
+import { refusingPort } from '../../../src/platform/ports.js';
 import { startExtraGateway, type ExtraGateway } from './extra-gateway.js';
 import { call, mintToken, platform } from './gateway-client.js';
 
@@ -29,7 +29,7 @@ describe('gateway with sync and narrator unreachable', () => {
 
   beforeAll(async () => {
     // Nothing listens on these ports: connections are refused.
-    const dead = `http://127.0.0.1:${await freePort()}`;
+    const dead = `http://127.0.0.1:${await refusingPort()}`;
     gateway = await startExtraGateway(platform, { syncServiceUrl: dead, narratorUrl: dead });
     token = await mintToken();
   });
@@ -98,7 +98,7 @@ describe('gateway whose own database is down', () => {
   let gateway: ExtraGateway;
 
   beforeAll(async () => {
-    const deadDatabase = `postgresql://postgres@127.0.0.1:${await freePort()}/nothing`;
+    const deadDatabase = `postgresql://postgres@127.0.0.1:${await refusingPort()}/nothing`;
     gateway = await startExtraGateway(platform, {
       syncServiceUrl: platform.syncUrl,
       narratorUrl: platform.narratorUrl,

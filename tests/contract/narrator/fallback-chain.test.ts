@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOllamaStandin, type OllamaStandin } from '../../../src/ollama/index.js';
+import { refusingPort } from '../../../src/platform/ports.js';
 import { CANNED, gisExportPrompt, ollamaBody, textPrompt } from './expected-prompts.js';
 import { callNarrator, metricsText, nonce, platform, sample } from './narrator-client.js';
 import { canStartNarrator, startNarrator, type NarratorInstance } from './narrator-instance.js';
@@ -56,12 +57,7 @@ describe.runIf(canStartNarrator(platform.target))('the narrator’s fallback cha
   beforeAll(async () => {
     ollama = await startOllamaStandin({ models: [MODEL, CLOUD_MODEL] });
     sync = await startFakeSync();
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
+    const closedPort = await refusingPort();
     const common = { OLLAMA_URL: ollama.url, AI_MODEL_NAME: MODEL, AI_MAX_TOKENS: '1000', AI_TEMPERATURE: '0.7' };
     [withCloud, strict] = await Promise.all([
       startNarrator(platform.target, {

@@ -174,7 +174,7 @@ describe('a GIS export job shadowed through the proxy', () => {
     expect(shadowId).not.toBe(jobId);
     expect(await jobRow('public', 'gis_export_jobs', 'job_id', shadowId)).toBeUndefined();
     const [observed] = await observations(plain, 'sync.gis-export.run');
-    expect(observed!.verdict).not.toBe('mismatched');
+    expect(observed!.verdict, JSON.stringify(observed!.differences)).not.toBe('mismatched');
     expect(observed!.differences.find((difference) => difference.path === '$.job_id')).toMatchObject({ correlated: `${jobId}↔${shadowId}` });
   }, 120_000);
 
@@ -188,7 +188,7 @@ describe('a GIS export job shadowed through the proxy', () => {
     for (const route of ['status', 'results']) {
       const [observed] = await observations(plain, `sync.gis-export.${route}`);
       expect(observed!.shadow.status).toBe(200);
-      expect(observed!.verdict).not.toBe('mismatched');
+      expect(observed!.verdict, JSON.stringify(observed!.differences)).not.toBe('mismatched');
       expect(observed!.differences.find((difference) => difference.path === '$.job_id')).toMatchObject({ correlated: `${jobId}↔${shadowId}` });
     }
     const [download] = await observations(plain, 'sync.gis-export.download');
@@ -226,7 +226,7 @@ describe('a GIS export job shadowed through the proxy', () => {
     await db.query("UPDATE public.gis_export_jobs SET status = 'COMPLETED', message = 'Export completed successfully', completed_at = updated_at WHERE job_id = $1", [jobId]);
     const [observed] = await observations(polling, 'sync.gis-export.status');
     expect(observed!.ignoredBy).not.toContain('eventual-state');
-    expect(observed!.verdict).not.toBe('mismatched');
+    expect(observed!.verdict, JSON.stringify(observed!.differences)).not.toBe('mismatched');
     expect(observed!.differences.find((difference) => difference.path === '$.status')).toBeUndefined();
     expect(observed!.differences.find((difference) => difference.path === '$.job_id')).toMatchObject({ correlated: `${jobId}↔${shadowId}` });
   }, 60_000);
