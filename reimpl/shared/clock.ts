@@ -7,12 +7,15 @@
  * millisecond. An origin taken on a busy machine (descheduled between reading the two clocks,
  * and Date.now() cut to the millisecond) runs early, and a job stamped before the request that
  * created it is what the parity engine's window check rightly calls a mismatch: whenever the
- * offset clock falls behind the wall clock it is moved up to it.
+ * offset clock falls behind the wall clock it is moved up to it. Whenever it runs ahead of the
+ * wall clock's millisecond (the wall clock was stepped back: NTP, a VM restored), it is moved
+ * back to it, as legacy's utcnow() follows the wall clock, and a stamp after the answer that
+ * shows it would be a mismatch too; only the strict increase within the process may keep it ahead.
  */
 let originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 let lastNs = 0n;
 
-/** Now, naive UTC ISO-8601 with microseconds; strictly increasing within the process, never before the wall clock's millisecond. */
+/** Now, naive UTC ISO-8601 with microseconds; strictly increasing within the process, inside the wall clock's millisecond unless that increase needs more. */
 export function utcNowIso(): string {
   // The wall clock first: whatever hrtime reads next is no earlier than this millisecond.
   const wallNs = BigInt(Date.now()) * 1_000_000n;
@@ -20,6 +23,9 @@ export function utcNowIso(): string {
   if (ns < wallNs) {
     // Moved up to the start of the wall clock's millisecond: later, never ahead of the true time.
     originNs += wallNs - ns;
+    ns = wallNs;
+  } else if (ns >= wallNs + 1_000_000n) {
+    originNs -= ns - wallNs;
     ns = wallNs;
   }
   if (ns <= lastNs) ns = lastNs + 1000n;
