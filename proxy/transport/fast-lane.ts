@@ -35,6 +35,8 @@ import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHe
 import type { PooledSocket } from '../wire/socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
+/** Body bytes copied behind the answer's head so that both leave in one write. */
+const maxJoinedBodyBytes = 16 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */
 const maxQueuedRequestBytes = 64 * 1024;
 const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -98,6 +100,19 @@ export function createFastLane(pipeline: RequestPipeline, server: Server, option
       return connections.size;
     },
   };
+}
+
+let dateSecond = -1;
+let dateText = '';
+/** The Date header's value, made once a second (as node:http caches its own), not per answer. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
 }
 
 interface Lane {
@@ -654,6 +669,8 @@ class Exchange {
 
   private relay(chunk: Buffer): void {
     let offset = 0;
+    // The answer's head, when this chunk completes it: it leaves with the body bytes that follow it, in one buffer.
+    let clientHead: Buffer | undefined;
     if (!this.response) {
       const buffer = this.responseHeadBytes.length > 0 ? Buffer.concat([this.responseHeadBytes, chunk]) : chunk;
       let start = 0;
@@ -679,7 +696,7 @@ class Exchange {
         }
       }
       this.responseHeadBytes = empty;
-      this.writeClientHead(this.response);
+      clientHead = this.clientHead(this.response);
       chunk = buffer;
       offset = start;
     }
@@ -688,13 +705,18 @@ class Exchange {
     try {
       taken = end.take(chunk, offset);
     } catch (error) {
+      if (clientHead) this.client.socket.write(clientHead);
       this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream's chunk framing is broken: ${(error as Error).message}` });
       return;
     }
+    if (taken === 0 && clientHead) this.client.socket.write(clientHead);
     if (taken > 0) {
       const body = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
       this.bodyCapture?.add(body);
-      if (!this.client.socket.write(body) && !this.upstreamPaused) {
+      // A small answer's head and body leave as one buffer (one write, not a writev of two); a large body is not copied for it.
+      if (clientHead && body.length > maxJoinedBodyBytes) this.client.socket.write(clientHead);
+      const bytes = clientHead && body.length <= maxJoinedBodyBytes ? Buffer.concat([clientHead, body]) : body;
+      if (!this.client.socket.write(bytes) && !this.upstreamPaused) {
         // A slow client is not a slow upstream: the upstream's timeout waits while the client drains.
         this.upstreamPaused = true;
         this.upstreamSocket?.pause();
@@ -710,12 +732,12 @@ class Exchange {
    * The answer's head as node:http writes it on the other path, so a route's answers look the
    * same whichever path served them: the upstream's end-to-end headers in order, the x-cutover
    * headers, then what node:http adds — Date when absent, Connection, Keep-Alive, and the
-   * chunked framing the body keeps.
+   * chunked framing the body keeps. Returned for the caller to write with the body's first bytes.
    */
-  private writeClientHead(response: ResponseHead): void {
+  private clientHead(response: ResponseHead): Buffer {
     const headers = endToEndHeaders(response.rawHeaders);
     for (const value of this.call.answerHeaders) headers.push(value);
-    if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', new Date().toUTCString());
+    if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', httpDate());
     if (this.closesClient(response)) headers.push('Connection', 'close');
     else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
     if (response.framing.kind === 'chunked') headers.push('Transfer-Encoding', 'chunked');
@@ -725,7 +747,7 @@ class Exchange {
       this.capturedHeaders = headerMap(response.rawHeaders);
       this.bodyCapture = new BodyCapture(this.call.captureLimit);
     }
-    this.client.socket.write(serializeHead(response.reason ? `HTTP/1.1 ${response.status} ${response.reason}` : `HTTP/1.1 ${response.status}`, headers));
+    return serializeHead(response.reason ? `HTTP/1.1 ${response.status} ${response.reason}` : `HTTP/1.1 ${response.status}`, headers);
   }
 
   /** The client connection ends after this answer: it asked to, or the answer's end is the connection's close. */
