@@ -32,7 +32,7 @@ import type { Upstream } from '../serving/upstreams.js';
 import { refusalAnswer, type RefusalCode } from '../wire/framing.js';
 import { endToEndHeaders } from '../wire/hop-by-hop.js';
 import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
-import type { PooledSocket } from '../wire/socket-pool.js';
+import type { PooledSocket, SocketUser } from '../wire/socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
 /** Body bytes copied behind the answer's head so that both leave in one write. */
@@ -387,8 +387,12 @@ class ClientConnection {
     }
   }
 
+  /**
+   * The keep-alive timeout stays set while an exchange runs (onTimeout ignores it then; the
+   * upstream's timeout rules): the answer's write re-arms it, so it counts from the last byte,
+   * without two timer updates per request.
+   */
   private begin(exchange: Exchange): Exchange {
-    this.socket.setTimeout(0);
     this.exchange = exchange;
     return exchange;
   }
@@ -422,7 +426,6 @@ class ClientConnection {
       this.close();
       return;
     }
-    this.socket.setTimeout(this.lane.options.keepAliveTimeoutMs);
     if (this.pending.length > 0) this.startRequest();
     this.next();
     if (this.pending.length <= this.lane.parts.options.maxPipelinedBytes) this.release(Hold.Pipeline);
@@ -472,9 +475,10 @@ class ClientConnection {
  * One request relayed on the lane, and its answer: the pipeline's serving call, its bytes
  * moved. (No call here carries a fallback: laneFor hands those requests to node:http.)
  */
-class Exchange {
+class Exchange implements SocketUser {
   private bodyCapture: BodyCapture | undefined;
   private capturedHeaders: Record<string, string> = {};
+  private pooled: PooledSocket | undefined;
   private upstreamSocket: Socket | undefined;
   private reused = false;
   private retried = false;
@@ -550,14 +554,14 @@ class Exchange {
   start(): void {
     this.upstream.sockets.acquire(this.guarded((error: Error | undefined, pooled: PooledSocket | undefined) => {
       if (this.finished) {
-        if (pooled) this.upstream.sockets.release(pooled.socket);
+        if (pooled) this.upstream.sockets.release(pooled);
         return;
       }
       if (error || !pooled) {
         this.fail(classifyFailure(error));
         return;
       }
-      this.attach(pooled.socket, pooled.reused);
+      this.attach(pooled);
     }));
   }
 
@@ -594,16 +598,14 @@ class Exchange {
     this.fail({ code: 'CUTOVER_ERR_PROXY_INTERNAL', message: `the proxy failed while serving: ${message}` }, true);
   }
 
-  private attach(socket: Socket, reused: boolean): void {
+  /** The pooled connection's events come to this exchange (SocketUser) until it is released or discarded. */
+  private attach(pooled: PooledSocket): void {
+    const { socket } = pooled;
+    this.pooled = pooled;
     this.upstreamSocket = socket;
-    this.reused = reused;
+    this.reused = pooled.reused;
+    pooled.user = this;
     socket.setTimeout(this.parts.options.upstreamTimeoutMs);
-    socket.on('data', this.onUpstreamData);
-    socket.on('end', this.onUpstreamEnd);
-    socket.on('close', this.onUpstreamClose);
-    socket.on('error', this.onUpstreamError);
-    socket.on('timeout', this.onUpstreamTimeout);
-    socket.on('drain', this.onUpstreamDrain);
     socket.cork();
     socket.write(this.outgoingHead);
     for (const chunk of this.queued) socket.write(chunk);
@@ -613,15 +615,11 @@ class Exchange {
     if (this.clientPaused && socket.writableLength === 0) this.resumeClient();
   }
 
-  private detach(socket: Socket): void {
-    socket.off('data', this.onUpstreamData);
-    socket.off('end', this.onUpstreamEnd);
-    socket.off('close', this.onUpstreamClose);
-    socket.off('error', this.onUpstreamError);
-    socket.off('timeout', this.onUpstreamTimeout);
-    socket.off('drain', this.onUpstreamDrain);
-    socket.setTimeout(0);
-    if (this.upstreamPaused) socket.resume();
+  /** No more of the connection's events: released, its idle timeout replaces the upstream timeout; discarded, it is destroyed. */
+  private detach(pooled: PooledSocket): void {
+    pooled.user = undefined;
+    this.pooled = undefined;
+    if (this.upstreamPaused) pooled.socket.resume();
   }
 
   private send(body: Buffer): void {
@@ -647,7 +645,13 @@ class Exchange {
     this.client.release(Hold.Upstream);
   }
 
-  private readonly onUpstreamDrain = this.guarded((): void => this.resumeClient());
+  onDrain(): void {
+    try {
+      this.resumeClient();
+    } catch (error) {
+      this.client.crash(error);
+    }
+  }
 
   private readonly onClientDrain = this.guarded((): void => {
     this.upstreamPaused = false;
@@ -655,17 +659,14 @@ class Exchange {
     this.upstreamSocket?.resume();
   });
 
-  private readonly onUpstreamData = this.guarded((chunk: Buffer): void => {
+  onData(chunk: Buffer): void {
     if (this.finished) return;
-    // Head and body of a small answer leave in one write: on loopback a socket write costs the most of a relay.
-    const client = this.client.socket;
-    client.cork();
     try {
       this.relay(chunk);
-    } finally {
-      client.uncork();
+    } catch (error) {
+      this.client.crash(error);
     }
-  });
+  }
 
   private relay(chunk: Buffer): void {
     let offset = 0;
@@ -713,10 +714,18 @@ class Exchange {
     if (taken > 0) {
       const body = offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken);
       this.bodyCapture?.add(body);
-      // A small answer's head and body leave as one buffer (one write, not a writev of two); a large body is not copied for it.
-      if (clientHead && body.length > maxJoinedBodyBytes) this.client.socket.write(clientHead);
-      const bytes = clientHead && body.length <= maxJoinedBodyBytes ? Buffer.concat([clientHead, body]) : body;
-      if (!this.client.socket.write(bytes) && !this.upstreamPaused) {
+      // A small answer's head and body leave as one buffer (one write: on loopback a socket write costs the most of a relay); a large body is not copied for it.
+      const client = this.client.socket;
+      let flowing: boolean;
+      if (clientHead && body.length > maxJoinedBodyBytes) {
+        client.cork();
+        client.write(clientHead);
+        flowing = client.write(body);
+        client.uncork();
+      } else {
+        flowing = client.write(clientHead ? Buffer.concat([clientHead, body]) : body);
+      }
+      if (!flowing && !this.upstreamPaused) {
         // A slow client is not a slow upstream: the upstream's timeout waits while the client drains.
         this.upstreamPaused = true;
         this.upstreamSocket?.pause();
@@ -755,27 +764,45 @@ class Exchange {
     return this.head.close || response?.framing.kind === 'until-close';
   }
 
-  private readonly onUpstreamEnd = this.guarded((): void => {
-    if (this.response?.framing.kind === 'until-close' && !this.finished) this.succeed(true);
-  });
-
-  private readonly onUpstreamClose = this.guarded((): void => {
-    if (this.finished) return;
-    if (this.response?.framing.kind === 'until-close') {
-      this.succeed(true);
-      return;
+  // The upstream connection's events (SocketUser), each with a throw handed to the connection's crash (fault isolation), not to the emitter.
+  onEnd(): void {
+    try {
+      if (this.response?.framing.kind === 'until-close' && !this.finished) this.succeed(true);
+    } catch (error) {
+      this.client.crash(error);
     }
-    this.failOrRetry(Object.assign(new Error(`the ${this.side} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
-  });
+  }
 
-  private readonly onUpstreamError = this.guarded((error: Error): void => {
-    if (!this.finished) this.failOrRetry(error);
-  });
-
-  private readonly onUpstreamTimeout = this.guarded((): void => {
+  onClose(): void {
     if (this.finished) return;
-    this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.side} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
-  });
+    try {
+      if (this.response?.framing.kind === 'until-close') {
+        this.succeed(true);
+        return;
+      }
+      this.failOrRetry(Object.assign(new Error(`the ${this.side} upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
+    } catch (error) {
+      this.client.crash(error);
+    }
+  }
+
+  onError(error: Error): void {
+    if (this.finished) return;
+    try {
+      this.failOrRetry(error);
+    } catch (thrown) {
+      this.client.crash(thrown);
+    }
+  }
+
+  onTimeout(): void {
+    if (this.finished) return;
+    try {
+      this.fail({ code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: `no answer from the ${this.side} upstream for ${this.parts.options.upstreamTimeoutMs} ms` });
+    } catch (error) {
+      this.client.crash(error);
+    }
+  }
 
   /**
    * A kept-alive connection the upstream closed just as it was reused fails before any answer
@@ -783,12 +810,12 @@ class Exchange {
    * undici does; anything else is a failure the client hears about.
    */
   private failOrRetry(error: Error): void {
-    const socket = this.upstreamSocket;
+    const pooled = this.pooled;
     const untouched = !this.response && this.responseHeadBytes.length === 0;
-    if (this.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none' && socket) {
+    if (this.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none' && pooled) {
       this.retried = true;
-      this.detach(socket);
-      this.upstream.sockets.discard(socket);
+      this.detach(pooled);
+      this.upstream.sockets.discard(pooled);
       this.upstreamSocket = undefined;
       this.start();
       return;
@@ -809,11 +836,11 @@ class Exchange {
   private letGo(reuse: boolean): void {
     this.finished = true;
     this.client.socket.off('drain', this.onClientDrain);
-    const socket = this.upstreamSocket;
-    if (socket) {
-      this.detach(socket);
-      if (reuse) this.upstream.sockets.release(socket);
-      else this.upstream.sockets.discard(socket);
+    const pooled = this.pooled;
+    if (pooled) {
+      this.detach(pooled);
+      if (reuse) this.upstream.sockets.release(pooled);
+      else this.upstream.sockets.discard(pooled);
     }
     this.resumeClient();
   }
