@@ -36,6 +36,42 @@ const pythonTypes = {
   },
 } as pg.CustomTypesConfig;
 
+/** psycopg2's own refusal (adapter_qstring.c), raised while it quotes the parameters: the query never reaches the server. */
+export const NUL_REFUSAL = 'A string literal cannot contain NUL (0x00) characters.';
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  return Array.isArray(value) && value.some(holdsNul);
+}
+
+/** The parameters of a `query(...)` call, in any of its forms; a Submittable (a cursor) is let through. */
+function parametersOf(args: readonly unknown[]): readonly unknown[] | undefined {
+  const [first, second] = args;
+  if (Array.isArray(second)) return second;
+  if (typeof first === 'object' && first !== null && typeof (first as { submit?: unknown }).submit !== 'function') {
+    const { values } = first as { values?: unknown };
+    return Array.isArray(values) ? values : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A client that refuses a string parameter holding NUL as legacy's driver does, with its words:
+ * PostgreSQL's own error ("invalid byte sequence for encoding UTF8: 0x00") is what a client of a
+ * route that renders the exception would otherwise see instead of legacy's (the reliability
+ * run's catalogue fuzz found it on GET /plugins/v1/reporting/reports?county_id=%00).
+ */
+class PsycopgClient extends pg.Client {}
+const clientQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+PsycopgClient.prototype.query = function query(this: pg.Client, ...args: unknown[]): unknown {
+  if (!parametersOf(args)?.some(holdsNul)) return clientQuery.apply(this, args);
+  const refusal = new Error(NUL_REFUSAL);
+  const callback = args.find((arg): arg is (error: Error) => void => typeof arg === 'function');
+  if (!callback) return Promise.reject(refusal);
+  process.nextTick(callback, refusal);
+  return undefined;
+} as typeof pg.Client.prototype.query;
+
 export interface DatabaseOptions {
   url: string;
   /** search_path, e.g. `shadow_reimpl,public`; empty = the server default. */
@@ -52,6 +88,7 @@ export function openPool(options: DatabaseOptions): pg.Pool {
     max: options.max ?? 16,
     idleTimeoutMillis: 30_000,
     types: pythonTypes,
+    Client: PsycopgClient,
     ...(schema ? { options: `-c search_path=${schema.replace(/\s+/g, '')}` } : {}),
   });
 }

@@ -216,6 +216,14 @@ describe('GET /plugins/v1/reporting/reports', () => {
     }
   });
 
+  it('answers 500 with psycopg2’s refusal for a filter holding NUL (the driver refuses it before PostgreSQL sees it)', async () => {
+    for (const query of ['county_id=%00', `county_id=${county.countyId}&report_type=a%00b`, 'status=%00PENDING']) {
+      const reply = await list(query);
+      expect(reply.status).toBe(500);
+      expect(reply.json).toEqual({ detail: 'Failed to list report jobs: A string literal cannot contain NUL (0x00) characters.' });
+    }
+  });
+
   it('refuses a created_after that is no datetime and limits outside 1..1000 or a negative offset', async () => {
     const reply = await list('created_after=2025-02-30T00:00&limit=0&offset=-1');
     expect(reply.status).toBe(422);
