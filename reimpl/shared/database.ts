@@ -37,7 +37,7 @@ const pythonTypes = {
 } as pg.CustomTypesConfig;
 
 /** psycopg2's own refusal (adapter_qstring.c), raised while it quotes the parameters: the query never reaches the server. */
-export const NUL_REFUSAL = 'A string literal cannot contain NUL (0x00) characters.';
+const NUL_REFUSAL = 'A string literal cannot contain NUL (0x00) characters.';
 
 function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\0');

@@ -81,6 +81,11 @@ export async function assertPortFree(host: string, port: number, owner: string):
 function refuses(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host });
+    // A port that neither accepts nor refuses (dropped packets) is no use either, and must not hang the caller.
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('connect', () => {
       socket.destroy();
       resolve(false);
@@ -89,7 +94,8 @@ function refuses(port: number, host: string): Promise<boolean> {
   });
 }
 
-let refusing: Promise<number> | undefined;
+/** One refusing port per host, found once per process. */
+const refusing = new Map<string, Promise<number>>();
 
 /**
  * A port on host that refuses connections and goes on refusing: for "the other side is down".
@@ -99,9 +105,13 @@ let refusing: Promise<number> | undefined;
  * 1024 are never handed out by the kernel and nothing here binds them.
  */
 export function refusingPort(host = '127.0.0.1'): Promise<number> {
-  refusing ??= (async () => {
-    for (let port = 1; port < 1024; port++) if (await refuses(port, host)) return port;
-    throw new CutoverError('CUTOVER_ERR_PORT_IN_USE', `every port below 1024 on ${host} accepts connections: no refusing port for a test`);
-  })();
-  return refusing;
+  let found = refusing.get(host);
+  if (!found) {
+    found = (async () => {
+      for (let port = 1; port < 1024; port++) if (await refuses(port, host)) return port;
+      throw new CutoverError('CUTOVER_ERR_PORT_IN_USE', `every port below 1024 on ${host} accepts connections: no refusing port for a test`);
+    })();
+    refusing.set(host, found);
+  }
+  return found;
 }
