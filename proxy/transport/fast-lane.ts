@@ -106,8 +106,7 @@ let dateSecond = -1;
 let dateText = '';
 /** The Date header's value, made once a second (as node:http caches its own), not per answer. */
 function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
+  const second = Math.floor(Date.now() / 1000);
   if (second !== dateSecond) {
     dateSecond = second;
     dateText = new Date(second * 1000).toUTCString();
@@ -480,7 +479,6 @@ class Exchange implements SocketUser {
   private capturedHeaders: Record<string, string> = {};
   private pooled: PooledSocket | undefined;
   private upstreamSocket: Socket | undefined;
-  private reused = false;
   private retried = false;
   private readonly requestEnd: BodyEnd;
   private readonly outgoingHead: Buffer;
@@ -603,7 +601,6 @@ class Exchange implements SocketUser {
     const { socket } = pooled;
     this.pooled = pooled;
     this.upstreamSocket = socket;
-    this.reused = pooled.reused;
     pooled.user = this;
     socket.setTimeout(this.parts.options.upstreamTimeoutMs);
     socket.cork();
@@ -812,7 +809,7 @@ class Exchange implements SocketUser {
   private failOrRetry(error: Error): void {
     const pooled = this.pooled;
     const untouched = !this.response && this.responseHeadBytes.length === 0;
-    if (this.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none' && pooled) {
+    if (pooled?.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none') {
       this.retried = true;
       this.detach(pooled);
       this.upstream.sockets.discard(pooled);
@@ -884,7 +881,7 @@ class Exchange implements SocketUser {
     const body = upstreamErrorBody(code, `${this.side} upstream ${this.upstream.origin} ${describeFailure(code)}: ${failure.message}`, this.routeId, this.side);
     const answerStatus = errorCodes[code].status;
     const closeAfter = closeConnection || this.head.close || !this.requestEnd.complete;
-    const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', new Date().toUTCString()];
+    const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body)), 'Date', httpDate()];
     if (closeAfter) headers.push('Connection', 'close');
     else headers.push('Connection', 'keep-alive', 'Keep-Alive', this.client.keepAliveHeader);
     client.write(serializeHead(`HTTP/1.1 ${answerStatus} ${STATUS_CODES[answerStatus] ?? 'Error'}`, headers));

@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
 import { openPool } from '../../reimpl/shared/database.js';
-
-/** psycopg2's words, as legacy's routes render them (str(exc)). */
-const psycopgRefusal = 'A string literal cannot contain NUL (0x00) characters.';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../setup/isolated-database.js';
+
+/** psycopg2's words, as legacy's routes render them (str(exc)): the test's own copy, so that it fails when the pool's words change. */
+const psycopgRefusal = 'A string literal cannot contain NUL (0x00) characters.';
 
 let database: IsolatedDatabase;
 let pool: pg.Pool;
