@@ -79,6 +79,8 @@ export interface Comparison {
   verdict: Verdict;
   differences: DisposedDifference[];
   erroredSide?: 'legacy' | 'reimpl' | 'both';
+  /** With `errored`: what each side that did not answer failed with, so a report can say why, not only who. */
+  failures?: { legacy?: { code: string; message: string }; reimpl?: { code: string; message: string } };
   /** The rules that explained differences (for `ignored`, all of them; listed whatever the verdict). */
   ignoredBy: string[];
   /** Ids of accepted differences that absorbed something here. */
@@ -121,7 +123,8 @@ export async function compareExchanges(legacy: Exchange, reimpl: Exchange, conte
 export function compareExchangesSync(legacy: Exchange, reimpl: Exchange, context: CompareContext, bodyDifferences?: readonly Difference[]): Comparison {
   if (legacy.failure || reimpl.failure) {
     const erroredSide = legacy.failure && reimpl.failure ? 'both' : legacy.failure ? 'legacy' : 'reimpl';
-    return { verdict: 'errored', differences: [], erroredSide, ignoredBy: [], accepted: [] };
+    const failures = { ...(legacy.failure ? { legacy: legacy.failure } : {}), ...(reimpl.failure ? { reimpl: reimpl.failure } : {}) };
+    return { verdict: 'errored', differences: [], erroredSide, failures, ignoredBy: [], accepted: [] };
   }
   const judge = new Disposer(context);
   if (legacy.status !== reimpl.status) {

@@ -71,10 +71,16 @@ export async function compareSides(
   return { verdict, parts };
 }
 
+/** What the sides that did not answer failed with: `(legacy CUTOVER_ERR_…: message)`; empty when the comparison has none on record. */
+function describeFailures(comparison: Comparison): string {
+  const failures = Object.entries(comparison.failures ?? {}).map(([side, failure]) => `${side} ${failure.code}: ${failure.message}`);
+  return failures.length > 0 ? ` (${failures.join('; ')})` : '';
+}
+
 /** The differences that make a request mismatched, as `part path (kind): legacy … / reimpl … — why`, and the parts a side failed. */
 export function mismatchLines(result: RequestComparison): string[] {
   return result.parts.flatMap((part) => [
-    ...(part.comparison.verdict === 'errored' ? [`${part.part} errored: ${part.comparison.erroredSide} did not answer`] : []),
+    ...(part.comparison.verdict === 'errored' ? [`${part.part} errored: ${part.comparison.erroredSide} did not answer${describeFailures(part.comparison)}`] : []),
     ...part.comparison.differences
       .filter((difference) => difference.disposition.as === 'mismatch')
       .map((difference) => `${part.part} ${difference.path} (${difference.kind}): legacy ${String(difference.legacy)} / reimpl ${String(difference.reimpl)}${difference.detail ? ` — ${difference.detail}` : ''}`),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareExchanges, type CompareContext, type Exchange } from '../../../parity/compare/engine.js';
 import { compareRules } from '../../../parity/compare/rules.js';
+import { mismatchLines } from '../../../parity/runner/fuzz-compare.js';
 
 const answer = (body: string | object, overrides: Partial<Exchange> = {}): Exchange => ({
   status: 200,
@@ -33,9 +34,14 @@ describe('the comparison engine', () => {
     expect(result.differences[0]!.disposition).toEqual({ as: 'ignored', rule: '$.id' });
   });
 
-  it('gives errored with the side that failed', async () => {
+  it('gives errored with the side that failed, and what it failed with', async () => {
     const failure = { code: 'CUTOVER_ERR_UPSTREAM_TIMEOUT', message: 'slow' };
-    expect(await compareExchanges(answer('{}'), answer('', { failure }), context())).toMatchObject({ verdict: 'errored', erroredSide: 'reimpl' });
+    const result = await compareExchanges(answer('{}'), answer('', { failure }), context());
+    expect(result).toMatchObject({ verdict: 'errored', erroredSide: 'reimpl', failures: { reimpl: failure } });
+    expect(result.failures?.legacy).toBeUndefined();
+    expect(mismatchLines({ verdict: 'errored', parts: [{ part: 'answer', routeId: 'sync.test', comparison: result }] })).toEqual([
+      'answer errored: reimpl did not answer (reimpl CUTOVER_ERR_UPSTREAM_TIMEOUT: slow)',
+    ]);
   });
 
   it('compares a status difference even when the whole body is ignored', async () => {
