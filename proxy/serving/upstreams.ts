@@ -72,6 +72,8 @@ class MissingSockets extends SocketPool {
 
 export class Upstreams {
   private readonly pools = new Map<string, Upstream>();
+  /** What `for` resolved, by role, table and upstream name: the config does not change, and this runs per request. */
+  private readonly resolved = new Map<string, Upstream>();
   private readonly own = new Map<string, string>();
   private readonly tls: ConnectionOptions;
 
@@ -97,8 +99,14 @@ export class Upstreams {
     const table: UpstreamSide = side === 'legacy' ? (isolated ? 'shadowLegacy' : 'legacy') : isolated ? 'shadowReimpl' : 'reimpl';
     // Only the reimplementation has per-route upstreams (the GIS export service); legacy is one app per service.
     const name = (side === 'reimpl' && route?.upstream) || this.own.get(service) || service;
-    const address = upstreamAddress(this.config, table, name);
-    return address.url ? this.pool(address.url, role) : this.missing(table, name, role);
+    const key = `${role} ${table} ${name}`;
+    let upstream = this.resolved.get(key);
+    if (!upstream) {
+      const address = upstreamAddress(this.config, table, name);
+      upstream = address.url ? this.pool(address.url, role) : this.missing(table, name, role);
+      this.resolved.set(key, upstream);
+    }
+    return upstream;
   }
 
   /** The eventual-state polls' own pool to `upstream`'s origin: a poll re-reads a side without taking its serving or shadow connections. */
@@ -156,5 +164,6 @@ export class Upstreams {
     for (const upstream of this.pools.values()) upstream.sockets.close();
     await Promise.all([...this.pools.values()].map((upstream) => upstream.pool.destroy().catch(() => undefined)));
     this.pools.clear();
+    this.resolved.clear();
   }
 }

@@ -13,6 +13,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { errorCodes } from '../../src/errors.js';
+import { sameName } from './hop-by-hop.js';
 
 /** Lower-case names of the headers that say where a message ends. */
 const framingHeaders = new Set(['content-length', 'transfer-encoding']);
@@ -36,21 +37,24 @@ export interface FramingRefusal {
 /**
  * Checks a flat raw header list ([name, value, ...], values as parsed) of a request
  * (`host` required, HTTP/1.1) or an answer: the framing it declares, or why it is refused.
+ * `valuesChecked`: the parser already refused control characters in the values.
  */
-export function checkFraming(rawHeaders: readonly string[], message: { request: boolean; http11: boolean }): FramingHeaders | FramingRefusal {
+export function checkFraming(rawHeaders: readonly string[], message: { request: boolean; http11: boolean; valuesChecked?: boolean }): FramingHeaders | FramingRefusal {
+  // The fast lane's parser (http1.ts) refuses control characters as it reads each value; llhttp's headers are checked here.
+  const checkValues = message.valuesChecked !== true;
   let length: number | undefined;
   let codings: string | undefined;
   let hosts = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    if (forbiddenInValue.test(value)) return { refused: `a control character in the value of ${name}` };
+    if (checkValues && forbiddenInValue.test(value)) return { refused: `a control character in the value of ${name}` };
     switch (name.length) {
       case 4:
-        if (name.toLowerCase() === 'host') hosts++;
+        if (sameName(name, 'host')) hosts++;
         break;
       case 10:
-        if (name.toLowerCase() === 'connection') {
+        if (sameName(name, 'connection')) {
           for (const token of value.split(',')) {
             const listed = token.trim().toLowerCase();
             if (framingHeaders.has(listed)) return { refused: `Connection names the framing header ${listed}` };
@@ -58,14 +62,14 @@ export function checkFraming(rawHeaders: readonly string[], message: { request: 
         }
         break;
       case 14:
-        if (name.toLowerCase() === 'content-length') {
+        if (sameName(name, 'content-length')) {
           if (length !== undefined) return { refused: 'more than one Content-Length' };
           if (!digits.test(value)) return { refused: `an invalid Content-Length (${JSON.stringify(value)})` };
           length = Number(value);
         }
         break;
       case 17:
-        if (name.toLowerCase() === 'transfer-encoding') {
+        if (sameName(name, 'transfer-encoding')) {
           if (codings !== undefined) return { refused: 'more than one Transfer-Encoding' };
           codings = value;
         }

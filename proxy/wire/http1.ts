@@ -11,14 +11,15 @@
  */
 
 import { checkFraming, isRefusal, type FramingRefusal } from './framing.js';
-import { connectionListed } from './hop-by-hop.js';
+import { connectionListed, sameName } from './hop-by-hop.js';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
-/** RFC 9110 token characters, for method and header names. */
-const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** An origin-form request line with a method llhttp knows and the lane takes; printable ASCII target. */
-const requestLine = /^(GET|HEAD|POST|PUT|DELETE|PATCH|OPTIONS|TRACE) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+/** The methods the lane takes (llhttp knows more; those go to node:http). */
+const laneMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE']);
+
+/** RFC 9110 token characters, by byte (method names, header names, chunk extensions). */
+const tokenByte = new Uint8Array(256);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenByte[char.charCodeAt(0)] = 1;
 
 export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'until-close' };
 
@@ -60,22 +61,46 @@ interface Lines {
   size: number;
 }
 
-/** Strips the optional whitespace around a field value: spaces and tabs only, as llhttp does (not String.trim's wider set). */
-function trimOws(value: string): string {
-  let start = 0;
-  let end = value.length;
-  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--;
-  return start === 0 && end === value.length ? value : value.slice(start, end);
+const isOws = (code: number) => code === 0x20 || code === 0x09;
+
+/**
+ * Reads the field line `text[start, end)` into `out` as name and value (its optional
+ * whitespace stripped: spaces and tabs only, as llhttp does), or answers why it is refused: no
+ * name and colon, obsolete line folding, a name that is not a token, or a control character
+ * other than HTAB (a bare CR or LF included) or DEL in the value (RFC 9110 §5.5). One pass over
+ * the line's characters: this runs for every header of every request and answer on the lane.
+ */
+function readField(text: string, start: number, end: number, out: string[]): string | undefined {
+  let at = start;
+  while (at < end && tokenByte[text.charCodeAt(at)] === 1) at++;
+  if (at === start) {
+    if (isOws(text.charCodeAt(start))) return 'obsolete line folding';
+    return 'a header line without a name and a colon';
+  }
+  if (at === end || text.charCodeAt(at) !== 0x3a) {
+    const colon = text.indexOf(':', at);
+    if (colon < 0 || colon >= end) return 'a header line without a name and a colon';
+    for (let i = at; i < colon; i++) if (text.charCodeAt(i) === 0x0d || text.charCodeAt(i) === 0x0a) return 'a bare CR or LF in the head';
+    return 'a header name that is not a token';
+  }
+  const name = text.slice(start, at);
+  let valueStart = at + 1;
+  let valueEnd = end;
+  while (valueStart < valueEnd && isOws(text.charCodeAt(valueStart))) valueStart++;
+  while (valueEnd > valueStart && isOws(text.charCodeAt(valueEnd - 1))) valueEnd--;
+  for (let i = valueStart; i < valueEnd; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return `a control character in the value of ${name}`;
+  }
+  out.push(name, text.slice(valueStart, valueEnd));
+  return undefined;
 }
 
-/** One `name: value` field line, or why it is refused (a request head's or a chunked body's trailer). */
+/** One `name: value` field line, or why it is refused (a chunked body's trailer). */
 function fieldLine(line: string): [string, string] | FramingRefusal {
-  const colon = line.indexOf(':');
-  if (colon <= 0) return { refused: line[0] === ' ' || line[0] === '\t' ? 'obsolete line folding' : 'a header line without a name and a colon' };
-  const name = line.slice(0, colon);
-  if (!token.test(name)) return { refused: /[\r\n]/.test(name) ? 'a bare CR or LF in the head' : 'a header name that is not a token' };
-  return [name, trimOws(line.slice(colon + 1))];
+  const field: string[] = [];
+  const refused = readField(line, 0, line.length, field);
+  return refused === undefined ? [field[0]!, field[1]!] : { refused };
 }
 
 function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete | typeof tooLarge | FramingRefusal {
@@ -84,20 +109,62 @@ function splitHead(buffer: Buffer, maxBytes: number): Lines | typeof incomplete 
   if (end < 0) return buffer.length > maxBytes ? tooLarge : incomplete;
   if (end + 4 > maxBytes) return tooLarge;
   const text = buffer.toString('latin1', 0, end);
-  const lines = text.split('\r\n');
+  let lineEnd = text.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = text.length;
+  const first = text.slice(0, lineEnd);
+  if (first.includes('\r') || first.includes('\n')) return { refused: 'a bare CR or LF in the start line' };
   const rawHeaders: string[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const field = fieldLine(lines[i]!);
-    if (!Array.isArray(field)) return field;
-    rawHeaders.push(field[0], field[1]);
+  for (let start = lineEnd + 2; start <= text.length; ) {
+    let next = text.indexOf('\r\n', start);
+    if (next < 0) next = text.length;
+    const refused = readField(text, start, next, rawHeaders);
+    if (refused !== undefined) return { refused };
+    start = next + 2;
   }
-  if (/[\r\n]/.test(lines[0]!)) return { refused: 'a bare CR or LF in the start line' };
-  return { first: lines[0]!, rawHeaders, size: end + 4 };
+  return { first, rawHeaders, size: end + 4 };
+}
+
+/**
+ * The method and target of an origin-form HTTP/1.1 request line with a method the lane takes
+ * and a printable-ASCII target, or undefined (the head is declined: node:http reads it).
+ */
+function requestLine(line: string): [method: string, target: string] | undefined {
+  const space = line.indexOf(' ');
+  if (space < 0 || !line.endsWith(' HTTP/1.1')) return undefined;
+  const method = line.slice(0, space);
+  if (!laneMethods.has(method)) return undefined;
+  const targetEnd = line.length - 9;
+  if (targetEnd <= space + 1 || line.charCodeAt(space + 1) !== 0x2f) return undefined;
+  for (let i = space + 1; i < targetEnd; i++) {
+    const code = line.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e) return undefined;
+  }
+  return [method, line.slice(space + 1, targetEnd)];
+}
+
+/** An HTTP/1.x status line: its minor version, status and reason (tabs, printable ASCII and obs-text), or undefined. */
+function statusLine(line: string): [minor: number, status: number, reason: string] | undefined {
+  if (line.length < 12 || !line.startsWith('HTTP/1.') || line.charCodeAt(8) !== 0x20) return undefined;
+  const minor = line.charCodeAt(7) - 0x30;
+  if (minor !== 0 && minor !== 1) return undefined;
+  let status = 0;
+  for (let i = 9; i < 12; i++) {
+    const digit = line.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return undefined;
+    status = status * 10 + digit;
+  }
+  if (line.length === 12) return [minor, status, ''];
+  if (line.charCodeAt(12) !== 0x20) return undefined;
+  for (let i = 13; i < line.length; i++) {
+    const code = line.charCodeAt(i);
+    if (code !== 0x09 && (code < 0x20 || code === 0x7f)) return undefined;
+  }
+  return [minor, status, line.slice(13)];
 }
 
 /** True when the flat raw list holds a header of this (lower-case) name. */
 export function hasHeader(rawHeaders: readonly string[], lowerName: string): boolean {
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === lowerName.length && rawHeaders[i]!.toLowerCase() === lowerName) return true;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (sameName(rawHeaders[i]!, lowerName)) return true;
   return false;
 }
 
@@ -108,14 +175,14 @@ export function hasHeader(rawHeaders: readonly string[], lowerName: string): boo
 export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead | typeof incomplete | typeof declined | typeof tooLarge | FramingRefusal {
   const lines = splitHead(buffer, maxBytes);
   if (typeof lines === 'string' || isRefusal(lines)) return lines;
-  const match = requestLine.exec(lines.first);
-  if (!match) return declined;
+  const line = requestLine(lines.first);
+  if (!line) return declined;
   const { rawHeaders } = lines;
-  const checked = checkFraming(rawHeaders, { request: true, http11: true });
+  const checked = checkFraming(rawHeaders, { request: true, http11: true, valuesChecked: true });
   if (isRefusal(checked)) return checked;
   if (hasHeader(rawHeaders, 'upgrade') || hasHeader(rawHeaders, 'expect')) return declined;
   const framing: BodyFraming = checked.chunked ? { kind: 'chunked' } : checked.length ? { kind: 'length', length: checked.length } : { kind: 'none' };
-  return { method: match[1]!, target: match[2]!, rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
+  return { method: line[0], target: line[1], rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
 }
 
 /**
@@ -127,14 +194,14 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
   const lines = splitHead(buffer, maxBytes);
   if (lines === tooLarge) return declined;
   if (typeof lines === 'string' || isRefusal(lines)) return lines;
-  const match = statusLine.exec(lines.first);
-  if (!match) return declined;
-  const status = Number(match[2]);
+  const line = statusLine(lines.first);
+  if (!line) return declined;
+  const [minor, status, reason] = line;
   const { rawHeaders } = lines;
-  const checked = checkFraming(rawHeaders, { request: false, http11: match[1] === '1' });
+  const checked = checkFraming(rawHeaders, { request: false, http11: minor === 1, valuesChecked: true });
   if (isRefusal(checked)) return checked;
   const tokens = connectionListed(rawHeaders);
-  let reusable = match[1] === '1' ? !tokens?.has('close') : tokens?.has('keep-alive') === true;
+  let reusable = minor === 1 ? !tokens?.has('close') : tokens?.has('keep-alive') === true;
   let framing: BodyFraming;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
     framing = { kind: 'none' };
@@ -146,7 +213,7 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
     framing = { kind: 'until-close' };
     reusable = false;
   }
-  return { status, reason: match[3] ?? '', rawHeaders, framing, reusable, size: lines.size };
+  return { status, reason, rawHeaders, framing, reusable, size: lines.size };
 }
 
 const enum ChunkState {
@@ -171,10 +238,6 @@ function hexValue(byte: number): number {
   if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
   return -1;
 }
-
-/** RFC 9110 token characters, by byte. */
-const tokenByte = new Uint8Array(256);
-for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") tokenByte[char.charCodeAt(0)] = 1;
 
 /** Most bytes of trailer fields a chunked body may carry. */
 const maxTrailerBytes = 16 * 1024;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { endToEndHeaders } from '../../proxy/wire/hop-by-hop.js';
 import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead, tooLarge } from '../../proxy/wire/http1.js';
 
 const head = (text: string) => Buffer.from(text, 'latin1');
@@ -14,6 +15,15 @@ describe('the fast lane request head parser', () => {
 
   it('strips only spaces and tabs around a value, as llhttp does, and keeps the other bytes node:http accepts', () => {
     expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nX: \t\xa0a\xa0 \t\r\n\r\n'), 16384)).toMatchObject({ rawHeaders: ['Host', 'x', 'X', '\xa0a\xa0'] });
+  });
+
+  it('reads framing and hop-by-hop header names in any case, and no other name as one of them', () => {
+    expect(parseRequestHead(head('POST / HTTP/1.1\r\nhOsT: x\r\nCONTENT-length: 2\r\n\r\nhi'), 16384)).toMatchObject({ framing: { kind: 'length', length: 2 } });
+    expect(parseRequestHead(head('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\ncontent-LENGTH: 2\r\n\r\n'), 16384)).toMatchObject({ refused: expect.stringMatching(/more than one Content-Length/) });
+    expect(parseRequestHead(head('GET / HTTP/1.1\r\nHost: x\r\nCONNECTION: Close\r\n\r\n'), 16384)).toMatchObject({ close: true });
+    // Same length, one character apart: the case-folding compare is not a length check.
+    expect(parseRequestHead(head('POST / HTTP/1.1\r\nHost: x\r\nContent-Lengtx: 2\r\n\r\n'), 16384)).toMatchObject({ framing: { kind: 'none' } });
+    expect(endToEndHeaders(['Keep-Alive', 'timeout=5', 'Keep-Alivf', 'kept', 'TE', 'trailers', 'X-Private', '1', 'Connection', 'x-private'])).toEqual(['Keep-Alivf', 'kept']);
   });
 
   it('waits for the rest of a head that is not complete, and says when one is over its size limit, complete or not', () => {
