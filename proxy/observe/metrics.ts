@@ -5,7 +5,8 @@
  * states as one 0/1 gauge series per state. Label children are cached: the request path
  * must not hash label sets per request.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { HotCounter, HotHistogram, type CountedSeries, type ObservedSeries } from './hot-metrics.js';
 import { flagFor, flagModes, type FlagSource } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
 import type { Verdict } from '../shadow/compare.js';
@@ -60,13 +61,13 @@ export function createProxyMetrics(
   observationsQueuedBytes: () => number = () => 0,
 ): ProxyMetrics {
   const registry = new Registry();
-  const requests = new Counter({
+  const requests = new HotCounter({
     name: 'cutover_proxy_requests_total',
     help: 'Requests through the proxy by service, route (unknown when none matched), flag mode and the side that served them.',
     labelNames: ['service', 'route', 'mode', 'served_by'] as const,
     registers: [registry],
   });
-  const latency = new Histogram({
+  const latency = new HotHistogram({
     name: 'cutover_proxy_upstream_duration_seconds',
     help: 'Time from sending a request upstream to the last byte of its answer, by side and role (serving or shadow).',
     labelNames: ['service', 'side', 'role'] as const,
@@ -220,6 +221,21 @@ export function createProxyMetrics(
     },
   });
 
+  // Series resolved once per label set (hot-metrics.ts): these two are updated on every request.
+  const requestSeries = new Map<string, CountedSeries>();
+  const requestChild = (service: string, route: string, mode: string, servedBy: string): CountedSeries => {
+    const key = `${service}\u0000${route}\u0000${mode}\u0000${servedBy}`;
+    let series = requestSeries.get(key);
+    if (series === undefined) requestSeries.set(key, (series = requests.series({ service, route, mode, served_by: servedBy })));
+    return series;
+  };
+  const latencySeries = new Map<string, ObservedSeries>();
+  const latencyChild = (service: string, side: string, role: string): ObservedSeries => {
+    const key = `${service}\u0000${side}\u0000${role}`;
+    let series = latencySeries.get(key);
+    if (series === undefined) latencySeries.set(key, (series = latency.series({ service, side, role })));
+    return series;
+  };
   const cache = <T>(make: (...labels: string[]) => T) => {
     const children = new Map<string, T>();
     return (...labels: string[]): T => {
@@ -229,8 +245,6 @@ export function createProxyMetrics(
       return child;
     };
   };
-  const requestChild = cache((service, route, mode, servedBy) => requests.labels(service!, route!, mode!, servedBy!));
-  const latencyChild = cache((service, side, role) => latency.labels(service!, side!, role!));
   const verdictChild = cache((route, verdict) => verdicts.labels(route!, verdict!));
 
   return {

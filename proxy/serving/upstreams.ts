@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Dispatcher, Pool } from 'undici';
-import { SocketPool } from '../wire/socket-pool.js';
+import { SocketPool, type PoolWaiter } from '../wire/socket-pool.js';
 import type { CutoverConfig, UpstreamSide } from '../../src/config/schema.js';
 import type { Route, RouteCatalogue, Service } from '../../flags/route-catalogue.js';
 import type { Side } from './decide.js';
@@ -62,11 +62,11 @@ class MissingDispatcher extends Dispatcher {
 
 class MissingSockets extends SocketPool {
   constructor(private readonly failure: () => Error) {
-    super({ host: '', port: 0, max: 0, maxWaiters: 0, idleMs: 0, connectTimeoutMs: 0 });
+    super({ host: '', port: 0, max: 0, maxWaiters: 0, idleMs: 0, timeoutMs: 0, connectTimeoutMs: 0 });
   }
 
-  override acquire(callback: Parameters<SocketPool['acquire']>[0]): void {
-    callback(this.failure(), undefined);
+  override acquire(waiter: PoolWaiter): void {
+    waiter.acquired(this.failure(), undefined);
   }
 }
 
@@ -139,7 +139,7 @@ export class Upstreams {
           ...(tls ? { connect: tls } : {}),
         }),
         // Only serving answers ride the fast lane's sockets; this pool opens none until asked.
-        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, maxWaiters: this.config.proxy.maxWaitersPerUpstream, idleMs: socketIdleMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
+        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, maxWaiters: this.config.proxy.maxWaitersPerUpstream, idleMs: socketIdleMs, timeoutMs: this.config.proxy.upstreamTimeoutMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
       };
       this.pools.set(key, upstream);
     }

@@ -32,7 +32,7 @@ import type { Upstream } from '../serving/upstreams.js';
 import { refusalAnswer, type RefusalCode } from '../wire/framing.js';
 import { endToEndHeaders } from '../wire/hop-by-hop.js';
 import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
-import type { PooledSocket, SocketUser } from '../wire/socket-pool.js';
+import type { PooledSocket, PoolWaiter, SocketUser } from '../wire/socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
 /** Body bytes copied behind the answer's head so that both leave in one write. */
@@ -474,7 +474,7 @@ class ClientConnection {
  * One request relayed on the lane, and its answer: the pipeline's serving call, its bytes
  * moved. (No call here carries a fallback: laneFor hands those requests to node:http.)
  */
-class Exchange implements SocketUser {
+class Exchange implements SocketUser, PoolWaiter {
   private bodyCapture: BodyCapture | undefined;
   private capturedHeaders: Record<string, string> = {};
   private pooled: PooledSocket | undefined;
@@ -530,7 +530,7 @@ class Exchange implements SocketUser {
     const chunked = this.head.framing.kind === 'chunked';
     let taken: number;
     try {
-      taken = this.requestEnd.take(chunk, 0, chunked ? this.rechunk : undefined);
+      taken = this.requestEnd.take(chunk, 0, chunked ? (this.rechunker ??= (data, start, end) => this.rechunk(data, start, end)) : undefined);
     } catch (error) {
       this.refuseRequest((error as Error).message);
       return empty;
@@ -544,13 +544,21 @@ class Exchange implements SocketUser {
     return taken === chunk.length ? empty : chunk.subarray(taken);
   }
 
-  private readonly rechunk: ChunkData = (chunk, start, end) => {
+  /** Writes a chunked body's payload again in the lane's own chunks; made only for a chunked request (no closure per exchange). */
+  private rechunker: ChunkData | undefined;
+
+  private rechunk(chunk: Buffer, start: number, end: number): void {
     if (end === start || this.finished) return;
     this.send(Buffer.concat([Buffer.from(`${(end - start).toString(16)}\r\n`, 'latin1'), chunk.subarray(start, end), crlf]));
-  };
+  }
 
   start(): void {
-    this.upstream.sockets.acquire(this.guarded((error: Error | undefined, pooled: PooledSocket | undefined) => {
+    this.upstream.sockets.acquire(this);
+  }
+
+  /** The pool's answer (PoolWaiter): a connection to send the request on, or why there is none. */
+  acquired(error: Error | undefined, pooled: PooledSocket | undefined): void {
+    try {
       if (this.finished) {
         if (pooled) this.upstream.sockets.release(pooled);
         return;
@@ -560,18 +568,9 @@ class Exchange implements SocketUser {
         return;
       }
       this.attach(pooled);
-    }));
-  }
-
-  /** `fn`, with a throw in it handed to the connection's crash (fault isolation), not to the event emitter. */
-  private guarded<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-    return (...args) => {
-      try {
-        fn(...args);
-      } catch (error) {
-        this.client.crash(error);
-      }
-    };
+    } catch (thrown) {
+      this.client.crash(thrown);
+    }
   }
 
   /**
@@ -602,7 +601,8 @@ class Exchange implements SocketUser {
     this.pooled = pooled;
     this.upstreamSocket = socket;
     pooled.user = this;
-    socket.setTimeout(this.parts.options.upstreamTimeoutMs);
+    // The pool set the upstream timeout when the connection was made; only a slow client's backpressure (relay) ever changes it.
+    if (socket.timeout !== this.parts.options.upstreamTimeoutMs) socket.setTimeout(this.parts.options.upstreamTimeoutMs);
     socket.cork();
     socket.write(this.outgoingHead);
     for (const chunk of this.queued) socket.write(chunk);
@@ -650,11 +650,18 @@ class Exchange implements SocketUser {
     }
   }
 
-  private readonly onClientDrain = this.guarded((): void => {
-    this.upstreamPaused = false;
-    this.upstreamSocket?.setTimeout(this.parts.options.upstreamTimeoutMs);
-    this.upstreamSocket?.resume();
-  });
+  /** The client drained after backpressure: the upstream is read again. Made the first time a client is slow, not per exchange. */
+  private onClientDrain: (() => void) | undefined;
+
+  private clientDrained(): void {
+    try {
+      this.upstreamPaused = false;
+      this.upstreamSocket?.setTimeout(this.parts.options.upstreamTimeoutMs);
+      this.upstreamSocket?.resume();
+    } catch (error) {
+      this.client.crash(error);
+    }
+  }
 
   onData(chunk: Buffer): void {
     if (this.finished) return;
@@ -727,7 +734,7 @@ class Exchange implements SocketUser {
         this.upstreamPaused = true;
         this.upstreamSocket?.pause();
         this.upstreamSocket?.setTimeout(0);
-        this.client.socket.once('drain', this.onClientDrain);
+        this.client.socket.once('drain', (this.onClientDrain ??= () => this.clientDrained()));
       }
     }
     // Bytes after the answer's end are not ours to relay: the connection is not used again.
@@ -832,7 +839,7 @@ class Exchange implements SocketUser {
    */
   private letGo(reuse: boolean): void {
     this.finished = true;
-    this.client.socket.off('drain', this.onClientDrain);
+    if (this.onClientDrain) this.client.socket.off('drain', this.onClientDrain);
     const pooled = this.pooled;
     if (pooled) {
       this.detach(pooled);

@@ -5,6 +5,11 @@
  * idle connection is closed after `idleMs`, kept below the upstreams' own keep-alive timeouts
  * (uvicorn: 5 s) so that the pool rarely hands out one the upstream is closing; the fast lane
  * retries an idempotent request once when it does.
+ *
+ * A connection's socket timeout is set once, when it connects, to the upstream timeout: lending
+ * a connection for a request changes no timer (two timer updates a request were a measurable
+ * part of the lane's CPU). Idle connections are closed by one sweep per pool instead, at
+ * `idleMs` to `idleMs` + a sweep period (an eighth of `idleMs`) after their last answer.
  */
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
@@ -32,6 +37,8 @@ export class PooledSocket {
   reused = false;
   /** The exchange the connection is lent to; undefined while it idles, or before it is lent. */
   user: SocketUser | undefined;
+  /** When it was last given back (performance.now()), for the idle sweep. */
+  idleSince = 0;
 
   constructor(readonly socket: Socket) {}
 
@@ -46,13 +53,18 @@ export class PooledSocket {
   }
 }
 
-type Waiter = (error: Error | undefined, pooled: PooledSocket | undefined) => void;
+/** Who asked for a connection: told once, with the connection or why there is none (an object, not a callback: no closure per request). */
+export interface PoolWaiter {
+  acquired(error: Error | undefined, pooled: PooledSocket | undefined): void;
+}
 
 export interface SocketPoolOptions {
   host: string;
   port: number;
   max: number;
   idleMs: number;
+  /** A lent connection's inactivity timeout (proxy.upstreamTimeoutMs): set once per connection. */
+  timeoutMs: number;
   connectTimeoutMs: number;
   /** Callers that may wait while `max` connections are busy; the next one is refused at once (CUTOVER_ERR_UPSTREAM_BUSY). */
   maxWaiters: number;
@@ -62,34 +74,35 @@ export interface SocketPoolOptions {
 
 export class SocketPool {
   private readonly idle: PooledSocket[] = [];
-  private readonly waiting: Waiter[] = [];
+  private readonly waiting: PoolWaiter[] = [];
   private open = 0;
   private closed = false;
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SocketPoolOptions) {}
 
   /** Calls back with an idle connection, a new one, or (when `max` are busy) the next one released. */
-  acquire(callback: Waiter): void {
+  acquire(waiter: PoolWaiter): void {
     if (this.closed) {
-      callback(new Error('the upstream pool is closed'), undefined);
+      waiter.acquired(new Error('the upstream pool is closed'), undefined);
       return;
     }
     // An idle connection the upstream closed meanwhile stays on the stack until here (bounded by `max`).
     for (let pooled = this.idle.pop(); pooled; pooled = this.idle.pop()) {
       if (pooled.socket.destroyed || !pooled.socket.writable) continue;
       pooled.reused = true;
-      callback(undefined, pooled);
+      waiter.acquired(undefined, pooled);
       return;
     }
     if (this.open >= this.options.max) {
       if (this.waiting.length >= this.options.maxWaiters) {
-        callback(Object.assign(new Error(`all ${this.options.max} connections to ${this.options.host}:${this.options.port} are busy and ${this.waiting.length} requests already wait`), { code: 'CUTOVER_ERR_UPSTREAM_BUSY' }), undefined);
+        waiter.acquired(Object.assign(new Error(`all ${this.options.max} connections to ${this.options.host}:${this.options.port} are busy and ${this.waiting.length} requests already wait`), { code: 'CUTOVER_ERR_UPSTREAM_BUSY' }), undefined);
         return;
       }
-      this.waiting.push(callback);
+      this.waiting.push(waiter);
       return;
     }
-    this.connectNew(callback);
+    this.connectNew(waiter);
   }
 
   /** Gives a connection back after a complete answer; the next waiter gets it, or it idles (its idle timeout running). */
@@ -103,11 +116,24 @@ export class SocketPool {
     const waiter = this.waiting.shift();
     if (waiter) {
       pooled.reused = true;
-      waiter(undefined, pooled);
+      waiter.acquired(undefined, pooled);
       return;
     }
+    pooled.idleSince = performance.now();
     this.idle.push(pooled);
-    socket.setTimeout(this.options.idleMs);
+    this.sweep ??= setInterval(() => this.closeIdle(), Math.max(10, Math.floor(this.options.idleMs / 8))).unref();
+  }
+
+  /** Closes the connections idle for `idleMs` or longer: the oldest are at the bottom of the stack. */
+  private closeIdle(): void {
+    const oldest = performance.now() - this.options.idleMs;
+    let expired = 0;
+    while (expired < this.idle.length && this.idle[expired]!.idleSince <= oldest) expired++;
+    for (const pooled of this.idle.splice(0, expired)) pooled.socket.destroy();
+    if (this.idle.length === 0) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
   }
 
   /** Drops a connection that cannot carry another request (failed, cut, or framed by its close). */
@@ -119,11 +145,13 @@ export class SocketPool {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.sweep);
+    this.sweep = undefined;
     for (const pooled of this.idle.splice(0)) pooled.socket.destroy();
-    for (const waiter of this.waiting.splice(0)) waiter(new Error('the upstream pool is closed'), undefined);
+    for (const waiter of this.waiting.splice(0)) waiter.acquired(new Error('the upstream pool is closed'), undefined);
   }
 
-  private connectNew(callback: Waiter): void {
+  private connectNew(waiter: PoolWaiter): void {
     this.open++;
     const { host, port, tls } = this.options;
     const socket = tls ? connectTls({ ...tls, host, port }) : connect({ host, port, noDelay: true });
@@ -134,7 +162,7 @@ export class SocketPool {
       if (settled) return;
       settled = true;
       socket.destroy();
-      callback(error, undefined);
+      waiter.acquired(error, undefined);
     };
     const onTimeout = () => fail(Object.assign(new Error(`connect to ${this.options.host}:${this.options.port} timed out`), { code: 'ETIMEDOUT' }));
     socket.once('timeout', onTimeout);
@@ -144,15 +172,15 @@ export class SocketPool {
       settled = true;
       socket.off('timeout', onTimeout);
       socket.off('error', fail);
-      socket.setTimeout(0);
+      socket.setTimeout(this.options.timeoutMs);
       pooled.listen();
-      callback(undefined, pooled);
+      waiter.acquired(undefined, pooled);
     });
     socket.once('close', () => {
       this.open--;
       // A slot came free: a waiter gets a fresh connection.
-      const waiter = !this.closed && this.open < this.options.max ? this.waiting.shift() : undefined;
-      if (waiter) this.connectNew(waiter);
+      const next = !this.closed && this.open < this.options.max ? this.waiting.shift() : undefined;
+      if (next) this.connectNew(next);
       pooled.user?.onClose();
     });
   }
