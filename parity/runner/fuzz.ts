@@ -112,8 +112,9 @@ export async function differential(
   // reset and answered 503 "SyncService is not available". Which request meets it is timing,
   // not behaviour: the request is sent again, once, on both sides, and the retry is counted.
   let retried: string | undefined;
-  if (lostLegacyHop(legacy)) {
-    retried = legacyHopRule;
+  const lost = lostLegacyHop(legacy) ? legacyHopRule : lostLegacyConnection(legacy) ? legacyClosedRule : undefined;
+  if (lost) {
+    retried = lost;
     [legacy, reimpl] = await Promise.all([
       exchangeOnSide(urls.legacy, request, route, catalogue, jobDeadlineMs),
       exchangeOnSide(urls.reimpl, request, route, catalogue, jobDeadlineMs),
@@ -127,6 +128,21 @@ export async function differential(
 
 /** The rule named when a request was sent again because legacy's gateway lost its connection to its sync. */
 export const legacyHopRule = 'legacy-sync-connection-reset';
+
+/**
+ * The rule named when a request was sent again because legacy closed the fuzzer's own kept-alive
+ * connection after an unhandled exception: Starlette answers the 500 (without `Connection:
+ * close`), re-raises, and uvicorn then closes the connection, so the next request on it, any
+ * request, fails before an answer (UND_ERR_SOCKET, "other side closed"). Found by the
+ * reliability run's catalogue fuzz (seed 986449433): `LIMIT must not be negative` 500s on the
+ * market-analysis lists, then a reset on the next market-analysis request.
+ */
+export const legacyClosedRule = 'legacy-connection-closed-after-500';
+
+/** Whether one of legacy's own exchanges failed on a connection legacy had closed (never a reimplementation's: that would be its bug). */
+function lostLegacyConnection(side: SideExchanges): boolean {
+  return [side.setup?.answer, side.answer, side.terminal, side.results].some((exchange) => exchange?.failure?.code === 'UND_ERR_SOCKET');
+}
 
 /** Whether one of the side's answers is its gateway's "SyncService is not available" (its sync hop failed). */
 function lostLegacyHop(side: SideExchanges): boolean {
