@@ -268,6 +268,15 @@ export class ObservationRecorder {
     if (this.inline.length === 0 && this.waiting.length === 0 && this.comparing === 0) for (const resolve of this.compared.splice(0)) resolve();
   }
 
+  private observedSide(result: SideResult, keepBodies: boolean): ObservedSide {
+    return {
+      side: result.side,
+      ...observedOutcome(result),
+      latencyMs: Math.round(result.latencyMs * 1000) / 1000,
+      body: keepBodies ? result.body.subarray(0, this.options.mismatchBodyMaxBytes).toString('utf8') : null,
+    };
+  }
+
   private observe(exchange: Exchange, comparison: Comparison): Observation {
     this.metrics.verdict(exchange.route.id, comparison.verdict);
     for (const result of [exchange.serving, exchange.shadow]) {
@@ -277,12 +286,6 @@ export class ObservationRecorder {
       if (sideFailed(side)) this.metrics.failure(exchange.route.id, result.side, failureClasses[classifyFailure(side, cause)].code);
     }
     const keepBodies = comparison.verdict === 'mismatched' && (this.options.random ?? Math.random)() < this.options.mismatchBodySampleRate;
-    const side = (result: SideResult): ObservedSide => ({
-      side: result.side,
-      ...observedOutcome(result),
-      latencyMs: Math.round(result.latencyMs * 1000) / 1000,
-      body: keepBodies ? result.body.subarray(0, this.options.mismatchBodyMaxBytes).toString('utf8') : null,
-    });
     // Redacted after the verdict, never before: a difference in a hidden field is still a mismatch.
     return redactObservation({
       observedAt: exchange.at,
@@ -291,8 +294,8 @@ export class ObservationRecorder {
       method: exchange.method,
       path: exchange.path,
       mode: exchange.mode,
-      serving: side(exchange.serving),
-      shadow: side(exchange.shadow),
+      serving: this.observedSide(exchange.serving, keepBodies),
+      shadow: this.observedSide(exchange.shadow, keepBodies),
       verdict: comparison.verdict,
       ignoredBy: comparison.ignoredBy,
       erroredSide: comparison.erroredSide ?? null,

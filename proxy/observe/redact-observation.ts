@@ -74,18 +74,18 @@ export interface RedactObservationOptions {
   bodies?: boolean;
 }
 
+function redactSide(observed: ObservedSide, redactor: Redactor, keepBodies: boolean): ObservedSide {
+  return { ...observed, body: observed.body === null || !keepBodies ? null : redactor.document(observed.body) };
+}
+
 /** The observation with its path, bodies and differences redacted; verdict, statuses and latencies as they were. */
 export function redactObservation(observation: Observation, redactor: Redactor, options: RedactObservationOptions = {}): Observation {
   const keepBodies = options.bodies ?? true;
-  const side = (observed: ObservedSide): ObservedSide => ({
-    ...observed,
-    body: observed.body === null || !keepBodies ? null : redactor.document(observed.body),
-  });
   return {
     ...observation,
     path: redactor.path(observation.path),
-    serving: side(observation.serving),
-    shadow: side(observation.shadow),
+    serving: redactSide(observation.serving, redactor, keepBodies),
+    shadow: redactSide(observation.shadow, redactor, keepBodies),
     differences: observation.differences.map((difference) => redactDifference(difference, redactor)),
   };
 }

@@ -8,7 +8,8 @@ import { requestLogEntry } from '../observe/request-log.js';
 import { headerMap } from '../serving/capture.js';
 import { fallsBack } from '../serving/fallback.js';
 import { recordLatency, serveWithShadow, type ShadowParts } from '../shadow/shadow-exchange.js';
-import { isReplayable, type FrontDoorParts, type Step } from './serving-call.js';
+import type { SideResult } from '../serving/capture.js';
+import { isReplayable, type FrontDoorParts, type ServingCall, type Step } from './serving-call.js';
 
 const empty = Buffer.alloc(0);
 
@@ -73,16 +74,7 @@ export function shadowCopy(parts: ShadowParts): Step {
       next(call);
       return;
     }
-    serveWithShadow(parts, route, decision, request, (captureLimit, onDone) =>
-      next({
-        ...call,
-        captureLimit,
-        onDone: (result) => {
-          onDone(result);
-          call.onDone(result);
-        },
-      }),
-    );
+    serveWithShadow(parts, route, decision, request, (captureLimit, onDone) => next({ ...call, captureLimit, onDone: both(onDone, call.onDone) }));
   };
 }
 
@@ -118,14 +110,25 @@ export function fallBackToLegacy(parts: FrontDoorParts): Step {
 
 /** The serving outcome: upstream latency and errors by side (a client's abort is the client's), and the request log's entry. */
 export function recordServing(parts: FrontDoorParts): Step {
+  return (next) => (call) => next({ ...call, onDone: servingRecord(parts, call) });
+}
+
+// The two functions below return their arrows rather than naming them in an object literal: tsx
+// names every function a property or a const names, at 0.7 µs a closure, and these are made for
+// every request (decision 0041).
+
+function servingRecord(parts: FrontDoorParts, call: ServingCall): (result: SideResult) => void {
   const { metrics, service, requestLog } = parts;
-  return (next) => (call) =>
-    next({
-      ...call,
-      onDone: (result) => {
-        if (!result.failure || !refusedByProxy.has(result.failure.code)) recordLatency(metrics, service, result, 'serving');
-        call.onDone(result);
-        if (requestLog) requestLog(requestLogEntry({ service, route: call.routeId, method: call.request.method, path: call.request.path, rawHeaders: call.request.headers }, call.decision, result));
-      },
-    });
+  return (result) => {
+    if (!result.failure || !refusedByProxy.has(result.failure.code)) recordLatency(metrics, service, result, 'serving');
+    call.onDone(result);
+    if (requestLog) requestLog(requestLogEntry({ service, route: call.routeId, method: call.request.method, path: call.request.path, rawHeaders: call.request.headers }, call.decision, result));
+  };
+}
+
+function both(first: (result: SideResult) => void, second: (result: SideResult) => void): (result: SideResult) => void {
+  return (result) => {
+    first(result);
+    second(result);
+  };
 }

@@ -56,67 +56,108 @@ export function internalFailure(side: Side, error: unknown, latencyMs = 0): Side
  * budget allows, sends the copy and records the pair. Over budget, the copy is dropped and counted.
  */
 export function serveWithShadow(parts: ShadowParts, route: Route, decision: Decision, request: ReplayableRequest, serve: Serve): void {
-  const { service, metrics, budget, stateful } = parts;
-  const limits = limitsFor(route, parts.limits);
   const shadowSide = decision.shadow;
-  const denied = shadowSide === undefined ? 'none' : budget.acquire(route.id);
+  const denied = shadowSide === undefined ? 'none' : parts.budget.acquire(route.id);
   if (denied !== undefined) {
-    if (denied !== 'none') metrics.dropped(route.id, denied);
-    serve(undefined, () => {});
+    if (denied !== 'none') parts.metrics.dropped(route.id, denied);
+    serve(undefined, ignoreOutcome);
     return;
   }
-  const at = new Date();
-  let serving: SideResult | undefined;
-  let shadow: SideResult | undefined;
-  let plan: ShadowPlan | undefined;
-  const settle = () => {
-    if (!serving || !shadow) return;
-    const exchange = { at, route, service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
+  new ShadowedExchange(parts, route, decision, shadowSide!, request).run(serve);
+}
+
+/** The serving outcome of a request whose copy was not sent: recorded by the pipeline's record step, nothing more here. */
+const ignoreOutcome = (): void => {};
+
+/**
+ * One shadowed request: both outcomes, and the plan its copy went out with. Its handlers are
+ * methods, not closures made per request (this runs for every shadowed request).
+ */
+class ShadowedExchange {
+  private readonly at = new Date();
+  private readonly limits: ShadowLimits;
+  private serving: SideResult | undefined;
+  private shadow: SideResult | undefined;
+  private plan: ShadowPlan | undefined;
+  private copyDone = false;
+
+  constructor(
+    private readonly parts: ShadowParts,
+    private readonly route: Route,
+    private readonly decision: Decision,
+    private readonly shadowSide: Side,
+    private readonly request: ReplayableRequest,
+  ) {
+    this.limits = limitsFor(route, parts.limits);
+  }
+
+  run(serve: Serve): void {
+    // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
+    serve(this.limits.captureLimit, (result) => this.served(result));
+    // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
+    let planned: ReturnType<StatefulShadowing['plan']> | undefined;
     try {
-      if (stateful && plan) stateful.settle(exchange, plan, decision, service, (observed) => parts.recorder.submit(observed));
+      planned = this.parts.stateful?.plan(this.parts.service, this.route, this.decision, this.request);
+    } catch (error) {
+      this.copyFailed(error);
+      return;
+    }
+    if (planned instanceof Promise) void planned.then((plan) => this.sendCopy(plan), () => this.sendCopy(undefined));
+    else this.sendCopy(planned);
+  }
+
+  private served(result: SideResult): void {
+    this.serving = result;
+    this.settle();
+  }
+
+  /** A throw in the copy's steps (upstreams.for, the plan) is the copy's failure alone: the serving answer is already on its way. */
+  private copyFailed(error: unknown): void {
+    if (this.copyDone) return;
+    this.copyDone = true;
+    this.parts.metrics.internalError(this.parts.service, 'shadow');
+    this.parts.budget.release(this.route.id);
+    this.shadow = internalFailure(this.shadowSide, error);
+    this.settle();
+  }
+
+  private sendCopy(planned: ShadowPlan | undefined): void {
+    const { parts, route, shadowSide } = this;
+    try {
+      this.plan = planned;
+      sendShadow(
+        planned?.upstream ?? parts.upstreams.for(parts.service, route, shadowSide, 'shadow'),
+        shadowSide,
+        planned?.request ?? this.request,
+        this.limits,
+        (result) => this.copied(result),
+        (stage) => parts.metrics.shadowTimedOut(parts.service, stage),
+      );
+    } catch (error) {
+      this.copyFailed(error);
+    }
+  }
+
+  private copied(result: SideResult): void {
+    this.copyDone = true;
+    this.parts.budget.release(this.route.id);
+    recordLatency(this.parts.metrics, this.parts.service, result, 'shadow');
+    this.shadow = result;
+    this.settle();
+  }
+
+  /** Both answers are in: the pair goes to the recorder (through stateful shadowing when the copy had a plan). */
+  private settle(): void {
+    const { serving, shadow, parts, plan } = this;
+    if (!serving || !shadow) return;
+    const { route, decision, request } = this;
+    const exchange = { at: this.at, route, service: parts.service, method: request.method, path: request.path, mode: decision.mode, serving, shadow };
+    try {
+      if (parts.stateful && plan) parts.stateful.settle(exchange, plan, decision, parts.service, (observed) => parts.recorder.submit(observed));
       else parts.recorder.submit(exchange);
     } catch {
       // Recording is off the request path: a throw there loses this observation (counted), nothing else.
-      metrics.internalError(service, 'record');
+      parts.metrics.internalError(parts.service, 'record');
     }
-  };
-  // Serving first so its bytes hit the wire first; the shadow copy goes out in the same tick, never after the answer.
-  serve(limits.captureLimit, (result) => {
-    serving = result;
-    settle();
-  });
-  // A throw in the copy's steps (upstreams.for, the plan) is the copy's failure alone: the serving answer is already on its way.
-  let copyDone = false;
-  const copyFailed = (error: unknown) => {
-    if (copyDone) return;
-    copyDone = true;
-    metrics.internalError(service, 'shadow');
-    budget.release(route.id);
-    shadow = internalFailure(shadowSide!, error);
-    settle();
-  };
-  const sendCopy = (planned: ShadowPlan | undefined) => {
-    try {
-      plan = planned;
-      sendShadow(planned?.upstream ?? parts.upstreams.for(service, route, shadowSide!, 'shadow'), shadowSide!, planned?.request ?? request, limits, (result) => {
-        copyDone = true;
-        budget.release(route.id);
-        recordLatency(metrics, service, result, 'shadow');
-        shadow = result;
-        settle();
-      }, (stage) => metrics.shadowTimedOut(service, stage));
-    } catch (error) {
-      copyFailed(error);
-    }
-  };
-  // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
-  let planned: ReturnType<StatefulShadowing['plan']> | undefined;
-  try {
-    planned = stateful?.plan(service, route, decision, request);
-  } catch (error) {
-    copyFailed(error);
-    return;
   }
-  if (planned instanceof Promise) void planned.then(sendCopy, () => sendCopy(undefined));
-  else sendCopy(planned);
 }

@@ -53,20 +53,21 @@ export class StatefulShadowing {
 
   /** Where and what the shadow copy of `request` is; synchronous unless a correlation must be looked up in the persistent store. */
   plan(service: Service, route: Route, decision: Decision, request: Replayable): ShadowPlan | Promise<ShadowPlan> {
-    const { correlations, upstreams } = this.parts;
-    const shadowSide = decision.shadow!;
-    const make = (lookup: (id: string) => Correlation | undefined): ShadowPlan => {
-      const { request: rewritten, used } = rewriteForShadow(route, request, lookup);
-      // A correlated id names a job the shadow side wrote to its shadow instance: read it there.
-      return { request: rewritten, original: request, used, upstream: upstreams.for(service, route, shadowSide, 'shadow', used.length > 0) };
-    };
+    const { correlations } = this.parts;
     const ids = route.correlation ? requestIds(route, request) : [];
-    const peek = (id: string) => correlations.peek(decision.serving, id);
-    if (ids.length === 0 || !correlations.persistent || ids.every(({ value }) => peek(value))) return make(peek);
+    if (ids.length === 0 || !correlations.persistent || ids.every(({ value }) => correlations.peek(decision.serving, value))) {
+      return this.planWith(service, route, decision, request, (id) => correlations.peek(decision.serving, id));
+    }
     return Promise.all(ids.map(async ({ value }) => [value, await correlations.find(decision.serving, value)] as const)).then((found) => {
       const known = new Map(found.filter((entry): entry is readonly [string, Correlation] => entry[1] !== undefined));
-      return make((id) => known.get(id));
+      return this.planWith(service, route, decision, request, (id) => known.get(id));
     });
+  }
+
+  private planWith(service: Service, route: Route, decision: Decision, request: Replayable, lookup: (id: string) => Correlation | undefined): ShadowPlan {
+    const { request: rewritten, used } = rewriteForShadow(route, request, lookup);
+    // A correlated id names a job the shadow side wrote to its shadow instance: read it there.
+    return { request: rewritten, original: request, used, upstream: this.parts.upstreams.for(service, route, decision.shadow!, 'shadow', used.length > 0) };
   }
 
   /**

@@ -76,13 +76,17 @@ export function idAt(body: Buffer, path: string): string | undefined {
   return undefined;
 }
 
+/** A 2xx answer read whole: only such an answer's ids are learnt. */
+function answeredWhole(side: SideResult): boolean {
+  return !side.failure && !side.truncated && side.status !== undefined && side.status >= 200 && side.status < 300;
+}
+
 /**
  * Pairs a shadowed request's two answers reveal: each `response.body` id present (and
  * different) on both sides of a 2xx answer; `askedAt`, when the request reached the proxy.
  */
 export function learnPairs(route: Route, serving: SideResult, shadow: SideResult, askedAt?: number): Correlation[] {
-  const ok = (side: SideResult) => !side.failure && !side.truncated && side.status !== undefined && side.status >= 200 && side.status < 300;
-  if (!ok(serving) || !ok(shadow)) return [];
+  if (!answeredWhole(serving) || !answeredWhole(shadow)) return [];
   const pairs: Correlation[] = [];
   for (const entry of route.correlation ?? []) {
     if (entry.in !== 'response.body') continue;
