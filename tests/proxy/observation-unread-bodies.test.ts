@@ -62,4 +62,24 @@ describe('an exchange whose bodies the comparison never reads', () => {
     const whole = exchange(side('legacy', Buffer.alloc(100_000)), side('reimpl', Buffer.alloc(100_000)));
     expect(withoutUnreadBodies(whole, sampleBytes)).toBe(whole);
   });
+
+  it('compares a burst on the loop over several turns, each stopping once its share of the turn is spent', async () => {
+    const store = new FakeObservationStore();
+    const metrics = createProxyMetrics(staticFlagSource(emptySnapshot()), catalogue);
+    const recorder = new ObservationRecorder(store, metrics, pool, { batchSize: 100, flushIntervalMs: 10, maxQueued: 100, maxQueuedBytes: 64 << 20, inlineMaxBytes: 16_384, mismatchBodySampleRate: 0, mismatchBodyMaxBytes: sampleBytes });
+    // Two ~7 KiB documents that differ in every value: each comparison walks 500 keys on both sides, far more than a few µs.
+    const document = (value: number) => Buffer.from(JSON.stringify(Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`key${index}`, value + index]))));
+    for (let index = 0; index < 60; index++) expect(recorder.submit(exchange(side('legacy', document(0)), side('reimpl', document(1))))).toBe(true);
+    const judged = async () => (await metrics.registry.getSingleMetric('cutover_proxy_shadow_verdicts_total')!.get()).values.reduce((sum, { value }) => sum + value, 0);
+    expect(await judged()).toBe(0);
+    // The recorder's turn was scheduled first, so it has run when this one does (its next turn is in the loop's next iteration).
+    await new Promise((resolve) => setImmediate(resolve));
+    const judgedInOneTurn = await judged();
+    // A slice of 50 a turn, whatever it cost, would judge 50.
+    expect(judgedInOneTurn).toBeGreaterThan(0);
+    expect(judgedInOneTurn).toBeLessThan(50);
+    await recorder.flush();
+    expect(pool.jobs).toBe(0);
+    expect((await store.list()).filter((observation) => observation.verdict === 'mismatched')).toHaveLength(60);
+  });
 });
