@@ -4,9 +4,10 @@
  * a child from `labels()`; on the fast lane that was about 3% of the proxy's CPU per request.
  * Here a series is resolved once (`series(labels)`), keeps plain numbers, and reaches the
  * registry only when it is scraped: the counter adds what its series counted since the last
- * scrape through prom-client's public `inc` (in `collect`), the histogram answers its series
- * itself in `get`, in the shape prom-client's histograms have (cumulative `le` buckets, then
- * `_sum` and `_count`), so the text format and the cluster aggregation read them as any other.
+ * scrape through prom-client's public `inc` (in `collect`); the histogram answers its series
+ * itself in `getForPromString`, which prom-client's `get` also reads, in the shape its own
+ * histograms have (cumulative `le` buckets, then `_sum` and `_count`), so the text format, the
+ * JSON and the cluster aggregation read them as any other.
  */
 import { Counter, Histogram, type CounterConfiguration, type HistogramConfiguration, type LabelValues, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client';
 
