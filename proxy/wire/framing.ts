@@ -17,8 +17,15 @@ import { sameName } from './hop-by-hop.js';
 
 /** Lower-case names of the headers that say where a message ends. */
 const framingHeaders = new Set(['content-length', 'transfer-encoding']);
-/** Bytes a field value may not hold (RFC 9110 §5.5): controls other than HTAB, and DEL. */
-const forbiddenInValue = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** A byte a field value (or a status line's reason) may not hold (RFC 9110 §5.5): a control other than HTAB, or DEL. */
+export function forbiddenInValue(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || code === 0x7f;
+}
+
+function holdsForbidden(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (forbiddenInValue(value.charCodeAt(i))) return true;
+  return false;
+}
 const digits = /^\d{1,15}$/;
 
 /** What the message's framing headers say, once they passed the check. */
@@ -48,7 +55,7 @@ export function checkFraming(rawHeaders: readonly string[], message: { request: 
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
     const value = rawHeaders[i + 1]!;
-    if (checkValues && forbiddenInValue.test(value)) return { refused: `a control character in the value of ${name}` };
+    if (checkValues && holdsForbidden(value)) return { refused: `a control character in the value of ${name}` };
     switch (name.length) {
       case 4:
         if (sameName(name, 'host')) hosts++;

@@ -10,7 +10,7 @@
  * lenient parsers and in the gap between two of them).
  */
 
-import { checkFraming, isRefusal, type FramingRefusal } from './framing.js';
+import { checkFraming, forbiddenInValue, isRefusal, type FramingRefusal } from './framing.js';
 import { connectionListed, sameName } from './hop-by-hop.js';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
@@ -88,10 +88,7 @@ function readField(text: string, start: number, end: number, out: string[]): str
   let valueEnd = end;
   while (valueStart < valueEnd && isOws(text.charCodeAt(valueStart))) valueStart++;
   while (valueEnd > valueStart && isOws(text.charCodeAt(valueEnd - 1))) valueEnd--;
-  for (let i = valueStart; i < valueEnd; i++) {
-    const code = text.charCodeAt(i);
-    if ((code < 0x20 && code !== 0x09) || code === 0x7f) return `a control character in the value of ${name}`;
-  }
+  for (let i = valueStart; i < valueEnd; i++) if (forbiddenInValue(text.charCodeAt(i))) return `a control character in the value of ${name}`;
   out.push(name, text.slice(valueStart, valueEnd));
   return undefined;
 }
@@ -155,10 +152,7 @@ function statusLine(line: string): [minor: number, status: number, reason: strin
   }
   if (line.length === 12) return [minor, status, ''];
   if (line.charCodeAt(12) !== 0x20) return undefined;
-  for (let i = 13; i < line.length; i++) {
-    const code = line.charCodeAt(i);
-    if (code !== 0x09 && (code < 0x20 || code === 0x7f)) return undefined;
-  }
+  for (let i = 13; i < line.length; i++) if (forbiddenInValue(line.charCodeAt(i))) return undefined;
   return [minor, status, line.slice(13)];
 }
 
