@@ -30,7 +30,7 @@ export interface Upstream {
   url: string;
   kind: PoolKind;
   pool: Dispatcher;
-  /** Raw keep-alive connections for the fast lane (fast-lane.ts), beside undici's pool for everything else. */
+  /** Raw keep-alive connections: the fast lane's serving requests (fast-lane.ts), shadow copies and polls (shadow/shadow.ts); undici's pool serves node:http's path. */
   sockets: SocketPool;
 }
 
@@ -138,7 +138,7 @@ export class Upstreams {
           connectTimeout: 5_000,
           ...(tls ? { connect: tls } : {}),
         }),
-        // Only serving answers ride the fast lane's sockets; this pool opens none until asked.
+        // Neither pool opens a connection until asked: a shadow or poll upstream uses only its sockets.
         sockets: new SocketPool({ host: parsed.hostname, port, max: connections, maxWaiters: this.config.proxy.maxWaitersPerUpstream, idleMs: socketIdleMs, timeoutMs: this.config.proxy.upstreamTimeoutMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
       };
       this.pools.set(key, upstream);

@@ -1,14 +1,16 @@
 /**
  * Where the shadow copy is sent: concurrently with the serving request, under a hard timeout
  * and a concurrency budget (per route and in total). Over budget a copy is dropped and
- * counted, never queued. Its answer is always read to the end (or aborted) so no pooled
- * connection is left holding an unread body, and nothing it does reaches the client.
+ * counted, never queued. Its answer is read to its end, or its connection is dropped, so no
+ * pooled connection is left holding an unread body; nothing it does reaches the client.
  */
-import type { Dispatcher } from 'undici';
-import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult } from '../serving/capture.js';
+import { BodyCapture, classifyFailure, failedAfter, headerMap, type SideResult, type UpstreamFailure } from '../serving/capture.js';
 import type { Side } from '../serving/decide.js';
-import type { OutgoingRequest } from '../serving/forward.js';
+import type { ReplayableRequest } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
+import { sameName } from '../wire/hop-by-hop.js';
+import { BodyEnd, incomplete, ResponseHeadReader, serializeHead, type ChunkData, type ResponseHead } from '../wire/http1.js';
+import type { PooledSocket, PoolWaiter, SocketUser } from '../wire/socket-pool.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import { CutoverError } from '../../src/errors.js';
 
@@ -61,83 +63,182 @@ export interface ShadowLimits {
   captureLimit: number;
 }
 
+/** Methods whose request undici (and so the node:http path's copies before) frames with `content-length: 0` when they carry no body. */
+const expectsPayload = new Set(['POST', 'PUT', 'PATCH']);
+const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+const maxResponseHeadBytes = 64 * 1024;
+
 /**
- * Reads one shadow answer. At the timeout the copy is aborted for real: sent, its connection
- * is destroyed (undici's abort); still queued inside the pool, it is aborted the moment undici
- * hands it a connection, before a byte is written, so a timed-out copy never reaches the
- * shadow side late (undici has no way to take a request out of its queue).
+ * One shadow copy on the shadow pool's raw keep-alive connections (wire/socket-pool.ts), as
+ * the fast lane sends its serving requests: the head written by the proxy, the answer read by
+ * the lane's strict parser (wire/http1.ts), its body captured up to the bound. undici's
+ * dispatch, its parser and its per-request timers were about a fifth of the CPU a shadowed
+ * request cost the serving loop (decision 0042).
+ *
+ * At the timeout the copy is aborted for real: sent, its connection is destroyed; still waiting
+ * for a connection, it is answered at once and the connection it is later given goes straight
+ * back, before a byte is written, so a timed-out copy never reaches the shadow side late.
  */
-class ShadowHandler implements Dispatcher.DispatchHandler {
-  private abort: ((error?: Error) => void) | undefined;
-  private timedOut: Error | undefined;
-  private status: number | undefined;
-  private headers: Record<string, string> = {};
+class ShadowCopy implements SocketUser, PoolWaiter {
   private readonly capture: BodyCapture;
   private readonly started = performance.now();
   private readonly timer: NodeJS.Timeout;
+  private readonly head: Buffer;
+  private pooled: PooledSocket | undefined;
+  private retried = false;
+  private response: ResponseHead | undefined;
+  private responseEnd: BodyEnd | undefined;
+  private headReader: ResponseHeadReader | undefined;
+  /** Hands a chunked answer's payload to the capture; made only for a chunked answer. */
+  private payload: ChunkData | undefined;
   private done = false;
 
   constructor(
+    private readonly upstream: Upstream,
     private readonly side: Side,
-    limits: ShadowLimits,
+    private readonly request: ReplayableRequest,
+    private readonly limits: ShadowLimits,
     private readonly resolve: (result: SideResult) => void,
-    onTimeout: ((stage: TimeoutStage) => void) | undefined,
+    private readonly timedOut: ((stage: TimeoutStage) => void) | undefined,
   ) {
     this.capture = new BodyCapture(limits.captureLimit);
-    this.timer = setTimeout(() => {
-      const error = new CutoverError('CUTOVER_ERR_SHADOW_TIMEOUT', `shadow copy took longer than ${limits.timeoutMs} ms (proxy.shadow.timeoutMs); aborted`);
-      this.timedOut = error;
-      onTimeout?.(this.abort ? 'in_flight' : 'queued');
-      if (this.abort) this.abort(error);
-      else this.onError(error);
-    }, limits.timeoutMs);
+    this.head = copyHead(request, upstream.origin);
+    this.timer = setTimeout(() => this.expire(), limits.timeoutMs);
     this.timer.unref();
   }
 
-  onConnect(abort: (error?: Error) => void): void {
-    if (this.timedOut) {
-      abort(this.timedOut);
+  start(): void {
+    this.upstream.sockets.acquire(this);
+  }
+
+  /** The pool's answer (PoolWaiter): a connection, or why there is none. A copy already over gives it straight back. */
+  acquired(error: Error | undefined, pooled: PooledSocket | undefined): void {
+    if (this.done) {
+      if (pooled) this.upstream.sockets.release(pooled);
       return;
     }
-    this.abort = abort;
+    if (error || !pooled) {
+      this.finish(classifyFailure(error), undefined);
+      return;
+    }
+    this.pooled = pooled;
+    pooled.user = this;
+    const { socket } = pooled;
+    const { body } = this.request;
+    if (body && body.length > 0) {
+      socket.cork();
+      socket.write(this.head);
+      socket.write(body);
+      socket.uncork();
+    } else {
+      socket.write(this.head);
+    }
   }
 
-  onHeaders(status: number, rawHeaders: Buffer[]): boolean {
-    if (status < 200) return true;
-    this.status = status;
-    this.headers = headerMap(rawHeaders);
-    return true;
+  private expire(): void {
+    if (this.done) return;
+    const error = new CutoverError('CUTOVER_ERR_SHADOW_TIMEOUT', `shadow copy took longer than ${this.limits.timeoutMs} ms (proxy.shadow.timeoutMs); aborted`);
+    this.timedOut?.(this.pooled ? 'in_flight' : 'queued');
+    this.finish(classifyFailure(error), false);
   }
 
-  onData(chunk: Buffer): boolean {
-    this.capture.add(chunk);
+  onData(chunk: Buffer): void {
+    if (this.done) return;
+    try {
+      this.read(chunk);
+    } catch (error) {
+      // The lane's chunk framer throws on broken framing: the shadow side's answer is malformed.
+      this.finish({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} shadow upstream's chunk framing is broken: ${(error as Error).message}` }, false);
+    }
+  }
+
+  private read(chunk: Buffer): void {
+    let offset = 0;
+    if (!this.response) {
+      const head = (this.headReader ??= new ResponseHeadReader(this.request.method, maxResponseHeadBytes)).read(chunk);
+      if (head === incomplete) return;
+      if (typeof head === 'string') {
+        this.finish({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} shadow upstream ${head}` }, false);
+        return;
+      }
+      this.response = head;
+      this.responseEnd = new BodyEnd(head.framing);
+      if (head.framing.kind === 'chunked') this.payload = (data, from, to) => this.capture.add(data.subarray(from, to));
+      chunk = this.headReader.buffer;
+      offset = this.headReader.bodyStart;
+    }
+    const end = this.responseEnd!;
+    const taken = end.take(chunk, offset, this.payload);
+    if (taken > 0 && !this.payload) this.capture.add(offset === 0 && taken === chunk.length ? chunk : chunk.subarray(offset, offset + taken));
     // Past the bound nothing more is compared: the copy ends here (truncated) and its connection
     // is destroyed rather than read to the end, which for a huge body (64 MiB at a few copies a
     // second in the reliability run) cost the serving answers on this event loop 40x their p50.
-    if (this.capture.truncated && this.abort) {
-      this.finish(undefined);
-      this.abort();
-    }
-    return true;
+    if (this.capture.truncated) this.finish(undefined, false);
+    // Bytes after the answer's end are no answer to this copy: the connection is not used again.
+    else if (end.complete) this.finish(undefined, this.response!.reusable && offset + taken === chunk.length);
   }
 
-  onComplete(): void {
-    this.finish(undefined);
+  onEnd(): void {
+    if (!this.done && this.response?.framing.kind === 'until-close') this.finish(undefined, false);
+  }
+
+  onClose(): void {
+    if (this.done) return;
+    if (this.response?.framing.kind === 'until-close') {
+      this.finish(undefined, false);
+      return;
+    }
+    this.failOrRetry(Object.assign(new Error(`the ${this.side} shadow upstream closed the connection before the answer was complete`), { code: 'ECONNRESET' }));
   }
 
   onError(error: Error): void {
-    this.finish(classifyFailure(error));
+    if (!this.done) this.failOrRetry(error);
   }
 
-  private finish(failure: SideResult['failure']): void {
+  onTimeout(): void {
+    // The connection's inactivity timeout (proxy.upstreamTimeoutMs) is the serving answers' bound: a copy has its own, from send to last byte.
+  }
+
+  onDrain(): void {
+    // The copy's body is written whole at once: there is nothing to resume.
+  }
+
+  /**
+   * A kept-alive connection the shadow side closed just as it was reused fails before any
+   * answer byte: an idempotent copy without a body goes once more on a new connection, as the
+   * lane's serving requests do; anything else is the copy's failure.
+   */
+  private failOrRetry(error: Error): void {
+    const pooled = this.pooled;
+    const untouched = !this.response && !this.headReader?.started;
+    const { method, body } = this.request;
+    if (pooled?.reused && !this.retried && untouched && idempotent.has(method) && !(body && body.length > 0)) {
+      this.retried = true;
+      this.pooled = undefined;
+      this.upstream.sockets.discard(pooled);
+      this.start();
+      return;
+    }
+    this.finish(classifyFailure(error), false);
+  }
+
+  /** Settles the copy once: its connection back to the pool when `reuse`, else dropped; the result to the exchange. */
+  private finish(failure: UpstreamFailure | undefined, reuse: boolean | undefined): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
+    const pooled = this.pooled;
+    if (pooled) {
+      this.pooled = undefined;
+      if (reuse) this.upstream.sockets.release(pooled);
+      else this.upstream.sockets.discard(pooled);
+    }
+    const status = this.response?.status;
     this.resolve({
       side: this.side,
-      status: failure ? undefined : this.status,
-      failure: failedAfter(failure, this.status),
-      headers: this.headers,
+      status: failure ? undefined : status,
+      failure: failedAfter(failure, status),
+      headers: this.response ? headerMap(this.response.rawHeaders) : {},
       body: this.capture.bytes(),
       truncated: this.capture.truncated,
       latencyMs: performance.now() - this.started,
@@ -145,30 +246,47 @@ class ShadowHandler implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Sends the shadow copy; calls back once with its result (never throws, never rejects), and `onTimeout` when it was aborted. */
+/**
+ * The copy's head: the request's end-to-end headers as they came, framed by the proxy — its
+ * own Content-Length for the buffered body (a client's Transfer-Encoding never reaches here:
+ * it is hop-by-hop), and, as undici wrote them before, `content-length: 0` on a bodiless POST,
+ * PUT or PATCH and the upstream's Host when the request has none (a poll's, a test's).
+ */
+function copyHead(request: ReplayableRequest, origin: string): Buffer {
+  const length = request.body?.length ?? 0;
+  const headers: string[] = [];
+  let framed = false;
+  let host = false;
+  const raw = request.headers;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (sameName(name, 'content-length')) {
+      framed = true;
+      headers.push(name, String(length));
+      continue;
+    }
+    if (sameName(name, 'transfer-encoding')) continue;
+    if (sameName(name, 'host')) host = true;
+    headers.push(name, raw[i + 1]!);
+  }
+  if (!host) headers.unshift('host', origin.slice(origin.indexOf('//') + 2));
+  if (!framed && (length > 0 || expectsPayload.has(request.method))) headers.push('content-length', String(length));
+  return serializeHead(`${request.method} ${request.path} HTTP/1.1`, headers);
+}
+
+/** Sends the shadow copy; calls back once with its result (never throws), and `onTimeout` when it was aborted. */
 export function sendShadow(
   upstream: Upstream,
   side: Side,
-  request: OutgoingRequest & { body: Buffer | null },
+  request: ReplayableRequest,
   limits: ShadowLimits,
   onDone: (result: SideResult) => void,
   onTimeout?: (stage: TimeoutStage) => void,
 ): void {
-  const handler = new ShadowHandler(side, limits, onDone, onTimeout);
+  const copy = new ShadowCopy(upstream, side, request, limits, onDone, onTimeout);
   try {
-    upstream.pool.dispatch(
-      {
-        origin: upstream.origin,
-        method: request.method as Dispatcher.HttpMethod,
-        path: request.path,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: limits.timeoutMs,
-        bodyTimeout: limits.timeoutMs,
-      },
-      handler,
-    );
+    copy.start();
   } catch (error) {
-    handler.onError(error as Error);
+    copy.onError(error as Error);
   }
 }

@@ -31,7 +31,7 @@ import { describeFailure, internalErrorBody, upstreamErrorBody } from '../servin
 import type { Upstream } from '../serving/upstreams.js';
 import { refusalAnswer, type RefusalCode } from '../wire/framing.js';
 import { endToEndHeaders } from '../wire/hop-by-hop.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, parseResponseHead, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, ResponseHeadReader, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
 import type { PooledSocket, PoolWaiter, SocketUser } from '../wire/socket-pool.js';
 
 const maxResponseHeadBytes = 64 * 1024;
@@ -487,7 +487,7 @@ class Exchange implements SocketUser, PoolWaiter {
   private queuedBytes = 0;
   private response: ResponseHead | undefined;
   private responseEnd: BodyEnd | undefined;
-  private responseHeadBytes: Buffer = empty;
+  private headReader: ResponseHeadReader | undefined;
   private answered = false;
   private finished = false;
   private clientPaused = false;
@@ -677,33 +677,16 @@ class Exchange implements SocketUser, PoolWaiter {
     // The answer's head, when this chunk completes it: it leaves with the body bytes that follow it, in one buffer.
     let clientHead: Buffer | undefined;
     if (!this.response) {
-      const buffer = this.responseHeadBytes.length > 0 ? Buffer.concat([this.responseHeadBytes, chunk]) : chunk;
-      let start = 0;
-      for (;;) {
-        const head = parseResponseHead(start === 0 ? buffer : buffer.subarray(start), this.head.method, maxResponseHeadBytes);
-        if (head === incomplete) {
-          this.responseHeadBytes = start === 0 ? buffer : buffer.subarray(start);
-          return;
-        }
-        if (head === declined) {
-          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream sent a malformed answer head` });
-          return;
-        }
-        if ('refused' in head) {
-          this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream's answer cannot be framed unambiguously: ${head.refused}` });
-          return;
-        }
-        start += head.size;
-        // 1xx interim answers are not relayed (node:http answers 100-continue itself; Expect never takes the lane).
-        if (head.status >= 200) {
-          this.response = head;
-          break;
-        }
+      const head = (this.headReader ??= new ResponseHeadReader(this.head.method, maxResponseHeadBytes)).read(chunk);
+      if (head === incomplete) return;
+      if (typeof head === 'string') {
+        this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream ${head}` });
+        return;
       }
-      this.responseHeadBytes = empty;
-      clientHead = this.clientHead(this.response);
-      chunk = buffer;
-      offset = start;
+      this.response = head;
+      clientHead = this.clientHead(head);
+      chunk = this.headReader.buffer;
+      offset = this.headReader.bodyStart;
     }
     const end = this.responseEnd!;
     let taken: number;
@@ -815,7 +798,7 @@ class Exchange implements SocketUser, PoolWaiter {
    */
   private failOrRetry(error: Error): void {
     const pooled = this.pooled;
-    const untouched = !this.response && this.responseHeadBytes.length === 0;
+    const untouched = !this.response && !this.headReader?.started;
     if (pooled?.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none') {
       this.retried = true;
       this.detach(pooled);

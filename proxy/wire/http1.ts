@@ -210,6 +210,52 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
   return { status, reason, rawHeaders, framing, reusable, size: lines.size };
 }
 
+const emptyBuffer = Buffer.alloc(0);
+
+/**
+ * Reads an upstream answer's head as its bytes arrive, across chunks, skipping 1xx interim
+ * answers (the proxy relays none: node:http answers 100-continue itself, Expect never takes
+ * the lane, and undici skipped them for shadow copies). After a head, `buffer` holds the bytes
+ * read so far and `bodyStart` where the body begins in them.
+ */
+export class ResponseHeadReader {
+  private held: Buffer = emptyBuffer;
+  buffer: Buffer = emptyBuffer;
+  bodyStart = 0;
+
+  constructor(
+    private readonly method: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** True once bytes of a head not yet complete were read (a cut then is not a cut before the answer). */
+  get started(): boolean {
+    return this.held.length > 0;
+  }
+
+  /** The final head, `incomplete` until more bytes come, or why the answer cannot be relayed (a phrase: "sent a ..."). */
+  read(chunk: Buffer): ResponseHead | typeof incomplete | string {
+    const buffer = this.held.length > 0 ? Buffer.concat([this.held, chunk]) : chunk;
+    let start = 0;
+    for (;;) {
+      const head = parseResponseHead(start === 0 ? buffer : buffer.subarray(start), this.method, this.maxBytes);
+      if (head === incomplete) {
+        this.held = start === 0 ? buffer : buffer.subarray(start);
+        return incomplete;
+      }
+      if (head === declined) return 'sent a malformed answer head';
+      if ('refused' in head) return `sent an answer that cannot be framed unambiguously: ${head.refused}`;
+      start += head.size;
+      if (head.status >= 200) {
+        this.held = emptyBuffer;
+        this.buffer = buffer;
+        this.bodyStart = start;
+        return head;
+      }
+    }
+  }
+}
+
 const enum ChunkState {
   Size,
   SizeLf,

@@ -50,6 +50,8 @@ describe('the upstream pools', () => {
       const shadow = pools.for('sync', route, 'legacy', 'shadow');
       const poll = pools.forPoll(serving);
       expect(new Set([serving.origin, shadow.origin, poll.origin]).size).toBe(1);
+      // Copies and polls travel on raw sockets, node:http's serving path on undici: each kind has its own of both.
+      expect(new Set([serving.sockets, shadow.sockets, poll.sockets]).size).toBe(3);
       expect(new Set([serving.pool, shadow.pool, poll.pool]).size).toBe(3);
       expect([serving.kind, shadow.kind, poll.kind]).toEqual(['serving', 'shadow', 'poll']);
       expect(pools.forPoll(shadow)).toBe(poll);
