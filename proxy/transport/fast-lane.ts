@@ -140,7 +140,7 @@ function laneFor(matched: Matched, head: RequestHead, maxRequestBodyBytes: numbe
 
 /** The request's end-to-end headers as the upstreams get them: hop-by-hop ones dropped, the client's address added. */
 function forwardedHeaders(head: RequestHead, address: string | undefined): string[] {
-  const headers = endToEndHeaders(head.rawHeaders);
+  const headers = endToEndHeaders(head.rawHeaders, head.connection);
   // The lane writes the chunk framing itself (Exchange.feedRequest), so it declares it too.
   if (head.framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
   if (address) headers.push('x-forwarded-for', address);
@@ -603,10 +603,14 @@ class Exchange implements SocketUser, PoolWaiter {
     pooled.user = this;
     // The pool set the upstream timeout when the connection was made; only a slow client's backpressure (relay) ever changes it.
     if (socket.timeout !== this.parts.options.upstreamTimeoutMs) socket.setTimeout(this.parts.options.upstreamTimeoutMs);
-    socket.cork();
-    socket.write(this.outgoingHead);
-    for (const chunk of this.queued) socket.write(chunk);
-    socket.uncork();
+    // Corked only for more than one buffer: a lone write through cork/uncork takes the stream's buffering path for nothing.
+    if (this.queued.length === 0) socket.write(this.outgoingHead);
+    else {
+      socket.cork();
+      socket.write(this.outgoingHead);
+      for (const chunk of this.queued) socket.write(chunk);
+      socket.uncork();
+    }
     this.queued = [];
     this.queuedBytes = 0;
     if (this.clientPaused && socket.writableLength === 0) this.resumeClient();
@@ -731,7 +735,7 @@ class Exchange implements SocketUser, PoolWaiter {
    * chunked framing the body keeps. Returned for the caller to write with the body's first bytes.
    */
   private clientHead(response: ResponseHead): Buffer {
-    const headers = endToEndHeaders(response.rawHeaders);
+    const headers = endToEndHeaders(response.rawHeaders, response.connection);
     for (const value of this.call.answerHeaders) headers.push(value);
     if (!hasHeader(response.rawHeaders, 'date')) headers.push('Date', httpDate());
     if (this.closesClient(response)) headers.push('Connection', 'close');

@@ -61,7 +61,8 @@ export function checkFraming(rawHeaders: readonly string[], message: { request: 
         if (sameName(name, 'host')) hosts++;
         break;
       case 10:
-        if (sameName(name, 'connection')) {
+        // The common one-token values name no header: read without splitting.
+        if (sameName(name, 'connection') && !sameName(value, 'keep-alive') && !sameName(value, 'close')) {
           for (const token of value.split(',')) {
             const listed = token.trim().toLowerCase();
             if (framingHeaders.has(listed)) return { refused: `Connection names the framing header ${listed}` };

@@ -16,9 +16,6 @@ const hopByHop = new Set([
   'expect',
 ]);
 
-/** The lengths of the hop-by-hop names: a name of another length is end-to-end without being lower-cased. */
-const hopByHopLengths = new Set([...hopByHop].map((name) => name.length));
-
 /**
  * True when the header name `name` is `lower` in any case, without lower-casing it (per header
  * of every message, on the lane's hot path). Sound for token names, which every parser here
@@ -31,39 +28,70 @@ export function sameName(name: string, lower: string): boolean {
   return true;
 }
 
-/** Names listed in `Connection` headers of a raw header list (`connection: close, x-private`). */
-export function connectionListed(raw: readonly string[]): Set<string> | undefined {
-  let listed: Set<string> | undefined;
+/**
+ * What a message's `Connection` headers say: `close`, `keep-alive`, and the header names they
+ * list that are not hop-by-hop already (those must be dropped too). Read once per head.
+ */
+export interface ConnectionListing {
+  close: boolean;
+  keepAlive: boolean;
+  names: ReadonlySet<string> | undefined;
+}
+
+const unlisted: ConnectionListing = Object.freeze({ close: false, keepAlive: false, names: undefined });
+const keepAliveOnly: ConnectionListing = Object.freeze({ close: false, keepAlive: true, names: undefined });
+const closeOnly: ConnectionListing = Object.freeze({ close: true, keepAlive: false, names: undefined });
+
+/**
+ * The `Connection` headers of a flat raw list (`connection: close, x-private`). The common
+ * one-token values (`keep-alive`, `close`) are read without splitting or lower-casing: this
+ * runs for every request and answer on the lane.
+ */
+export function connectionListing(raw: readonly string[]): ConnectionListing {
+  let close = false;
+  let keepAlive = false;
+  let names: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (sameName(raw[i]!, 'connection')) {
-      listed ??= new Set();
-      for (const name of raw[i + 1]!.split(',')) {
-        const trimmed = name.trim().toLowerCase();
-        if (trimmed) listed.add(trimmed);
+    if (!sameName(raw[i]!, 'connection')) continue;
+    const value = raw[i + 1]!.trim();
+    if (sameName(value, 'keep-alive')) keepAlive = true;
+    else if (sameName(value, 'close')) close = true;
+    else {
+      for (const token of value.split(',')) {
+        const name = token.trim().toLowerCase();
+        if (name === 'close') close = true;
+        else if (name === 'keep-alive') keepAlive = true;
+        else if (name && !hopByHop.has(name)) (names ??= new Set()).add(name);
       }
     }
   }
-  return listed;
+  if (names) return { close, keepAlive, names };
+  return close ? (keepAlive ? { close, keepAlive, names } : closeOnly) : keepAlive ? keepAliveOnly : unlisted;
+}
+
+/** The hop-by-hop names by length: a name is compared case-folded with those of its length, never lower-cased. */
+const hopByHopByLength = new Map<number, string[]>();
+for (const name of hopByHop) hopByHopByLength.set(name.length, [...(hopByHopByLength.get(name.length) ?? []), name]);
+
+function fixedHopByHop(name: string): boolean {
+  const candidates = hopByHopByLength.get(name.length);
+  if (!candidates) return false;
+  for (const candidate of candidates) if (sameName(name, candidate)) return true;
+  return false;
 }
 
 /**
  * The end-to-end headers of a flat raw list ([name, value, name, value...]), names and values
  * byte-for-byte as received, order kept; duplicates (several set-cookie) stay separate.
+ * `listing`: the list's Connection headers, when the parser read them already.
  */
-export function endToEndHeaders(raw: readonly string[]): string[] {
-  const listed = connectionListed(raw);
+export function endToEndHeaders(raw: readonly string[], listing: ConnectionListing = connectionListing(raw)): string[] {
+  const listed = listing.names;
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (listed || hopByHopLengths.has(name.length)) {
-      const lower = name.toLowerCase();
-      if (hopByHop.has(lower) || listed?.has(lower)) continue;
-    }
+    if (fixedHopByHop(name) || (listed && listed.has(name.toLowerCase()))) continue;
     out.push(name, raw[i + 1]!);
   }
   return out;
-}
-
-export function isHopByHop(name: string): boolean {
-  return hopByHop.has(name.toLowerCase());
 }

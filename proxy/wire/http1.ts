@@ -11,7 +11,7 @@
  */
 
 import { checkFraming, forbiddenInValue, isRefusal, type FramingRefusal } from './framing.js';
-import { connectionListed, sameName } from './hop-by-hop.js';
+import { connectionListing, sameName, type ConnectionListing } from './hop-by-hop.js';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 /** The methods the lane takes (llhttp knows more; those go to node:http). */
@@ -32,6 +32,8 @@ export interface RequestHead {
   framing: BodyFraming;
   /** The client sent `Connection: close`: answer, then close. */
   close: boolean;
+  /** Its Connection headers, read once: what is dropped as hop-by-hop. */
+  connection: ConnectionListing;
   /** Bytes of the head, CRLFCRLF included. */
   size: number;
 }
@@ -43,6 +45,8 @@ export interface ResponseHead {
   framing: BodyFraming;
   /** The upstream connection may carry another request after this answer. */
   reusable: boolean;
+  /** Its Connection headers, read once: what is dropped as hop-by-hop. */
+  connection: ConnectionListing;
   size: number;
 }
 
@@ -176,7 +180,8 @@ export function parseRequestHead(buffer: Buffer, maxBytes: number): RequestHead 
   if (isRefusal(checked)) return checked;
   if (hasHeader(rawHeaders, 'upgrade') || hasHeader(rawHeaders, 'expect')) return declined;
   const framing: BodyFraming = checked.chunked ? { kind: 'chunked' } : checked.length ? { kind: 'length', length: checked.length } : { kind: 'none' };
-  return { method: line[0], target: line[1], rawHeaders, framing, close: connectionListed(rawHeaders)?.has('close') ?? false, size: lines.size };
+  const connection = connectionListing(rawHeaders);
+  return { method: line[0], target: line[1], rawHeaders, framing, close: connection.close, connection, size: lines.size };
 }
 
 /**
@@ -194,8 +199,8 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
   const { rawHeaders } = lines;
   const checked = checkFraming(rawHeaders, { request: false, http11: minor === 1, valuesChecked: true });
   if (isRefusal(checked)) return checked;
-  const tokens = connectionListed(rawHeaders);
-  let reusable = minor === 1 ? !tokens?.has('close') : tokens?.has('keep-alive') === true;
+  const connection = connectionListing(rawHeaders);
+  let reusable = minor === 1 ? !connection.close : connection.keepAlive;
   let framing: BodyFraming;
   if (method === 'HEAD' || status < 200 || status === 204 || status === 304) {
     framing = { kind: 'none' };
@@ -207,7 +212,7 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
     framing = { kind: 'until-close' };
     reusable = false;
   }
-  return { status, reason, rawHeaders, framing, reusable, size: lines.size };
+  return { status, reason, rawHeaders, framing, reusable, connection, size: lines.size };
 }
 
 const emptyBuffer = Buffer.alloc(0);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { endToEndHeaders } from '../../proxy/wire/hop-by-hop.js';
+import { connectionListing, endToEndHeaders } from '../../proxy/wire/hop-by-hop.js';
 import { BodyEnd, ChunkedFramer, declined, incomplete, parseRequestHead, parseResponseHead, tooLarge } from '../../proxy/wire/http1.js';
 
 const head = (text: string) => Buffer.from(text, 'latin1');
@@ -24,6 +24,19 @@ describe('the fast lane request head parser', () => {
     // Same length, one character apart: the case-folding compare is not a length check.
     expect(parseRequestHead(head('POST / HTTP/1.1\r\nHost: x\r\nContent-Lengtx: 2\r\n\r\n'), 16384)).toMatchObject({ framing: { kind: 'none' } });
     expect(endToEndHeaders(['Keep-Alive', 'timeout=5', 'Keep-Alivf', 'kept', 'TE', 'trailers', 'X-Private', '1', 'Connection', 'x-private'])).toEqual(['Keep-Alivf', 'kept']);
+  });
+
+  it('reads Connection headers once: close and keep-alive in any case, and the names they list beyond the fixed hop-by-hop set', () => {
+    expect(connectionListing(['Connection', 'Keep-Alive'])).toEqual({ close: false, keepAlive: true, names: undefined });
+    expect(connectionListing(['connection', 'CLOSE'])).toEqual({ close: true, keepAlive: false, names: undefined });
+    expect(connectionListing(['Connection', 'close, X-Private , te', 'CONNECTION', 'keep-alive'])).toEqual({ close: true, keepAlive: true, names: new Set(['x-private']) });
+    expect(connectionListing(['Connectiox', 'close'])).toEqual({ close: false, keepAlive: false, names: undefined });
+    // A listed name is dropped in any case; a name one character from a hop-by-hop one is kept.
+    expect(endToEndHeaders(['X-PRIVATE', '1', 'Connectioo', 'kept', 'Connection', 'x-private', 'Proxy-Connection', 'keep-alive'])).toEqual(['Connectioo', 'kept']);
+    // The answer head keeps what its parser read, so the lane drops by that listing.
+    const answer = parseResponseHead(head('HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nContent-Length: 0\r\n\r\n'), 'GET', 16384);
+    if (typeof answer !== 'object' || 'refused' in answer) throw new Error('not parsed');
+    expect([answer.reusable, endToEndHeaders(answer.rawHeaders, answer.connection)]).toEqual([true, ['Content-Length', '0']]);
   });
 
   it('waits for the rest of a head that is not complete, and says when one is over its size limit, complete or not', () => {
