@@ -161,3 +161,48 @@ export class HotHistogram<T extends string> extends Histogram<T> {
     super.reset();
   }
 }
+
+/** One level of SeriesByLabels: the next label's values, or (at the last label) the series. */
+type Level = Map<string, Level | object>;
+
+/**
+ * The series of a metric by two to four label values, in nested maps keyed by each value: a
+ * lookup hashes no new string when the values are strings already hashed (route ids from the
+ * catalogue, modes from the flags, literals), where one joined key per call had to be made and
+ * hashed. Each series is made once, by `make`. One instance serves one metric, so always the
+ * same number of labels (its label names).
+ */
+export class SeriesByLabels<S extends object> {
+  private readonly root: Level = new Map();
+
+  constructor(private readonly make: (...labels: string[]) => S) {}
+
+  at2(a: string, b: string): S {
+    return this.leaf(this.step(this.root, a), b) ?? this.made(this.step(this.root, a), b, this.make(a, b));
+  }
+
+  at3(a: string, b: string, c: string): S {
+    const level = this.step(this.step(this.root, a), b);
+    return this.leaf(level, c) ?? this.made(level, c, this.make(a, b, c));
+  }
+
+  at4(a: string, b: string, c: string, d: string): S {
+    const level = this.step(this.step(this.step(this.root, a), b), c);
+    return this.leaf(level, d) ?? this.made(level, d, this.make(a, b, c, d));
+  }
+
+  private step(level: Level, key: string): Level {
+    let next = level.get(key) as Level | undefined;
+    if (next === undefined) level.set(key, (next = new Map()));
+    return next;
+  }
+
+  private leaf(level: Level, key: string): S | undefined {
+    return level.get(key) as S | undefined;
+  }
+
+  private made(level: Level, key: string, series: S): S {
+    level.set(key, series);
+    return series;
+  }
+}

@@ -6,7 +6,7 @@
  * must not hash label sets per request.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { HotCounter, HotHistogram, type CountedSeries, type ObservedSeries } from './hot-metrics.js';
+import { HotCounter, HotHistogram, SeriesByLabels } from './hot-metrics.js';
 import { flagFor, flagModes, type FlagSource } from '../../flags/flag.js';
 import type { RouteCatalogue } from '../../flags/route-catalogue.js';
 import type { Verdict } from '../shadow/compare.js';
@@ -80,7 +80,7 @@ export function createProxyMetrics(
     labelNames: ['service', 'side', 'role', 'code'] as const,
     registers: [registry],
   });
-  const verdicts = new Counter({
+  const verdicts = new HotCounter({
     name: 'cutover_proxy_shadow_verdicts_total',
     help: 'Compared shadow requests by route and verdict (matched, mismatched, ignored, errored); ignored is never counted as matched.',
     labelNames: ['route', 'verdict'] as const,
@@ -222,37 +222,19 @@ export function createProxyMetrics(
   });
 
   // Series resolved once per label set (hot-metrics.ts): these two are updated on every request.
-  const requestSeries = new Map<string, CountedSeries>();
-  const requestChild = (service: string, route: string, mode: string, servedBy: string): CountedSeries => {
-    const key = `${service}\u0000${route}\u0000${mode}\u0000${servedBy}`;
-    let series = requestSeries.get(key);
-    if (series === undefined) requestSeries.set(key, (series = requests.series({ service, route, mode, served_by: servedBy })));
-    return series;
-  };
-  const latencySeries = new Map<string, ObservedSeries>();
-  const latencyChild = (service: string, side: string, role: string): ObservedSeries => {
-    const key = `${service}\u0000${side}\u0000${role}`;
-    let series = latencySeries.get(key);
-    if (series === undefined) latencySeries.set(key, (series = latency.series({ service, side, role })));
-    return series;
-  };
-  const cache = <T>(make: (...labels: string[]) => T) => {
-    const children = new Map<string, T>();
-    return (...labels: string[]): T => {
-      const key = labels.join('\u0000');
-      let child = children.get(key);
-      if (child === undefined) children.set(key, (child = make(...labels)));
-      return child;
-    };
-  };
-  const verdictChild = cache((route, verdict) => verdicts.labels(route!, verdict!));
+  // A series is found by its label values in nested maps: a hit hashes no new string (the values
+  // are the catalogue's ids, the flags' modes and literals), where a joined key was made and hashed
+  // per call: per request, and twice more per shadowed one.
+  const requestSeries = new SeriesByLabels((service, route, mode, servedBy) => requests.series({ service, route, mode, served_by: servedBy }));
+  const latencySeries = new SeriesByLabels((service, side, role) => latency.series({ service, side, role }));
+  const verdictSeries = new SeriesByLabels((route, verdict) => verdicts.series({ route, verdict }));
 
   return {
     registry,
-    request: (service, routeId, mode, servedBy) => requestChild(service, routeId, mode, servedBy).inc(),
-    upstreamLatency: (service, side, role, seconds) => latencyChild(service, side, role).observe(seconds),
+    request: (service, routeId, mode, servedBy) => requestSeries.at4(service, routeId, mode, servedBy).inc(),
+    upstreamLatency: (service, side, role, seconds) => latencySeries.at3(service, side, role).observe(seconds),
     upstreamError: (service, side, role, code) => upstreamErrors.labels(service, side, role, code).inc(),
-    verdict: (routeId, verdict) => verdictChild(routeId, verdict).inc(),
+    verdict: (routeId, verdict) => verdictSeries.at2(routeId, verdict).inc(),
     failure: (routeId, side, failureCode) => failures.labels(routeId, side, failureCode).inc(),
     dropped: (routeId, reason) => drops.labels(routeId, reason).inc(),
     observationWriteFailed: (count) => writeFailures.inc(count),

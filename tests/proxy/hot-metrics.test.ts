@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { HotCounter, HotHistogram } from '../../proxy/observe/hot-metrics.js';
+import { HotCounter, HotHistogram, SeriesByLabels } from '../../proxy/observe/hot-metrics.js';
 
 const buckets = [0.001, 0.01, 0.1, 1];
 const labelNames = ['service', 'side'] as const;
@@ -49,5 +49,37 @@ describe('the hot counter and histogram', () => {
     expect(before).toContain('y_seconds_sum{service="sync",side="reimpl"} 0.5');
     hot.reset();
     expect(await registry.metrics()).not.toContain('y_seconds_count');
+  });
+
+  it('find each series by its label values, made once per distinct values, apart at every level', () => {
+    const made: string[][] = [];
+    const series = new SeriesByLabels((...labels: string[]) => {
+      made.push(labels);
+      return { labels };
+    });
+    const first = series.at4('sync', 'sync.items', 'shadow', 'legacy');
+    expect(series.at4('sync', 'sync.items', 'shadow', 'legacy')).toBe(first);
+    // One value apart at each level, and values that a joined key would have run together.
+    const others = [
+      series.at4('gateway', 'sync.items', 'shadow', 'legacy'),
+      series.at4('sync', 'sync.parcels', 'shadow', 'legacy'),
+      series.at4('sync', 'sync.items', 'canary', 'legacy'),
+      series.at4('sync', 'sync.items', 'shadow', 'reimpl'),
+      series.at4('sync', 'sync.items', 'shadowlegacy', ''),
+    ];
+    expect(new Set([first, ...others]).size).toBe(6);
+    expect(made).toEqual([
+      ['sync', 'sync.items', 'shadow', 'legacy'],
+      ['gateway', 'sync.items', 'shadow', 'legacy'],
+      ['sync', 'sync.parcels', 'shadow', 'legacy'],
+      ['sync', 'sync.items', 'canary', 'legacy'],
+      ['sync', 'sync.items', 'shadow', 'reimpl'],
+      ['sync', 'sync.items', 'shadowlegacy', ''],
+    ]);
+    // One depth per instance, as each metric has its one set of label names.
+    const pairs = new SeriesByLabels((...labels: string[]) => ({ labels }));
+    expect(pairs.at2('a', 'b')).toBe(pairs.at2('a', 'b'));
+    const triples = new SeriesByLabels((...labels: string[]) => ({ labels }));
+    expect(triples.at3('a', 'b', 'c')).not.toBe(triples.at3('a', 'b', 'd'));
   });
 });

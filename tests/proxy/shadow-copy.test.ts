@@ -154,6 +154,30 @@ describe('a shadow copy on raw sockets', () => {
     expect(requests.flat().filter((request) => request.startsWith('POST /write')).length).toBe(1);
   });
 
+  it('gives up each copy at its own timeout, counted from its send, whichever settled before it', async () => {
+    // Requests to /hang get no answer; the others are answered at once.
+    const { upstream } = await shadowUpstream((request) => ({ answer: request.startsWith('GET /hang') ? '' : ok('fine') }));
+    const timed = (path: string, timeoutMs: number) => {
+      const sent = performance.now();
+      return new Promise<{ code: string | undefined; afterMs: number }>((resolve) =>
+        sendShadow(upstream, 'reimpl', { method: 'GET', path, headers: ['Host', 'h'], body: null }, { timeoutMs, captureLimit: 1024 }, (result) =>
+          resolve({ code: result.failure?.code, afterMs: performance.now() - sent }),
+        ),
+      );
+    };
+    const first = timed('/hang/1', 150);
+    const answered = timed('/fine', 150);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const second = timed('/hang/2', 150);
+    const longer = timed('/hang/3', 400);
+    const results = await Promise.all([first, answered, second, longer]);
+    expect(results.map((result) => result.code)).toEqual(['CUTOVER_ERR_SHADOW_TIMEOUT', undefined, 'CUTOVER_ERR_SHADOW_TIMEOUT', 'CUTOVER_ERR_SHADOW_TIMEOUT']);
+    // Never before its own deadline (the timer clock is in whole milliseconds: 1 ms of slack).
+    expect(results[0]!.afterMs).toBeGreaterThanOrEqual(149);
+    expect(results[2]!.afterMs).toBeGreaterThanOrEqual(149);
+    expect(results[3]!.afterMs).toBeGreaterThanOrEqual(399);
+  });
+
   it('fails a copy to an upstream that refuses connections as unreachable', async () => {
     const { upstream, server } = await shadowUpstream(() => ({ answer: ok('never') }));
     await new Promise((resolve) => server.close(resolve));
