@@ -67,4 +67,28 @@ describe('the fast lane socket pool', () => {
     const next = await lend(pool);
     expect(next).toBe(busy);
   });
+
+  it("hands each read to the connection's user as bytes of its own, which later reads into the shared buffer do not overwrite", async () => {
+    const upstream = await countingServer();
+    server = upstream.server;
+    pool = new SocketPool({ host: '127.0.0.1', port: upstream.port, max: 2, maxWaiters: 2, idleMs: 5_000, timeoutMs: 5_000, connectTimeoutMs: 1_000 });
+    const [first, second] = await Promise.all([lend(pool), lend(pool)]);
+    const kept: Buffer[] = [];
+    const user = (into: Buffer[]) => ({ onData: (chunk: Buffer) => into.push(chunk), onEnd() {}, onClose() {}, onError() {}, onTimeout() {}, onDrain() {} });
+    const other: Buffer[] = [];
+    first.user = user(kept);
+    second.user = user(other);
+    await until(() => upstream.accepted.length === 2, 1_000);
+    const [a, b] = upstream.accepted;
+    // The first connection's bytes are kept; then both connections read again, into the same buffer.
+    a!.write('first answer');
+    await until(() => kept.length === 1, 1_000);
+    b!.write('x'.repeat(5_000));
+    a!.write('second answer');
+    await until(() => kept.length === 2 && other.join('').length === 5_000, 1_000);
+    expect(kept.map((chunk) => chunk.toString())).toEqual(['first answer', 'second answer']);
+    expect(other.join('')).toBe('x'.repeat(5_000));
+    pool.discard(first);
+    pool.discard(second);
+  });
 });
