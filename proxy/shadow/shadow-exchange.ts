@@ -9,7 +9,7 @@
 import type { Route, Service } from '../../flags/route-catalogue.js';
 import type { CutoverConfig } from '../../src/config/schema.js';
 import type { SideResult } from '../serving/capture.js';
-import type { ShadowPlan, StatefulShadowing } from '../stateful/correlation-shadow.js';
+import { isStateful, type ShadowPlan, type StatefulShadowing } from '../stateful/correlation-shadow.js';
 import type { Decision, Side } from '../serving/decide.js';
 import type { ReplayableRequest } from '../serving/forward.js';
 import type { ProxyMetrics } from '../observe/metrics.js';
@@ -97,7 +97,8 @@ class ShadowedExchange {
     // A correlated id is usually known in memory (the copy goes out now); otherwise it waits for the persistent store, bounded.
     let planned: ReturnType<StatefulShadowing['plan']> | undefined;
     try {
-      planned = this.parts.stateful?.plan(this.parts.service, this.route, this.decision, this.request);
+      const { stateful } = this.parts;
+      planned = stateful && isStateful(this.route) ? stateful.plan(this.parts.service, this.route, this.decision, this.request) : undefined;
     } catch (error) {
       this.copyFailed(error);
       return;

@@ -21,6 +21,16 @@ import type { Upstream, Upstreams } from '../serving/upstreams.js';
 
 type Replayable = ReplayableRequest;
 
+/**
+ * True when a shadowed request of `route` has anything to plan or settle here: ids to swap or
+ * learn (`correlation`), or racing reads to poll (`eventual.poll`); job rows are compared only
+ * for correlated writes. Any other route's copy goes as it is, and its pair straight to the
+ * recorder, without a plan made and settled for nothing on every shadowed request.
+ */
+export function isStateful(route: Route): boolean {
+  return (route.correlation?.length ?? 0) > 0 || route.eventual?.poll !== undefined;
+}
+
 /** The shadow copy to send: the request (ids rewritten) and where it goes. */
 export interface ShadowPlan {
   request: Replayable;

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadRouteCatalogue, parseRouteCatalogue } from '../../../flags/route-catalogue.js';
 import type { SideResult } from '../../../proxy/serving/capture.js';
-import { learnPairs, legacyToReimpl, rewriteForShadow, type Correlation } from '../../../proxy/stateful/correlation.js';
+import { isStateful } from '../../../proxy/stateful/correlation-shadow.js';
+import { learnPairs, legacyToReimpl, requestIds, rewriteForShadow, type Correlation } from '../../../proxy/stateful/correlation.js';
 
 const catalogue = loadRouteCatalogue();
 const pair = (servingId: string, shadowId: string, servingSide: 'legacy' | 'reimpl' = 'legacy'): Correlation => ({ name: 'job_id', routeId: 'x.run', servingSide, servingId, shadowId });
@@ -80,5 +81,20 @@ describe('the shadow copy of a request naming a correlated job', () => {
     const { request } = rewriteForShadow(route, { method: 'GET', path: '/find?a=%20x&job=A&b=2', headers: ['X-Job', 'A', 'accept', '*/*'], body: null }, known);
     expect(request.path).toBe('/find?a=%20x&job=B&b=2');
     expect(request.headers).toEqual(['X-Job', 'B', 'accept', '*/*']);
+  });
+});
+
+describe('routes without stateful shadowing', () => {
+  it('are the catalogue routes whose requests name no id to swap and whose answers teach no pair, and the job routes are not among them', () => {
+    const plain = catalogue.routes.filter((route) => !isStateful(route));
+    expect(plain.length).toBeGreaterThan(0);
+    expect(['sync.gis-export.run', 'sync.gis-export.status', 'gateway.reporting.run'].map((id) => isStateful(catalogue.byId(id)!))).toEqual([true, true, true]);
+    const ids = { job_id: 'job-1', id: 'job-1', report_id: 'job-1', export_id: 'job-1' };
+    for (const route of plain) {
+      const path = route.path.replace(/\{[^}]+\}/g, 'job-1');
+      const request = { method: route.method, path: `${path}?job_id=job-1`, headers: ['x-job-id', 'job-1'], body: Buffer.from(JSON.stringify(ids)) };
+      expect({ route: route.id, ids: requestIds(route, request) }).toEqual({ route: route.id, ids: [] });
+      expect({ route: route.id, pairs: learnPairs(route, answer('legacy', 200, ids), answer('reimpl', 200, { ...ids, job_id: 'job-2', id: 'job-2' })) }).toEqual({ route: route.id, pairs: [] });
+    }
   });
 });
