@@ -9,7 +9,7 @@ import type { Side } from '../serving/decide.js';
 import type { ReplayableRequest } from '../serving/forward.js';
 import type { Upstream } from '../serving/upstreams.js';
 import { sameName } from '../wire/hop-by-hop.js';
-import { BodyEnd, incomplete, ResponseHeadReader, serializeHead, type ChunkData, type ResponseHead } from '../wire/http1.js';
+import { BodyEnd, incomplete, idempotentMethods, ResponseHeadReader, serializeHead, type ChunkData, type ResponseHead } from '../wire/http1.js';
 import type { PooledSocket, PoolWaiter, SocketUser } from '../wire/socket-pool.js';
 import type { Route } from '../../flags/route-catalogue.js';
 import { CutoverError } from '../../src/errors.js';
@@ -65,15 +65,13 @@ export interface ShadowLimits {
 
 /** Methods whose request undici (and so the node:http path's copies before) frames with `content-length: 0` when they carry no body. */
 const expectsPayload = new Set(['POST', 'PUT', 'PATCH']);
-const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const maxResponseHeadBytes = 64 * 1024;
 
 /**
  * One shadow copy on the shadow pool's raw keep-alive connections (wire/socket-pool.ts), as
  * the fast lane sends its serving requests: the head written by the proxy, the answer read by
  * the lane's strict parser (wire/http1.ts), its body captured up to the bound. undici's
- * dispatch, its parser and its per-request timers were about a fifth of the CPU a shadowed
- * request cost the serving loop (decision 0042).
+ * dispatch, its parser and its per-request timers were about a sixth of the CPU a shadowed
+ * request cost the proxy (decision 0042).
  *
  * At the timeout the copy is aborted for real: sent, its connection is destroyed; still waiting
  * for a connection, it is answered at once and the connection it is later given goes straight
@@ -160,7 +158,7 @@ class ShadowCopy implements SocketUser, PoolWaiter {
   private read(chunk: Buffer): void {
     let offset = 0;
     if (!this.response) {
-      const head = (this.headReader ??= new ResponseHeadReader(this.request.method, maxResponseHeadBytes)).read(chunk);
+      const head = (this.headReader ??= new ResponseHeadReader(this.request.method)).read(chunk);
       if (head === incomplete) return;
       if (typeof head === 'string') {
         this.finish({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} shadow upstream ${head}` }, false);
@@ -217,7 +215,7 @@ class ShadowCopy implements SocketUser, PoolWaiter {
     const pooled = this.pooled;
     const untouched = !this.response && !this.headReader?.started;
     const { method, body } = this.request;
-    if (pooled?.reused && !this.retried && untouched && idempotent.has(method) && !(body && body.length > 0)) {
+    if (pooled?.reused && !this.retried && untouched && idempotentMethods.has(method) && !(body && body.length > 0)) {
       this.retried = true;
       this.pooled = undefined;
       this.upstream.sockets.discard(pooled);

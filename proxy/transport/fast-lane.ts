@@ -31,15 +31,13 @@ import { describeFailure, internalErrorBody, upstreamErrorBody } from '../servin
 import type { Upstream } from '../serving/upstreams.js';
 import { refusalAnswer, type RefusalCode } from '../wire/framing.js';
 import { endToEndHeaders } from '../wire/hop-by-hop.js';
-import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, ResponseHeadReader, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
+import { BodyEnd, decodeChunked, declined, hasHeader, incomplete, parseRequestHead, tooLarge, idempotentMethods, ResponseHeadReader, serializeHead, type ChunkData, type RequestHead, type ResponseHead } from '../wire/http1.js';
 import type { PooledSocket, PoolWaiter, SocketUser } from '../wire/socket-pool.js';
 
-const maxResponseHeadBytes = 64 * 1024;
 /** Body bytes copied behind the answer's head so that both leave in one write. */
 const maxJoinedBodyBytes = 16 * 1024;
 /** Request bytes held while the upstream connection is being opened, before the client is paused. */
 const maxQueuedRequestBytes = 64 * 1024;
-const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const empty = Buffer.alloc(0);
 const crlf = Buffer.from('\r\n');
 const lastChunk = Buffer.from('0\r\n\r\n');
@@ -681,7 +679,7 @@ class Exchange implements SocketUser, PoolWaiter {
     // The answer's head, when this chunk completes it: it leaves with the body bytes that follow it, in one buffer.
     let clientHead: Buffer | undefined;
     if (!this.response) {
-      const head = (this.headReader ??= new ResponseHeadReader(this.head.method, maxResponseHeadBytes)).read(chunk);
+      const head = (this.headReader ??= new ResponseHeadReader(this.head.method)).read(chunk);
       if (head === incomplete) return;
       if (typeof head === 'string') {
         this.fail({ code: 'CUTOVER_ERR_UPSTREAM_MALFORMED', message: `the ${this.side} upstream ${head}` });
@@ -803,7 +801,7 @@ class Exchange implements SocketUser, PoolWaiter {
   private failOrRetry(error: Error): void {
     const pooled = this.pooled;
     const untouched = !this.response && !this.headReader?.started;
-    if (pooled?.reused && !this.retried && untouched && idempotent.has(this.head.method) && this.head.framing.kind === 'none') {
+    if (pooled?.reused && !this.retried && untouched && idempotentMethods.has(this.head.method) && this.head.framing.kind === 'none') {
       this.retried = true;
       this.detach(pooled);
       this.upstream.sockets.discard(pooled);

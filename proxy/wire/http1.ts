@@ -217,6 +217,16 @@ export function parseResponseHead(buffer: Buffer, method: string, maxBytes: numb
 
 const emptyBuffer = Buffer.alloc(0);
 
+/** Most bytes of an upstream answer's head the proxy reads; a longer one is malformed (502). */
+export const maxResponseHeadBytes = 64 * 1024;
+
+/**
+ * Methods whose request may be sent once more when its kept-alive connection was closed under
+ * it before any answer byte (RFC 9110 §9.2.2), as undici does: the lane's serving requests and
+ * the shadow copies, when they carry no body.
+ */
+export const idempotentMethods: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
 /**
  * Reads an upstream answer's head as its bytes arrive, across chunks, skipping 1xx interim
  * answers (the proxy relays none: node:http answers 100-continue itself, Expect never takes
@@ -230,7 +240,7 @@ export class ResponseHeadReader {
 
   constructor(
     private readonly method: string,
-    private readonly maxBytes: number,
+    private readonly maxBytes = maxResponseHeadBytes,
   ) {}
 
   /** True once bytes of a head not yet complete were read (a cut then is not a cut before the answer). */
