@@ -142,8 +142,12 @@ class ShadowedExchange {
   private copied(result: SideResult): void {
     this.copyDone = true;
     this.parts.budget.release(this.route.id);
-    recordLatency(this.parts.metrics, this.parts.service, result, 'shadow');
     this.shadow = result;
+    try {
+      recordLatency(this.parts.metrics, this.parts.service, result, 'shadow');
+    } catch {
+      this.parts.metrics.internalError(this.parts.service, 'shadow');
+    }
     this.settle();
   }
 

@@ -237,7 +237,7 @@ class ShadowCopy implements SocketUser, PoolWaiter {
       else this.upstream.sockets.discard(pooled);
     }
     const status = this.response?.status;
-    this.resolve({
+    const result: SideResult = {
       side: this.side,
       status: failure ? undefined : status,
       failure: failedAfter(failure, status),
@@ -245,7 +245,13 @@ class ShadowCopy implements SocketUser, PoolWaiter {
       body: this.capture.bytes(),
       truncated: this.capture.truncated,
       latencyMs: performance.now() - this.started,
-    });
+    };
+    try {
+      this.resolve(result);
+    } catch {
+      // This runs inside a socket's events or the deadline timer: a throw from the exchange's
+      // steps (which count their own, shadow-exchange.ts) must not reach those emitters and end the process.
+    }
   }
 }
 

@@ -178,6 +178,26 @@ describe('a shadow copy on raw sockets', () => {
     expect(results[3]!.afterMs).toBeGreaterThanOrEqual(399);
   });
 
+  it('ends nothing when the exchange throws as the copy settles: not on an answer, a cut connection or a deadline, and the pool serves the next copy', async () => {
+    const { upstream } = await shadowUpstream((request) =>
+      request.startsWith('POST /hang') ? { answer: '' } : request.startsWith('POST /cut') ? { answer: '', reset: true } : { answer: ok('fine') },
+    );
+    const settled: string[] = [];
+    const throwing = (path: string, timeoutMs = 5_000) =>
+      new Promise<void>((resolve) =>
+        sendShadow(upstream, 'reimpl', { method: 'POST', path, headers: ['Host', 'h'], body: null }, { timeoutMs, captureLimit: 1024 }, (result) => {
+          settled.push(`${path} ${result.failure?.code ?? result.status}`);
+          resolve();
+          throw new Error('injected: the exchange threw as its copy settled');
+        }),
+      );
+    // An escaped throw would fail this run as an uncaught exception from the socket or the timer.
+    await Promise.all([throwing('/fine'), throwing('/cut'), throwing('/hang', 100)]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled.sort()).toEqual(['/cut CUTOVER_ERR_UPSTREAM_FAILED', '/fine 200', '/hang CUTOVER_ERR_SHADOW_TIMEOUT']);
+    expect((await copy(upstream, { method: 'GET', path: '/after', headers: ['Host', 'h'], body: null })).body.toString()).toBe('fine');
+  });
+
   it('fails a copy to an upstream that refuses connections as unreachable', async () => {
     const { upstream, server } = await shadowUpstream(() => ({ answer: ok('never') }));
     await new Promise((resolve) => server.close(resolve));
