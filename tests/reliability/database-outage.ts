@@ -46,16 +46,29 @@ export async function runDatabaseOutage(database: PrivatePostgres, shape: LoadSh
     let mostQueued = 0;
     const started = Date.now();
     let sampling = true;
+    // Every flag state seen, by the sampler or by the outage's own waits, in the order seen: the
+    // sampler alone (every 100 ms) can miss a stale spell shorter than its period, which a short
+    // outage on a loaded machine gives when the flags go live again soon after the database is back.
+    const seen = (state: string) => {
+      if (flagStates.at(-1)?.state !== state) flagStates.push({ state, atMs: Date.now() - started });
+    };
+    const flagState = async () => {
+      const { flagState: state } = await proxyHealth(proxy.adminUrl);
+      seen(state);
+      return state;
+    };
     const sampler = (async () => {
       while (sampling) {
         const health = await proxyHealth(proxy.adminUrl).catch(() => undefined);
         if (health) {
           mostQueued = Math.max(mostQueued, health.observationsQueued);
-          if (flagStates.at(-1)?.state !== health.flagState) flagStates.push({ state: health.flagState, atMs: Date.now() - started });
+          seen(health.flagState);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+    // The timeline starts live: a sampler whose first answer came late (a loaded machine) would start it at stale.
+    await until(async () => (await flagState()) === 'live', 60_000, 'live flags before the outage');
     let downAt = 0;
     let upAt = 0;
     // Down from a fifth of the load to three fifths; the flags are seen stale before it comes back, live after.
@@ -63,12 +76,12 @@ export async function runDatabaseOutage(database: PrivatePostgres, shape: LoadSh
       downAt = Date.now();
       databaseDown = true;
       await database.halt();
-      await until(async () => (await proxyHealth(proxy.adminUrl)).flagState === 'stale', 60_000, 'stale flags while the database is down');
+      await until(async () => (await flagState()) === 'stale', 60_000, 'stale flags while the database is down');
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + shape.durationMs * 0.6 - Date.now())));
       await database.resume();
       databaseDown = false;
       upAt = Date.now();
-      await until(async () => (await proxyHealth(proxy.adminUrl)).flagState === 'live', 60_000, 'live flags once the database is back');
+      await until(async () => (await flagState()) === 'live', 60_000, 'live flags once the database is back');
     };
     const serving = await servingAgainstReference(proxy.doors.sync, legacy.url, shape, [{ atMs: shape.durationMs * 0.2, run: outage }]);
     await settled(proxy.adminUrl);
