@@ -221,7 +221,7 @@ export function createProxyMetrics(
     },
   });
 
-  // Series resolved once per label set (hot-metrics.ts): these two are updated on every request.
+  // Series resolved once per label set (hot-metrics.ts): requests and latencies are updated on every request, verdicts on every shadowed one.
   // A series is found by its label values in nested maps: a hit hashes no new string (the values
   // are the catalogue's ids, the flags' modes and literals), where a joined key was made and hashed
   // per call: per request, and twice more per shadowed one.
