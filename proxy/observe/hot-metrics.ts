@@ -178,7 +178,8 @@ export class SeriesByLabels<S extends object> {
   constructor(private readonly make: (...labels: string[]) => S) {}
 
   at2(a: string, b: string): S {
-    return this.leaf(this.step(this.root, a), b) ?? this.made(this.step(this.root, a), b, this.make(a, b));
+    const level = this.step(this.root, a);
+    return this.leaf(level, b) ?? this.made(level, b, this.make(a, b));
   }
 
   at3(a: string, b: string, c: string): S {

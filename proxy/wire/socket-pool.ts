@@ -178,18 +178,17 @@ export class SocketPool {
     const { host, port, tls } = this.options;
     // Plain connections read into one shared buffer (net's onread): node then allocates no 64 KiB
     // buffer per read, and frees none (malloc, realloc and free were ~4% of a shadowed request's CPU).
-    const reader: { pooled?: PooledSocket } = {};
     const onread = {
       buffer: sharedReadBuffer,
+      // Called only once connected, when `pooled` below is long made.
       callback: (nread: number, buffer: Uint8Array): boolean => {
-        reader.pooled?.read(nread, buffer as Buffer);
+        pooled.read(nread, buffer as Buffer);
         return true;
       },
     };
     const socket = tls ? connectTls({ ...tls, host, port }) : connect({ host, port, noDelay: true, onread });
     if (tls) socket.setNoDelay(true);
     const pooled = new PooledSocket(socket, !tls);
-    reader.pooled = pooled;
     let settled = false;
     socket.setTimeout(this.options.connectTimeoutMs);
     const fail = (error: Error) => {
