@@ -60,7 +60,7 @@ class Histogram {
   }
 }
 
-function resultOf(histogram: Histogram, tally: { errors: number; non2xx: number }, elapsedS: number): LoadResult {
+function resultOf(histogram: Histogram, tally: Tally, elapsedS: number): LoadResult {
   return {
     requests: histogram.count,
     errors: tally.errors,
@@ -132,6 +132,67 @@ export interface FixedRateOptions {
 /** What one request of a fixed-rate load got: an answer, or the failure's code (ECONNREFUSED, UND_ERR_SOCKET...). */
 export type FixedRateOutcome = { status: number; contentType: string | undefined; body: Buffer } | { failure: string };
 
+interface Tally {
+  errors: number;
+  non2xx: number;
+}
+
+/** Where one open-loop request goes, and where it is counted: nowhere for warm-up and settling requests. */
+interface Planned {
+  path: string;
+  counted: { histogram: Histogram; tally: Tally } | undefined;
+  onAnswer: ((outcome: FixedRateOutcome) => void) | undefined;
+}
+
+/**
+ * The open loop both fixed-rate loads share: request i is due at start + i/rate, sent then
+ * whether or not earlier answers are in, and its latency is measured from when it was due.
+ * `plan(i, dueMs)` (dueMs from the phase's start) says where it goes and where it is counted.
+ */
+function openLoop(pool: Pool, rate: number) {
+  const send = async (due: number, planned: Planned) => {
+    const { counted, onAnswer } = planned;
+    try {
+      const response = await pool.request({ path: planned.path, method: 'GET' });
+      let body = Buffer.alloc(0);
+      if (onAnswer) body = Buffer.from(await response.body.arrayBuffer());
+      else await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      if (response.statusCode >= 400 && counted) counted.tally.non2xx += 1;
+      counted?.histogram.record(performance.now() - due);
+      const contentType = response.headers['content-type'];
+      onAnswer?.({ status: response.statusCode, contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType, body });
+    } catch (error) {
+      if (counted) counted.tally.errors += 1;
+      onAnswer?.({ failure: (error as NodeJS.ErrnoException).code ?? String(error) });
+    }
+  };
+  return (durationMs: number, plan: (index: number, dueMs: number) => Planned) =>
+    new Promise<void>((resolve) => {
+      const start = performance.now();
+      const total = Math.floor((durationMs / 1000) * rate);
+      const inFlight: Promise<void>[] = [];
+      let sent = 0;
+      const tick = () => {
+        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate) + 1);
+        for (; sent < due; sent++) {
+          const dueMs = (sent * 1000) / rate;
+          inFlight.push(send(start + dueMs, plan(sent, dueMs)));
+        }
+        if (sent < total) setTimeout(tick, 1);
+        else void Promise.all(inFlight).then(() => resolve());
+      };
+      tick();
+    });
+}
+
+const poolFor = (options: { origin: string; connections: number; timeoutMs?: number | undefined }) =>
+  new Pool(options.origin, {
+    connections: options.connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    ...(options.timeoutMs ? { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs } : {}),
+  });
+
 /**
  * An open-loop load at a fixed rate: request i is due at start + i/rate and its latency is
  * measured from when it was due, not from when it left, so a stall shows in the percentiles
@@ -139,46 +200,74 @@ export type FixedRateOutcome = { status: number; contentType: string | undefined
  * what a closed loop cannot: whether extra work (shadow copies) delays the answers.
  */
 export async function runFixedRate(options: FixedRateOptions): Promise<LoadResult> {
-  const timeouts = options.timeoutMs ? { headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs } : {};
-  const pool = new Pool(options.origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000, ...timeouts });
-  const tally = { errors: 0, non2xx: 0 };
+  const pool = poolFor(options);
   const pathOf = typeof options.path === 'string' ? () => options.path as string : options.path;
-  const send = async (index: number, due: number, histogram: Histogram | undefined) => {
-    const onAnswer = histogram ? options.onAnswer : undefined;
-    try {
-      const response = await pool.request({ path: pathOf(index), method: 'GET' });
-      let body = Buffer.alloc(0);
-      if (onAnswer) body = Buffer.from(await response.body.arrayBuffer());
-      else await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-      if (response.statusCode >= 400 && histogram) tally.non2xx += 1;
-      histogram?.record(performance.now() - due);
-      const contentType = response.headers['content-type'];
-      onAnswer?.(index, { status: response.statusCode, contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType, body });
-    } catch (error) {
-      if (histogram) tally.errors += 1;
-      onAnswer?.(index, { failure: (error as NodeJS.ErrnoException).code ?? String(error) });
-    }
-  };
-  const phase = (durationMs: number, histogram: Histogram | undefined) =>
-    new Promise<void>((resolve) => {
-      const start = performance.now();
-      const total = Math.floor((durationMs / 1000) * options.rate);
-      const inFlight: Promise<void>[] = [];
-      let sent = 0;
-      const tick = () => {
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.rate) + 1);
-        for (; sent < due; sent++) inFlight.push(send(sent, start + (sent * 1000) / options.rate, histogram));
-        if (sent < total) setTimeout(tick, 1);
-        else void Promise.all(inFlight).then(() => resolve());
-      };
-      tick();
-    });
+  const phase = openLoop(pool, options.rate);
   try {
-    if (options.warmupMs) await phase(options.warmupMs, undefined);
-    const histogram = new Histogram();
+    if (options.warmupMs) await phase(options.warmupMs, (index) => ({ path: pathOf(index), counted: undefined, onAnswer: undefined }));
+    const counted = { histogram: new Histogram(), tally: { errors: 0, non2xx: 0 } };
+    const { histogram, tally } = counted;
+    const { onAnswer } = options;
     const started = performance.now();
-    await phase(options.durationMs, histogram);
+    await phase(options.durationMs, (index) => ({ path: pathOf(index), counted, onAnswer: onAnswer && ((outcome) => onAnswer(index, outcome)) }));
     return resultOf(histogram, tally, (performance.now() - started) / 1000);
+  } finally {
+    await pool.close();
+  }
+}
+
+export interface InterleavedFixedRateOptions {
+  origin: string;
+  /** The paths compared: one per slice, in turn. */
+  paths: readonly string[];
+  rate: number;
+  /** Measured time per path: the run lasts `paths.length` times this (settling included). */
+  durationMs: number;
+  warmupMs?: number;
+  connections: number;
+  /** How long the load stays on one path before it moves to the next. */
+  sliceMs: number;
+  /**
+   * Requests due this soon after a switch are sent but not counted, on either side, so work the
+   * previous path left running (shadow copies, queued comparisons) is not charged to the next.
+   */
+  settleMs: number;
+}
+
+/**
+ * One open-loop load at a fixed rate that moves between `paths` every `sliceMs`, each path's
+ * answers counted apart. Two runs one after the other, on a machine whose load drifts and
+ * whose processes all stall for a few ms now and then (a 2-core machine running the generator,
+ * the proxy and both upstreams), compare the moments more than the paths; in slices, both sides
+ * meet the same drift and share the stalls. Results are in the order of `paths`.
+ */
+export async function runInterleavedFixedRate(options: InterleavedFixedRateOptions): Promise<Array<LoadResult & { sent: number }>> {
+  if (!(options.sliceMs > options.settleMs && options.settleMs >= 0)) throw new Error(`sliceMs (${options.sliceMs}) must exceed settleMs (${options.settleMs})`);
+  const pool = poolFor(options);
+  const sides = options.paths.map(() => ({ histogram: new Histogram(), tally: { errors: 0, non2xx: 0 } }));
+  /** Requests sent to each path, warm-up and settling included: what a shadowing proxy had to copy. */
+  const sent = options.paths.map(() => 0);
+  const sliceOf = (dueMs: number) => Math.floor(dueMs / options.sliceMs) % options.paths.length;
+  // One schedule for all paths (one loop per path would run them side by side, not in turn).
+  const phase = openLoop(pool, options.rate);
+  try {
+    if (options.warmupMs) {
+      await phase(options.warmupMs, (_, dueMs) => {
+        const slice = sliceOf(dueMs);
+        sent[slice]! += 1;
+        return { path: options.paths[slice]!, counted: undefined, onAnswer: undefined };
+      });
+    }
+    const started = performance.now();
+    await phase(options.durationMs * options.paths.length, (_, dueMs) => {
+      const slice = sliceOf(dueMs);
+      const settled = dueMs % options.sliceMs >= options.settleMs;
+      sent[slice]! += 1;
+      return { path: options.paths[slice]!, counted: settled ? sides[slice] : undefined, onAnswer: undefined };
+    });
+    // Each path had its share of the run, less the settling at the start of each of its slices.
+    const measuredS = ((performance.now() - started) / 1000 / options.paths.length) * (1 - options.settleMs / options.sliceMs);
+    return sides.map(({ histogram, tally }, index) => ({ ...resultOf(histogram, tally, measuredS), sent: sent[index]! }));
   } finally {
     await pool.close();
   }

@@ -17,7 +17,7 @@ import { formatBench, loadAverage, median, ratio, type BenchResult, type BenchRo
 
 // The benches' free ports come from the project's allocator (below the kernel's ephemeral range).
 export { freePort };
-import { runFixedRate, runLoad, type LoadResult } from './load.js';
+import { runInterleavedFixedRate, runLoad, type LoadResult } from './load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
@@ -29,6 +29,13 @@ const run = promisify(execFile);
 const fixedRateShare = 0.4;
 /** Pause after the saturated shadow run, whose queued comparisons would otherwise run into the next measurement. */
 const settleMs = 3_000;
+/**
+ * The fixed-rate load moves between pass-through and shadow every slice; requests due in the
+ * first part of a slice are not counted, so copies and comparisons a shadow slice left running
+ * are not charged to the pass-through slice after it (they are done within a few ms).
+ */
+const sliceMs = 500;
+const sliceSettleMs = 50;
 
 export interface ProxyBenchOptions {
   concurrency?: number;
@@ -180,7 +187,7 @@ interface Targets {
   useWrk: boolean;
 }
 
-/** One round: every side measured once, the fixed-rate pair in the order `passFirst` says. */
+/** One round: every side measured once, the fixed-rate pair's first slice the one `passFirst` says. */
 interface Round {
   rows: BenchRow[];
   rate: number;
@@ -223,23 +230,20 @@ async function measureRound(targets: Targets, options: Required<ProxyBenchOption
   // run's backlog of comparisons has drained. Rounds alternate which of the two goes first, so a
   // drift in the machine's load within a round does not always land on the same side.
   const rate = Math.max(100, Math.round((shadow.rps * fixedRateShare) / 100) * 100);
-  const atRate = (path: string) =>
-    runFixedRate({ origin: url(proxyPort, ''), path, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency });
-  const passAtRateOnce = async (): Promise<Measured> => ({ ...(await atRate('/pass')), cpuUs: Number.NaN });
-  const shadowAtRateOnce = async (): Promise<[Measured, Copies]> => {
-    const [result, copies] = await copiesOf(() => atRate('/shadow'), 1_000);
-    return [{ ...result, cpuUs: Number.NaN }, copies];
-  };
-  let passAtRate: Measured;
-  let shadowAtRate: Measured;
-  let rateCopies: Copies;
-  if (passFirst) {
-    passAtRate = await passAtRateOnce();
-    [shadowAtRate, rateCopies] = await shadowAtRateOnce();
-  } else {
-    [shadowAtRate, rateCopies] = await shadowAtRateOnce();
-    passAtRate = await passAtRateOnce();
-  }
+  // Both paths in one load, in slices (bench/load.ts runInterleavedFixedRate): two runs one after
+  // the other swung the ratio from 0.5x to 1.8x between rounds of the same code, because every
+  // process on this machine stalls for 5-13 ms now and then, the idle ones too.
+  const paths = passFirst ? ['/pass', '/shadow'] : ['/shadow', '/pass'];
+  const [atRate, rateCopies] = await copiesOf(
+    () => runInterleavedFixedRate({ origin: url(proxyPort, ''), paths, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency, sliceMs: sliceMs, settleMs: sliceSettleMs }),
+    1_000,
+  );
+  const byPath = (path: string): Measured => ({ ...atRate[paths.indexOf(path)]!, cpuUs: Number.NaN });
+  const passAtRate = byPath('/pass');
+  const shadowAtRate = byPath('/shadow');
+  // Every request goes to legacy, pass and shadow alike: the copies are counted against the shadowed ones sent.
+  const shadowSent = atRate[paths.indexOf('/shadow')]!.sent;
+  rateCopies.served = shadowSent;
   const atShare = `at ${Math.round(fixedRateShare * 100)}% of saturated shadow req/s`;
   return {
     rate,
@@ -330,7 +334,7 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
       const before = loadAverage();
       const round = await measureRound(targets, options, index % 2 === 0);
       rounds.push(round);
-      roundNotes.push(`round ${index + 1} (load ${before} before, ${loadAverage()} after; fixed rate ${round.rate} req/s, ${index % 2 === 0 ? 'pass-through' : 'shadow'} first):`, ...round.notes.map((note) => `  ${note}`));
+      roundNotes.push(`round ${index + 1} (load ${before} before, ${loadAverage()} after; fixed rate ${round.rate} req/s, ${index % 2 === 0 ? 'pass-through' : 'shadow'} slice first):`, ...round.notes.map((note) => `  ${note}`));
     }
     const rowsOfRounds = rounds.map((round) => round.rows);
     return {
@@ -340,7 +344,7 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
         `load: ${targets.useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
         `nginx worker_processes ${options.nginxWorkers}; proxy workers ${options.proxyWorkers}`,
         `medians of ${options.rounds} rounds against the same processes, (min–max) beside each; the ratio is of the medians`,
-        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; rounds alternate which side goes first`,
+        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; one load moving between pass-through and shadow every ${sliceMs} ms, the first ${sliceSettleMs} ms of each slice not counted, ${options.durationMs / 1000} s counted per side less that; rounds alternate which side has the first slice`,
         ...pairedRatios(rowsOfRounds),
         ...roundNotes,
       ],
