@@ -139,7 +139,18 @@ export class Upstreams {
           ...(tls ? { connect: tls } : {}),
         }),
         // Neither pool opens a connection until asked: a shadow or poll upstream uses only its sockets.
-        sockets: new SocketPool({ host: parsed.hostname, port, max: connections, maxWaiters: this.config.proxy.maxWaitersPerUpstream, idleMs: socketIdleMs, timeoutMs: this.config.proxy.upstreamTimeoutMs, connectTimeoutMs: 5_000, ...(tls ? { tls } : {}) }),
+        sockets: new SocketPool({
+          host: parsed.hostname,
+          port,
+          max: connections,
+          maxWaiters: this.config.proxy.maxWaitersPerUpstream,
+          idleMs: socketIdleMs,
+          timeoutMs: this.config.proxy.upstreamTimeoutMs,
+          connectTimeoutMs: 5_000,
+          ...(tls ? { tls } : {}),
+          // Serving requests dial each time (each client is owed its own attempt); copies and polls to a side that refuses do not.
+          ...(kind === 'serving' ? {} : { connectBreaker: this.config.proxy.shadow.connectBreaker }),
+        }),
       };
       this.pools.set(key, upstream);
     }

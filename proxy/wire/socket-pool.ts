@@ -89,6 +89,69 @@ export interface SocketPoolOptions {
   maxWaiters: number;
   /** An https upstream: connections are TLS with these options (CA, client certificate, servername). */
   tls?: ConnectionOptions;
+  /** Given, the pool stops opening connections to an upstream that keeps refusing them (ConnectBreaker). */
+  connectBreaker?: ConnectBreakerOptions;
+}
+
+export interface ConnectBreakerOptions {
+  /** Connections in a row that failed to open before the pool stops trying. */
+  failures: number;
+  /** How long it then fails callers at once before one new attempt; doubled after each failed attempt, up to maxRetryMs. */
+  retryMs: number;
+  maxRetryMs: number;
+}
+
+/**
+ * Stops a pool from opening connection after connection to an upstream that refuses them. A
+ * shadow side that is down got a connect per copy: the proxy spent 145 µs of CPU per shadowed
+ * request instead of 52, and the serving p99 went from 3 to 16 ms at 4,000 req/s (decision
+ * 0045). After `failures` failed opens in a row, callers are failed at once with the last
+ * failure's code, for `retryMs`; then one caller's connect is the attempt (the others still
+ * fail at once), and a success closes the breaker.
+ */
+class ConnectBreaker {
+  private failed = 0;
+  private retryMs: number;
+  private until = 0;
+  private attempting = false;
+  private last: Error | undefined;
+  /** The failure callers get while the breaker is open: one per failed attempt, not one (and its stack trace) per caller. */
+  private refused: Error | undefined;
+
+  constructor(private readonly options: ConnectBreakerOptions) {
+    this.retryMs = options.retryMs;
+  }
+
+  /** Why the next connect is not tried, or undefined: tried (the attempt, when the breaker is open). */
+  refusal(target: string): Error | undefined {
+    if (this.failed < this.options.failures) return undefined;
+    if (!this.attempting && performance.now() >= this.until) {
+      this.attempting = true;
+      return undefined;
+    }
+    if (!this.refused) {
+      const last = this.last!;
+      const code = (last as NodeJS.ErrnoException).code;
+      this.refused = Object.assign(new Error(`not attempted: the last ${this.failed} connections to ${target} failed (${last.message}); the next attempt in at most ${this.retryMs} ms`), { code });
+    }
+    return this.refused;
+  }
+
+  opened(): void {
+    this.refused = undefined;
+    this.failed = 0;
+    this.attempting = false;
+    this.retryMs = this.options.retryMs;
+  }
+
+  failedToOpen(error: Error): void {
+    this.refused = undefined;
+    this.last = error;
+    this.failed++;
+    if (this.attempting) this.retryMs = Math.min(this.options.maxRetryMs, this.retryMs * 2);
+    this.attempting = false;
+    if (this.failed >= this.options.failures) this.until = performance.now() + this.retryMs;
+  }
 }
 
 /** What every plain pooled connection reads into; each read is copied out before the next (PooledSocket.read). */
@@ -100,8 +163,11 @@ export class SocketPool {
   private open = 0;
   private closed = false;
   private sweep: NodeJS.Timeout | undefined;
+  private readonly breaker: ConnectBreaker | undefined;
 
-  constructor(private readonly options: SocketPoolOptions) {}
+  constructor(private readonly options: SocketPoolOptions) {
+    this.breaker = options.connectBreaker && new ConnectBreaker(options.connectBreaker);
+  }
 
   /** Calls back with an idle connection, a new one, or (when `max` are busy) the next one released. */
   acquire(waiter: PoolWaiter): void {
@@ -125,6 +191,13 @@ export class SocketPool {
       return;
     }
     this.connectNew(waiter);
+  }
+
+  /** Whether the breaker lets this connect go; when not, the waiter has been failed at once. */
+  private mayConnect(waiter: PoolWaiter): boolean {
+    const refusal = this.breaker?.refusal(`${this.options.host}:${this.options.port}`);
+    if (refusal) waiter.acquired(refusal, undefined);
+    return refusal === undefined;
   }
 
   /** Gives a connection back after a complete answer; the next waiter gets it, or it idles (its idle timeout running). */
@@ -174,6 +247,7 @@ export class SocketPool {
   }
 
   private connectNew(waiter: PoolWaiter): void {
+    if (!this.mayConnect(waiter)) return;
     this.open++;
     const { host, port, tls } = this.options;
     // Plain connections read into one shared buffer (net's onread): node then allocates no 64 KiB
@@ -195,6 +269,7 @@ export class SocketPool {
       if (settled) return;
       settled = true;
       socket.destroy();
+      this.breaker?.failedToOpen(error);
       waiter.acquired(error, undefined);
     };
     const onTimeout = () => fail(Object.assign(new Error(`connect to ${this.options.host}:${this.options.port} timed out`), { code: 'ETIMEDOUT' }));
@@ -205,14 +280,14 @@ export class SocketPool {
       socket.off('timeout', onTimeout);
       socket.off('error', fail);
       socket.setTimeout(this.options.timeoutMs);
+      this.breaker?.opened();
       pooled.listen();
       waiter.acquired(undefined, pooled);
     });
     socket.once('close', () => {
       this.open--;
-      // A slot came free: a waiter gets a fresh connection.
-      const next = !this.closed && this.open < this.options.max ? this.waiting.shift() : undefined;
-      if (next) this.connectNew(next);
+      // A slot came free: the next waiter gets a fresh connection; one the breaker fails at once lets the one after it try.
+      while (!this.closed && this.open < this.options.max && this.waiting.length > 0) this.connectNew(this.waiting.shift()!);
       pooled.user?.onClose();
     });
   }

@@ -281,6 +281,20 @@ export const configSchema = z.object({
           connectionsPerUpstream: z.number().int().positive().default(64),
           /** Keep-alive connections per origin for eventual-state polls (proxy/stateful/eventual-state.ts), apart from serving and shadow copies. */
           pollConnectionsPerUpstream: z.number().int().positive().default(4),
+          /**
+           * A shadow side that refuses connections (down, restarting) is not dialled for every copy:
+           * after `failures` connections in a row fail to open, copies and polls to it fail at once
+           * (errored, the last failure's code) for `retryMs`, then one copy tries again; each failed
+           * try doubles the wait, up to `maxRetryMs` (proxy/wire/socket-pool.ts, decision 0045).
+           */
+          connectBreaker: z
+            .object({
+              failures: z.number().int().positive().default(5),
+              retryMs: z.number().int().positive().default(250),
+              maxRetryMs: z.number().int().positive().default(2_000),
+            })
+            .refine((breaker) => breaker.maxRetryMs >= breaker.retryMs, { message: 'maxRetryMs must be at least retryMs' })
+            .prefault({}),
         })
         .prefault({}),
       observations: z
