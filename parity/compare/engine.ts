@@ -160,6 +160,20 @@ function describeBytes(body: Buffer): string {
   return JSON.stringify(`${body.length} bytes, sha256 ${createHash('sha256').update(body).digest('hex').slice(0, 16)}`);
 }
 
+const compiled = new WeakMap<object, CompiledPathRules>();
+const noPathRules = new CompiledPathRules(undefined);
+
+/**
+ * A route's path rules compiled once (they are the catalogue's objects, the same on every
+ * comparison of the route), not parsed again for every live comparison.
+ */
+function compiledRules(paths: CompareContext['rules']['paths']): CompiledPathRules {
+  if (!paths) return noPathRules;
+  let rules = compiled.get(paths);
+  if (!rules) compiled.set(paths, (rules = new CompiledPathRules(paths)));
+  return rules;
+}
+
 function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareContext, judge: Disposer): void {
   const { body: a } = legacy;
   const { body: b } = reimpl;
@@ -167,7 +181,7 @@ function compareBodies(legacy: Exchange, reimpl: Exchange, context: CompareConte
   const equal = a.equals(b);
   // Equal bodies need no walk, unless their timestamps are held to windows the two sides do not share (replay: a golden and a live answer).
   if (equal && !(legacy.window || reimpl.window)) return;
-  const rules = new CompiledPathRules(context.rules.paths);
+  const rules = compiledRules(context.rules.paths);
   if (equal && !rules.relational) return;
   const left = tryJson(a);
   const right = left && tryJson(b);
@@ -305,6 +319,8 @@ class Disposer {
   }
 
   result(): Comparison {
+    // Most live comparisons find nothing: no Sets and arrays made to say so (this runs for every shadowed request).
+    if (this.differences.length === 0) return { verdict: 'matched', differences: this.differences, ignoredBy: [], accepted: [] };
     const ignoredBy = [...new Set(this.differences.flatMap((d) => (d.disposition.as === 'ignored' ? [d.disposition.rule] : [])))];
     const accepted = [...new Set(this.differences.flatMap((d) => (d.disposition.as === 'accepted' ? [d.disposition.id] : [])))];
     const verdict: Verdict = this.differences.some((d) => d.disposition.as === 'mismatch') ? 'mismatched' : ignoredBy.length > 0 ? 'ignored' : 'matched';

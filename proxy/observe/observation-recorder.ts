@@ -19,7 +19,7 @@ import { createStorageRedactor, type Redactor } from '../../parity/compare/redac
 import { defaultPiiFields } from '../../src/config/schema.js';
 import type { TimeWindow } from '../../parity/compare/timestamp.js';
 import { judgeJobInline, type CompareJob, type ComparePool } from '../shadow/compare-pool.js';
-import type { Comparison } from '../shadow/compare.js';
+import type { CompareExtras, Comparison } from '../shadow/compare.js';
 import { servingToShadow, type Correlation } from '../stateful/correlation.js';
 import { CutoverError } from '../../src/errors.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -106,7 +106,8 @@ export function withoutUnreadBodies(exchange: Exchange, keptBytes: number): Exch
  */
 const inlineSlice = 50;
 const inlineTurnMs = 0.5;
-const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
+const noTimes: readonly number[] = [];
+const noCorrelations: readonly Correlation[] = [];
 
 /**
  * The window both sides answered in, as the proxy saw it: opened when the request reached it
@@ -115,7 +116,7 @@ const noiseOf = (noise: NoiseProfile | undefined) => (noise ? { noise } : {});
  */
 export function windowOf(exchange: Exchange, now = Date.now()): TimeWindow {
   const askedAt = exchange.at.getTime();
-  const created = (exchange.correlations ?? []).flatMap((correlation) => (correlation.askedAt === undefined ? [] : [correlation.askedAt]));
+  const created = exchange.correlations?.length ? exchange.correlations.flatMap((correlation) => (correlation.askedAt === undefined ? [] : [correlation.askedAt])) : noTimes;
   const createsJob = exchange.method !== 'STATE' && (exchange.route.correlation ?? []).some((entry) => entry.in === 'response.body');
   const jobAskedAt = created.length > 0 ? Math.min(...created) : createsJob ? askedAt : undefined;
   return { askedAt, answeredAt: now, ...(jobAskedAt === undefined ? {} : { jobAskedAt }) };
@@ -228,18 +229,13 @@ export class ObservationRecorder {
   }
 
   private jobOf(exchange: Exchange): CompareJob {
-    return {
-      serving: exchange.serving,
-      shadow: exchange.shadow,
-      route: exchange.route,
-      correlations: servingToShadow(exchange.correlations ?? []),
-      extras: {
-        routeId: exchange.route.id,
-        window: windowOf(exchange),
-        ...(this.options.accepted ? { accepted: this.options.accepted.forRoute(exchange.route.id) } : {}),
-        ...noiseOf(this.options.noise?.(exchange.route.id)),
-      },
-    };
+    const routeId = exchange.route.id;
+    // Set field by field, not spread in: this runs for every shadowed request.
+    const extras: CompareExtras = { routeId, window: windowOf(exchange) };
+    if (this.options.accepted) extras.accepted = this.options.accepted.forRoute(routeId);
+    const noise = this.options.noise?.(routeId);
+    if (noise) extras.noise = noise;
+    return { serving: exchange.serving, shadow: exchange.shadow, route: exchange.route, correlations: servingToShadow(exchange.correlations ?? noCorrelations), extras };
   }
 
   private observed(exchange: Exchange, comparison: Comparison): void {

@@ -75,7 +75,9 @@ export interface RedactObservationOptions {
 }
 
 function redactSide(observed: ObservedSide, redactor: Redactor, keepBodies: boolean): ObservedSide {
-  return { ...observed, body: observed.body === null || !keepBodies ? null : redactor.document(observed.body) };
+  // Most observations keep no body (a match never does): the side as it is, not a copy of it.
+  if (observed.body === null) return observed;
+  return { ...observed, body: keepBodies ? redactor.document(observed.body) : null };
 }
 
 /** The observation with its path, bodies and differences redacted; verdict, statuses and latencies as they were. */
@@ -86,6 +88,6 @@ export function redactObservation(observation: Observation, redactor: Redactor, 
     path: redactor.path(observation.path),
     serving: redactSide(observation.serving, redactor, keepBodies),
     shadow: redactSide(observation.shadow, redactor, keepBodies),
-    differences: observation.differences.map((difference) => redactDifference(difference, redactor)),
+    differences: observation.differences.length === 0 ? observation.differences : observation.differences.map((difference) => redactDifference(difference, redactor)),
   };
 }

@@ -38,8 +38,11 @@ export function legacyToReimpl(correlations: readonly Correlation[]): ReadonlyMa
 
 /** The pairs oriented as the proxy compares (serving answer against shadow answer): serving value → shadow value. */
 export function servingToShadow(correlations: readonly Correlation[]): ReadonlyMap<string, string> {
-  return new Map(correlations.map((c) => [c.servingId, c.shadowId]));
+  // Most exchanges carry none: one shared empty map, not a Map per shadowed request.
+  return correlations.length === 0 ? noPairs : new Map(correlations.map((c) => [c.servingId, c.shadowId]));
 }
+
+const noPairs: ReadonlyMap<string, string> = new Map();
 
 type Step = string | number;
 
