@@ -55,6 +55,11 @@ export class BodyCapture {
   bytes(): Buffer {
     return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
   }
+
+  /** The body is known to pass the bound (its Content-Length says so): what was kept so far is all that is kept. */
+  cut(): void {
+    this.truncated = true;
+  }
 }
 
 /** Header map of a raw undici header list, for comparison (names lower-cased). */

@@ -169,6 +169,15 @@ class ShadowCopy implements SocketUser, PoolWaiter {
       if (head.framing.kind === 'chunked') this.payload = (data, from, to) => this.capture.add(data.subarray(from, to));
       chunk = this.headReader.buffer;
       offset = this.headReader.bodyStart;
+      // An answer whose Content-Length passes the bound is cut at once: the comparison would not
+      // read its body anyway (compare.max-body), and reading 4 MiB of a 64 MiB answer first, a
+      // copy in nine in the reliability run's garbage phase, took the serving p99 there to 16.6 ms.
+      if (head.framing.kind === 'length' && head.framing.length > this.limits.captureLimit) {
+        this.capture.add(chunk.subarray(offset));
+        this.capture.cut();
+        this.finish(undefined, false);
+        return;
+      }
     }
     const end = this.responseEnd!;
     const taken = end.take(chunk, offset, this.payload);

@@ -135,6 +135,16 @@ describe('a shadow copy on raw sockets', () => {
     expect(requests.map((connection) => connection.length)).toEqual([1, 1]);
   });
 
+  it('cuts an answer whose Content-Length passes the bound as soon as its head is in, without reading on to the bound', async () => {
+    // 64 MiB announced, 3 bytes sent, then nothing: a copy that read on to its 1 KiB bound would wait here until its timeout.
+    const { upstream, requests } = await shadowUpstream((_request, connection) => ({ answer: connection === 0 ? 'HTTP/1.1 200 OK\r\ncontent-length: 67108864\r\n\r\nabc' : ok('small') }));
+    const huge = await copy(upstream, { method: 'GET', path: '/huge', headers: ['Host', 'h'], body: null });
+    expect([huge.status, huge.failure, huge.truncated, huge.body.toString()]).toEqual([200, undefined, true, 'abc']);
+    // Its connection is not used again.
+    expect((await copy(upstream, { method: 'GET', path: '/b', headers: ['Host', 'h'], body: null })).body.toString()).toBe('small');
+    expect(requests.map((connection) => connection.length)).toEqual([1, 1]);
+  });
+
   it('reads an answer framed by the close to the close', async () => {
     const { upstream } = await shadowUpstream(() => ({ answer: 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil the end', close: true }));
     const answer = await copy(upstream, { method: 'GET', path: '/a', headers: ['Host', 'h'], body: null });
