@@ -227,23 +227,21 @@ async function measureRound(targets: Targets, options: Required<ProxyBenchOption
   // The closed loop saturates the machine, where latency is concurrency over throughput and a
   // copy's extra CPU shows as serving latency. Whether shadow work delays serving is measured below
   // saturation: the same fixed rate, open loop, with and without shadowing, once the saturated
-  // run's backlog of comparisons has drained. Rounds alternate which of the two goes first, so a
-  // drift in the machine's load within a round does not always land on the same side.
+  // run's backlog of comparisons has drained. Rounds alternate which of the two has the first slice.
   const rate = Math.max(100, Math.round((shadow.rps * fixedRateShare) / 100) * 100);
   // Both paths in one load, in slices (bench/load.ts runInterleavedFixedRate): two runs one after
   // the other swung the ratio from 0.5x to 1.8x between rounds of the same code, because every
-  // process on this machine stalls for 5-13 ms now and then, the idle ones too.
+  // process on this machine stalls for 4-13 ms now and then, the idle ones too (decision 0044).
   const paths = passFirst ? ['/pass', '/shadow'] : ['/shadow', '/pass'];
-  const [atRate, rateCopies] = await copiesOf(
-    () => runInterleavedFixedRate({ origin: url(proxyPort, ''), paths, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency, sliceMs: sliceMs, settleMs: sliceSettleMs }),
+  const [atRate, copiesAtRate] = await copiesOf(
+    () => runInterleavedFixedRate({ origin: url(proxyPort, ''), paths, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency, sliceMs, settleMs: sliceSettleMs }),
     1_000,
   );
   const byPath = (path: string): Measured => ({ ...atRate[paths.indexOf(path)]!, cpuUs: Number.NaN });
   const passAtRate = byPath('/pass');
   const shadowAtRate = byPath('/shadow');
   // Every request goes to legacy, pass and shadow alike: the copies are counted against the shadowed ones sent.
-  const shadowSent = atRate[paths.indexOf('/shadow')]!.sent;
-  rateCopies.served = shadowSent;
+  const rateCopies: Copies = { ...copiesAtRate, served: atRate[paths.indexOf('/shadow')]!.sent };
   const atShare = `at ${Math.round(fixedRateShare * 100)}% of saturated shadow req/s`;
   return {
     rate,
