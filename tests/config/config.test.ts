@@ -35,6 +35,13 @@ describe('the configuration', () => {
     expect(Object.isFrozen(config.legacy.sync)).toBe(true);
   });
 
+  it('refuses a shadow connect breaker whose longest wait is shorter than its first', () => {
+    expect(loadConfig({ env: noEnv, file: undefined }).proxy.shadow.connectBreaker).toEqual({ failures: 5, retryMs: 250, maxRetryMs: 2_000 });
+    expect(() => loadConfig({ env: noEnv, file: undefined, overrides: { proxy: { shadow: { connectBreaker: { retryMs: 500, maxRetryMs: 100 } } } } })).toThrow(
+      expect.objectContaining({ code: 'CUTOVER_ERR_CONFIG_INVALID', message: expect.stringMatching(/proxy\.shadow\.connectBreaker.*maxRetryMs must be at least retryMs/s) }),
+    );
+  });
+
   it('names every invalid field in one CUTOVER_ERR_CONFIG_INVALID error', () => {
     let caught: unknown;
     try {

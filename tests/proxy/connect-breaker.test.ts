@@ -43,7 +43,8 @@ afterEach(async () => {
   listening = undefined;
 });
 
-const breaker = { failures: 3, retryMs: 150, maxRetryMs: 300 };
+// Windows wide enough that a loaded CI machine's pauses between two steps of a test do not end them.
+const breaker = { failures: 3, retryMs: 500, maxRetryMs: 1_000 };
 const poolTo = (port: number, connectBreaker?: typeof breaker) =>
   new SocketPool({ host: '127.0.0.1', port, max: 4, maxWaiters: 4, idleMs: 5_000, timeoutMs: 5_000, connectTimeoutMs: 1_000, ...(connectBreaker ? { connectBreaker } : {}) });
 
@@ -59,7 +60,7 @@ describe('the shadow pool facing an upstream that refuses connections', () => {
     const skipped = await acquire(pool);
     expect(skipped.atOnce).toBe(true);
     expect(skipped.error).toMatchObject({ code: 'ECONNREFUSED' });
-    expect(skipped.error!.message).toMatch(new RegExp(`^not attempted: the last 3 connections to 127\\.0\\.0\\.1:${port} failed \\(.*ECONNREFUSED.*\\); the next attempt in at most 150 ms$`));
+    expect(skipped.error!.message).toMatch(new RegExp(`^not attempted: the last 3 connections to 127\\.0\\.0\\.1:${port} failed \\(.*ECONNREFUSED.*\\); the next attempt in at most 500 ms$`));
   });
 
   it('tries one connect once retryMs has passed, and dials as before when it succeeds', async () => {
@@ -96,11 +97,11 @@ describe('the shadow pool facing an upstream that refuses connections', () => {
     expect(await trying).toMatchObject({ atOnce: false, error: { code: 'ECONNREFUSED' } });
     const doubled = await acquire(pool);
     expect(doubled.atOnce).toBe(true);
-    expect(doubled.error!.message).toMatch(/the last 4 connections .* the next attempt in at most 300 ms$/);
-    await sleep(300 + 50);
+    expect(doubled.error!.message).toMatch(/the last 4 connections .* the next attempt in at most 1000 ms$/);
+    await sleep(breaker.maxRetryMs + 50);
     expect(await acquire(pool)).toMatchObject({ atOnce: false, error: { code: 'ECONNREFUSED' } });
-    // Capped: 2 x 300 would be 600.
-    expect((await acquire(pool)).error!.message).toMatch(/the next attempt in at most 300 ms$/);
+    // Capped: 2 x 1000 would be 2000.
+    expect((await acquire(pool)).error!.message).toMatch(/the next attempt in at most 1000 ms$/);
   });
 
   it('without a breaker (the serving pools) dials for every caller: each client is owed its own attempt', async () => {
