@@ -13,6 +13,7 @@
  * CUTOVER_ERR_COMPARISON_FAILED. Nothing here can throw into the proxy.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import type { Route } from '../../flags/route-catalogue.js';
 import { CutoverError, type ErrorCode } from '../../src/errors.js';
 import type { SideResult } from '../serving/capture.js';
@@ -52,6 +53,8 @@ export interface ComparePoolOptions {
   workers: number;
   /** Longest a job may take in a worker; then the worker is killed and replaced. */
   timeoutMs: number;
+  /** Added to the proxy's nice value for each worker (capped at 19), so serving has the CPU first; 0 = the proxy's priority. */
+  niceness?: number;
   /** A worker was replaced (it died, or was killed at a job's timeout). */
   onRestart?: (reason: 'died' | 'timeout') => void;
 }
@@ -146,6 +149,7 @@ export class ComparePool {
     const child = fork(workerScript, [], { execArgv: workerExecArgv, serialization: 'advanced', detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     slot.child = child;
     slot.startedAt = Date.now();
+    this.lowerPriority(child);
     // An idle worker never keeps the proxy (or a test run) alive; one with jobs does, until they end.
     child.unref();
     child.channel?.unref();
@@ -158,6 +162,22 @@ export class ComparePool {
     });
     child.once('exit', (code, signal) => this.exited(slot, child, code, signal));
     return child;
+  }
+
+  /**
+   * Comparisons are the proxy's least urgent CPU work: a 64 MiB export opened with GDAL takes
+   * seconds of a core. Run nicer than the proxy, a worker gets a busy core only when serving
+   * does not want it. Raising a nice value needs no privilege; should the kernel refuse anyway,
+   * the worker runs at the proxy's priority, as before this option.
+   */
+  private lowerPriority(child: ChildProcess): void {
+    const niceness = this.options.niceness ?? 0;
+    if (niceness === 0 || child.pid === undefined) return;
+    try {
+      setPriority(child.pid, Math.min(19, getPriority() + niceness));
+    } catch {
+      // the worker exited already, or the platform has no nice values: nothing to lower
+    }
   }
 
   private settle(slot: Slot, id: number, error: CutoverError | undefined, comparison?: Comparison): void {

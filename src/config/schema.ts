@@ -337,6 +337,12 @@ export const configSchema = z.object({
            * serialising and IPC). Larger ones go to the workers. 0 sends every comparison to a worker.
            */
           inlineMaxBytes: z.number().int().nonnegative().default(16_384),
+          /**
+           * How far below the proxy's own CPU priority the workers run (Unix nice, added to the
+           * proxy's and capped at 19): when the proxy's cores are busy, the kernel gives them to
+           * serving first, and a comparison waits. 0 runs them at the proxy's priority.
+           */
+          niceness: z.number().int().min(0).max(19).default(10),
         })
         .prefault({}),
     })

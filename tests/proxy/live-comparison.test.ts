@@ -5,6 +5,7 @@
 // is compared by a worker started in its place.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRouteCatalogue } from '../../flags/route-catalogue.js';
@@ -103,6 +104,27 @@ describe('a live download', () => {
     const observed = await downloadObserved(2);
     expect(observed.verdict).toBe('mismatched');
     expect(observed.differences.map((difference) => [difference.path, difference.kind, difference.serving, difference.shadow])).toEqual([['$.parcels[1].value', 'file', '200', '201']]);
+  });
+});
+
+describe('a comparison worker', () => {
+  it('runs 10 nicer than the proxy, so serving has a busy core first; with proxy.compare.niceness 0, at the proxy’s priority', async () => {
+    const [worker] = await eventually(() => (workers().length === 1 ? workers() : undefined));
+    expect(getPriority(worker!)).toBe(Math.min(19, getPriority() + 10));
+    const before = new Set(workers());
+    const level = await startProxy({ config: configFor(upstreams, { proxy: { compare: { inlineMaxBytes: 0, niceness: 0 } } }), catalogue: loadRouteCatalogue(), flagSource: flags, observationStore: new FakeObservationStore(), services: ['sync'] });
+    try {
+      upstreams.legacy.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
+      upstreams.reimpl.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
+      await call(`${level.urls.sync}/health`);
+      const [started] = await eventually(() => {
+        const fresh = workers().filter((pid) => !before.has(pid));
+        return fresh.length === 1 ? fresh : undefined;
+      });
+      expect(getPriority(started!)).toBe(getPriority());
+    } finally {
+      await level.close();
+    }
   });
 });
 
