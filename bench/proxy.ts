@@ -42,6 +42,12 @@ const sliceSettleMs = 50;
 export interface ProxyBenchOptions {
   concurrency?: number;
   durationMs?: number;
+  /**
+   * Time per side of the fixed-rate pair. Longer than the saturated runs' because its p99 is set
+   * by how many of the machine's 10-45 ms stalls fall on each side; 3x the time steadied a ratio
+   * that 5 s swung from 0.4x to 4.6x (decision 0046).
+   */
+  fixedRateMs?: number;
   warmupMs?: number;
   /** Proxy processes (node cluster workers); 1 = a single process. */
   proxyWorkers?: number;
@@ -254,7 +260,7 @@ async function measureRound(targets: Targets, options: Required<ProxyBenchOption
     prioritise(shadowNice);
     try {
       const [atRate, copiesAtRate] = await copiesOf(
-        () => runInterleavedFixedRate({ origin: url(proxyPort, ''), paths, rate, durationMs: options.durationMs, warmupMs: options.warmupMs, connections: options.concurrency, sliceMs, settleMs: sliceSettleMs }),
+        () => runInterleavedFixedRate({ origin: url(proxyPort, ''), paths, rate, durationMs: options.fixedRateMs, warmupMs: options.warmupMs, connections: options.concurrency, sliceMs, settleMs: sliceSettleMs }),
         1_000,
       );
       const byPath = (path: string): Measured => ({ ...atRate[paths.indexOf(path)]!, cpuUs: Number.NaN });
@@ -329,12 +335,14 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
   const options: Required<ProxyBenchOptions> = {
     concurrency: input.concurrency ?? 50,
     durationMs: input.durationMs ?? 5_000,
+    fixedRateMs: input.fixedRateMs ?? Number(process.env.BENCH_PROXY_FIXED_RATE_MS ?? 15_000),
     warmupMs: input.warmupMs ?? 1_000,
     proxyWorkers: input.proxyWorkers ?? Number(process.env.BENCH_PROXY_WORKERS ?? 1),
     nginxWorkers: input.nginxWorkers ?? Number(process.env.BENCH_NGINX_WORKERS ?? 1),
     rounds: input.rounds ?? Number(process.env.BENCH_PROXY_ROUNDS ?? 5),
   };
   if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error(`BENCH_PROXY_ROUNDS must be a positive integer, not ${options.rounds}`);
+  if (!(options.fixedRateMs >= sliceMs * 2)) throw new Error(`BENCH_PROXY_FIXED_RATE_MS must be at least two slices (${sliceMs * 2} ms), not ${options.fixedRateMs}`);
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'cutover-bench-nginx-'));
   try {
@@ -371,7 +379,7 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
         `load: ${targets.useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
         `nginx worker_processes ${options.nginxWorkers}; proxy workers ${options.proxyWorkers}`,
         `medians of ${options.rounds} rounds against the same processes, (min–max) beside each; the ratio is of the medians`,
-        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; one load moving between pass-through and shadow every ${sliceMs} ms, the first ${sliceSettleMs} ms of each slice not counted, ${options.durationMs / 1000} s counted per side less that; rounds alternate which side has the first slice; the pair runs twice, with the shadow upstream at nice ${shadowUpstreamNice} (the target's row), then not niced (decision 0046)`,
+        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; one load moving between pass-through and shadow every ${sliceMs} ms, the first ${sliceSettleMs} ms of each slice not counted, ${options.fixedRateMs / 1000} s counted per side less that; rounds alternate which side has the first slice; the pair runs twice, with the shadow upstream at nice ${shadowUpstreamNice} (the target's row), then not niced (decision 0046)`,
         ...pairedRatios(rowsOfRounds),
         ...roundNotes,
       ],
