@@ -44,8 +44,8 @@ export interface ProxyBenchOptions {
   durationMs?: number;
   /**
    * Time per side of the fixed-rate pair. Longer than the saturated runs' because its p99 is set
-   * by how many of the machine's 10-45 ms stalls fall on each side; 3x the time steadied a ratio
-   * that 5 s swung from 0.4x to 4.6x (decision 0046).
+   * by how many of the machine's 10-45 ms stalls fall on each side; 3x the time gives each side
+   * more of them to average over (decision 0046).
    */
   fixedRateMs?: number;
   warmupMs?: number;
@@ -379,7 +379,7 @@ export async function runProxyBench(input: ProxyBenchOptions = {}): Promise<Benc
         `load: ${targets.useWrk ? 'wrk -t1' : 'in-process generator (install wrk for less load-generator noise)'}, ${options.concurrency} connections, ${options.durationMs / 1000}s after ${options.warmupMs / 1000}s warm-up, same small JSON upstream (node:http) for every path`,
         `nginx worker_processes ${options.nginxWorkers}; proxy workers ${options.proxyWorkers}`,
         `medians of ${options.rounds} rounds against the same processes, (min–max) beside each; the ratio is of the medians`,
-        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; one load moving between pass-through and shadow every ${sliceMs} ms, the first ${sliceSettleMs} ms of each slice not counted, ${options.fixedRateMs / 1000} s counted per side less that; rounds alternate which side has the first slice; the pair runs twice, with the shadow upstream at nice ${shadowUpstreamNice} (the target's row), then not niced (decision 0046)`,
+        `fixed rate: open loop at ${Math.round(fixedRateShare * 100)}% of each round's saturated proxy-shadow req/s (after a ${settleMs / 1000} s pause), latency from each request's due time, ${options.concurrency} connections, in-process generator; one load moving between pass-through and shadow every ${sliceMs} ms, the first ${sliceSettleMs} ms of each slice not counted, ${options.fixedRateMs / 1000} s counted per side less that; rounds alternate which side has the first slice; the pair runs twice, in turn, with the shadow upstream at nice ${shadowUpstreamNice} (the target's row) and not niced (decision 0046)`,
         ...pairedRatios(rowsOfRounds),
         ...roundNotes,
       ],
