@@ -83,6 +83,13 @@ const workers = () =>
     .filter((line) => line.includes('compare-worker'))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 
+/** The one comparison worker started since `before` was taken, once there is exactly one. */
+const workerStartedSince = (before: ReadonlySet<number>) =>
+  eventually(() => {
+    const started = workers().filter((pid) => !before.has(pid));
+    return started.length === 1 ? started[0] : undefined;
+  });
+
 const metric = async (name: string) => (await proxy.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#'));
 
 describe('a live download', () => {
@@ -116,11 +123,7 @@ describe('a comparison worker', () => {
       upstreams.legacy.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
       upstreams.reimpl.behave((_req, res) => send(res, Buffer.from('{"status":"healthy"}'), 'application/json'));
       await call(`${own.urls.sync}/health`);
-      const [started] = await eventually(() => {
-        const fresh = workers().filter((pid) => !before.has(pid));
-        return fresh.length === 1 ? fresh : undefined;
-      });
-      return getPriority(started!);
+      return getPriority(await workerStartedSince(before));
     } finally {
       await own.close();
     }
@@ -209,17 +212,14 @@ describe('closing the proxy', () => {
     upstreams.legacy.behave((_req, res) => send(res, served, 'application/json'));
     upstreams.reimpl.behave((_req, res) => send(res, served, 'application/json'));
     await call(`${closing.urls.sync}/health`);
-    const [worker] = await eventually(() => {
-      const started = workers().filter((pid) => !before.has(pid));
-      return started.length === 1 ? started : undefined;
-    });
-    expect(groupOf(worker!)).not.toBe(groupOf(process.pid));
+    const worker = await workerStartedSince(before);
+    expect(groupOf(worker)).not.toBe(groupOf(process.pid));
     await eventually(async () => {
       await closing.flushObservations();
       return (await closing.metrics.registry.getSingleMetricAsString('cutover_proxy_shadow_verdicts_total')).includes('verdict="matched"} 1') ? true : undefined;
     }, 10_000);
-    expect(alive(worker!)).toBe(true);
+    expect(alive(worker)).toBe(true);
     await closing.close();
-    await eventually(() => (alive(worker!) ? undefined : true), 5_000);
+    await eventually(() => (alive(worker) ? undefined : true), 5_000);
   });
 });
